@@ -1,0 +1,135 @@
+package ssotoken
+
+import (
+	"strconv"
+	"time"
+	"unicode/utf8"
+)
+
+// DateLayout is the layout of the "Date" claim: UTC with milliseconds, as
+// in the API document's sample ("2025-01-20T08:49:46.756Z").
+const DateLayout = "2006-01-02T15:04:05.000Z"
+
+// Claims is the claim set of a TokenNo. The first six fields are exactly
+// the API document's sample; ID ("jti") is the TokenRefNo; Issuer and
+// Audience are optional extras, present only when configured. Times are
+// Unix seconds, as on the wire.
+type Claims struct {
+	CIINo         string `json:"CIINo"`
+	LOBId         string `json:"LOBId"`
+	Functionality string `json:"Functionality"`
+	Date          string `json:"Date"`          // issue time, DateLayout, UTC
+	IssuedAt      int64  `json:"iat"`           // Unix seconds
+	ExpiresAt     int64  `json:"exp"`           // Unix seconds
+	NotBefore     int64  `json:"nbf,omitempty"` // Unix seconds; never issued by Signer, honoured by Verifier
+	ID            string `json:"jti,omitempty"` // the TokenRefNo
+	Issuer        string `json:"iss,omitempty"`
+	Audience      string `json:"aud,omitempty"`
+}
+
+// IssuedAtTime returns IssuedAt as a time.Time.
+func (c *Claims) IssuedAtTime() time.Time { return time.Unix(c.IssuedAt, 0) }
+
+// ExpiresAtTime returns ExpiresAt as a time.Time.
+func (c *Claims) ExpiresAtTime() time.Time { return time.Unix(c.ExpiresAt, 0) }
+
+// appendJSON appends the claims as a JSON object, in the API document's
+// order and with the same output as encoding/json for these fields (but
+// without reflection, and without escaping <, > and &, which JSON does
+// not require). A non-zero date is written as the Date claim instead of
+// c.Date, and a non-nil jti as the jti claim instead of c.ID, so that the
+// signer needs no string for either.
+func (c *Claims) appendJSON(b []byte, date time.Time, jti []byte) []byte {
+	b = append(b, `{"CIINo":`...)
+	b = appendJSONString(b, c.CIINo)
+	b = append(b, `,"LOBId":`...)
+	b = appendJSONString(b, c.LOBId)
+	b = append(b, `,"Functionality":`...)
+	b = appendJSONString(b, c.Functionality)
+	if date.IsZero() {
+		b = append(b, `,"Date":`...)
+		b = appendJSONString(b, c.Date)
+	} else {
+		b = append(b, `,"Date":"`...)
+		b = date.UTC().AppendFormat(b, DateLayout)
+		b = append(b, '"')
+	}
+	b = append(b, `,"iat":`...)
+	b = strconv.AppendInt(b, c.IssuedAt, 10)
+	b = append(b, `,"exp":`...)
+	b = strconv.AppendInt(b, c.ExpiresAt, 10)
+	if c.NotBefore != 0 {
+		b = append(b, `,"nbf":`...)
+		b = strconv.AppendInt(b, c.NotBefore, 10)
+	}
+	if jti != nil {
+		b = append(b, `,"jti":"`...)
+		b = append(b, jti...) // digits only
+		b = append(b, '"')
+	} else if c.ID != "" {
+		b = append(b, `,"jti":`...)
+		b = appendJSONString(b, c.ID)
+	}
+	if c.Issuer != "" {
+		b = append(b, `,"iss":`...)
+		b = appendJSONString(b, c.Issuer)
+	}
+	if c.Audience != "" {
+		b = append(b, `,"aud":`...)
+		b = appendJSONString(b, c.Audience)
+	}
+	return append(b, '}')
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString appends s as a JSON string (RFC 8259 section 7).
+// Invalid UTF-8 becomes U+FFFD, as encoding/json does; U+2028 and U+2029
+// are escaped so the output is also safe inside JavaScript.
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}

@@ -1,0 +1,26 @@
+// Package ssotoken is the domain core of ssokit: the GenerateSSOToken
+// request and response, the Issuer that mints a TokenNo, the Verifier that
+// a linked line of business (LOB) uses to accept one, key rings with
+// rotation, TokenRefNo generation, single use through a ReplayStore, the
+// Authenticator interface, and the error taxonomy every package shares.
+//
+// Issuing and verifying, the happy path:
+//
+//	key, _ := ssotoken.NewHMACKey("", secret) // 32 bytes or more
+//	ring, _ := ssotoken.NewKeyring(key)
+//	signer, _ := ssotoken.NewSigner(ssotoken.SignerConfig{Keys: ring})
+//	resp, err := signer.Issue(ctx, ssotoken.Request{CIINo: "10001004", LOBId: "01", Functionality: "D"})
+//
+//	verifier, _ := ssotoken.NewVerifier(ssotoken.VerifierConfig{Keys: ring, LOBId: "01"})
+//	claims, err := verifier.Verify(ctx, resp.TokenNo)
+//
+// A TokenNo is a JWS compact token, HS256 by default with the header
+// {"alg":"HS256","typ":"JWT"}, whose claims are exactly those of the API
+// document's sample (CIINo, LOBId, Functionality, Date, iat, exp) plus
+// jti, the TokenRefNo; iss and aud are optional extras.
+//
+// Errors are *Error values with a Kind (ErrBadRequest, ErrUnauthorized,
+// ErrForbidden, ErrNotAcceptable, ErrUpstream, ErrTimeout), a stable Code
+// and a Message that is safe to show. This package knows no HTTP status
+// codes: package httpadapter maps kinds to statuses.
+package ssotoken

@@ -1,0 +1,193 @@
+package ssotoken
+
+import (
+	"context"
+	"errors"
+)
+
+// Kind classifies an error by what went wrong from the caller's point of
+// view. The six kinds are the sentinels of the taxonomy that every package
+// of this module uses; the HTTP layer maps each to one status code, and this
+// package knows no status codes at all.
+//
+// A Kind is an error, so it can be the target of [errors.Is]:
+//
+//	if errors.Is(err, ssotoken.ErrUnauthorized) { ... }
+//
+// The kinds are constants, so no package can reassign them.
+type Kind uint8
+
+// The kinds of the taxonomy, in the order of DESIGN.md's status table.
+const (
+	// ErrBadRequest: the request is malformed or incomplete (missing header
+	// or field, unsupported API version, ill-formatted cookie).
+	ErrBadRequest Kind = iota + 1
+	// ErrUnauthorized: the credential is absent, blank, expired, forged, of
+	// the wrong class, or already used.
+	ErrUnauthorized
+	// ErrForbidden: the credential is genuine but does not grant this
+	// request (scope, group, client, LOB or CIINo not allowed).
+	ErrForbidden
+	// ErrNotAcceptable: the request came from a network or host that is
+	// not allowed.
+	ErrNotAcceptable
+	// ErrUpstream: an internal or upstream failure (a key set or store that
+	// cannot be reached, a signer that failed).
+	ErrUpstream
+	// ErrTimeout: the work ran past its deadline.
+	ErrTimeout
+)
+
+var kindNames = [...]string{
+	ErrBadRequest:    "bad request",
+	ErrUnauthorized:  "unauthorized",
+	ErrForbidden:     "forbidden",
+	ErrNotAcceptable: "not acceptable",
+	ErrUpstream:      "upstream failure",
+	ErrTimeout:       "timeout",
+}
+
+// String returns the kind's name, for example "unauthorized".
+func (k Kind) String() string {
+	if int(k) < len(kindNames) && kindNames[k] != "" {
+		return kindNames[k]
+	}
+	return "unknown kind"
+}
+
+// Error implements error, so that a Kind can be used as a sentinel.
+func (k Kind) Error() string { return "ssotoken: " + k.String() }
+
+// Error is the error type of this module. It carries a Kind, a stable
+// machine-readable Code (for example "token_expired"), a Message that is safe
+// to show to the caller, and the underlying cause, which is for logs only.
+//
+// Neither Message nor Error() ever contains a token, a secret or a key:
+// constructors in this module never put one there, and code outside the
+// module that builds an *Error must keep to the same rule.
+//
+// errors.Is(err, k) reports whether the error is of kind k; errors.As finds
+// the *Error through any wrapping; errors.Unwrap returns the cause.
+type Error struct {
+	Kind    Kind   // what went wrong, one of the Err... constants
+	Code    string // stable machine code, snake_case, for example "missing_ciino"
+	Message string // human message that is safe to show to the caller
+	Err     error  // the cause, for logs; may be nil; never shown to callers
+}
+
+// NewError returns an *Error of the given kind, code and safe message, with
+// an optional cause.
+func NewError(kind Kind, code, message string, cause error) *Error {
+	return &Error{Kind: kind, Code: code, Message: message, Err: cause}
+}
+
+// Error returns "ssotoken: <message> (<code>)", followed by the cause when
+// there is one.
+func (e *Error) Error() string {
+	s := "ssotoken: " + e.Message + " (" + e.Code + ")"
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Is reports whether target is the error's Kind.
+func (e *Error) Is(target error) bool {
+	k, ok := target.(Kind)
+	return ok && k == e.Kind
+}
+
+// Codes shared by every package of the module. Packages add codes of their
+// own; a code, once published, never changes meaning.
+const (
+	CodeInternal         = "internal_error"    // an unexpected failure
+	CodeDeadlineExceeded = "deadline_exceeded" // a context deadline ran out
+	CodeCanceled         = "canceled"          // the caller went away
+)
+
+// KindOf returns the kind of err. A context deadline (anywhere in the
+// chain, and not already inside an *Error) is ErrTimeout, as is a canceled
+// context; any other error that carries no kind is ErrUpstream, so that an
+// unexpected failure is never reported as the caller's fault. KindOf(nil)
+// is 0.
+func KindOf(err error) Kind {
+	if err == nil {
+		return 0
+	}
+	if e := asError(err); e != nil {
+		return e.Kind
+	}
+	var k Kind
+	if errors.As(err, &k) {
+		return k
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return ErrTimeout
+	}
+	return ErrUpstream
+}
+
+// CodeOf returns the stable code of err: the Code of the first *Error in its
+// chain, "deadline_exceeded" or "canceled" for a context error, and
+// "internal_error" for anything else. CodeOf(nil) is "".
+func CodeOf(err error) string {
+	switch {
+	case err == nil:
+		return ""
+	case asError(err) != nil:
+		return asError(err).Code
+	case errors.Is(err, context.DeadlineExceeded):
+		return CodeDeadlineExceeded
+	case errors.Is(err, context.Canceled):
+		return CodeCanceled
+	}
+	return CodeInternal
+}
+
+// MessageOf returns the message of err that is safe to show to a caller:
+// the Message of the first *Error in its chain, or a generic text chosen by
+// KindOf for any other error (whose own text may hold anything).
+func MessageOf(err error) string {
+	if e := asError(err); e != nil {
+		return e.Message
+	}
+	switch KindOf(err) {
+	case 0:
+		return ""
+	case ErrTimeout:
+		return "the request timed out"
+	default:
+		return "internal error"
+	}
+}
+
+// Wrap returns err as an *Error. An *Error (anywhere in the chain) is
+// returned as it is; a context deadline or cancellation becomes an
+// ErrTimeout; anything else becomes ErrUpstream with code "internal_error".
+// Wrap(nil) is nil.
+func Wrap(err error) error {
+	if err == nil {
+		return nil
+	}
+	if e := asError(err); e != nil {
+		return err
+	}
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return NewError(ErrTimeout, CodeDeadlineExceeded, "the request timed out", err)
+	case errors.Is(err, context.Canceled):
+		return NewError(ErrTimeout, CodeCanceled, "the request was canceled", err)
+	}
+	return NewError(ErrUpstream, CodeInternal, "internal error", err)
+}
+
+func asError(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return nil
+}

@@ -1,0 +1,242 @@
+package ssotoken
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/asn1"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"math/big"
+	"sync"
+)
+
+// Algorithm is a JWS signing algorithm (RFC 7518 section 3, RFC 8037).
+type Algorithm string
+
+// The algorithms a Key can use. A key is pinned to one of them: a token
+// whose header names any other algorithm never verifies under that key.
+const (
+	HS256 Algorithm = "HS256" // HMAC with SHA-256; the default and the API document's choice
+	RS256 Algorithm = "RS256" // RSASSA-PKCS1-v1_5 with SHA-256, keys of 2048 bits or more
+	ES256 Algorithm = "ES256" // ECDSA on P-256 with SHA-256
+	EdDSA Algorithm = "EdDSA" // Ed25519
+)
+
+// Key limits.
+const (
+	// MinHMACSecretLen is the shortest HS256 secret NewHMACKey accepts, in
+	// bytes: the hash size, as RFC 7518 section 3.2 requires.
+	MinHMACSecretLen = 32
+	// MinRSABits is the smallest RSA modulus accepted, in bits.
+	MinRSABits = 2048
+	// MaxKeyIDLen is the longest key id accepted, in bytes.
+	MaxKeyIDLen = 128
+)
+
+// Key is one signing or verification key, pinned to one algorithm and
+// named by an optional key id ("kid"). Keys are immutable and safe for
+// concurrent use.
+//
+// A key with an empty id signs tokens whose header has no "kid"; with one
+// HS256 key and no id the header is exactly {"alg":"HS256","typ":"JWT"}, as
+// in the API document. A key with an id puts it in the header. Asymmetric
+// keys must have an id, since they are published in a JWKS.
+type Key struct {
+	id     string
+	alg    Algorithm
+	header string // base64url of the JOSE header, with the trailing '.'
+
+	secret  []byte
+	macPool sync.Pool // of *macState, HS256 only
+
+	signer crypto.Signer    // nil for a verify-only key
+	public crypto.PublicKey // *rsa.PublicKey, *ecdsa.PublicKey or ed25519.PublicKey
+}
+
+// macState is a reusable HMAC and the buffer its sum is written to.
+type macState struct {
+	h   hash.Hash
+	sum [sha256.Size]byte
+}
+
+// NewHMACKey returns an HS256 key that both signs and verifies. The secret
+// is copied; it must be at least MinHMACSecretLen (32) bytes.
+func NewHMACKey(id string, secret []byte) (*Key, error) {
+	if len(secret) < MinHMACSecretLen {
+		return nil, fmt.Errorf("ssotoken: HS256 secret is %d bytes, want at least %d", len(secret), MinHMACSecretLen)
+	}
+	k := &Key{id: id, alg: HS256, secret: append([]byte(nil), secret...)}
+	k.macPool.New = func() any { return &macState{h: hmac.New(sha256.New, k.secret)} }
+	return k.init()
+}
+
+// NewSigningKey returns an asymmetric key that signs with s, which may be a
+// key held in a KMS or HSM: any crypto.Signer whose public key fits alg
+// (an RSA key of at least 2048 bits for RS256, a P-256 key for ES256, an
+// Ed25519 key for EdDSA). The id is required.
+func NewSigningKey(id string, alg Algorithm, s crypto.Signer) (*Key, error) {
+	if s == nil {
+		return nil, errors.New("ssotoken: signing key: nil crypto.Signer")
+	}
+	k, err := NewVerifyingKey(id, alg, s.Public())
+	if err != nil {
+		return nil, err
+	}
+	k.signer = s
+	return k, nil
+}
+
+// NewVerifyingKey returns an asymmetric key that only verifies: what a
+// linked LOB holds when the issuer signs with RS256, ES256 or EdDSA. The id
+// is required.
+func NewVerifyingKey(id string, alg Algorithm, pub crypto.PublicKey) (*Key, error) {
+	if id == "" {
+		return nil, fmt.Errorf("ssotoken: %s key needs a key id", alg)
+	}
+	switch alg {
+	case RS256:
+		p, ok := pub.(*rsa.PublicKey)
+		if !ok {
+			return nil, fmt.Errorf("ssotoken: RS256 needs an RSA key, got %T", pub)
+		}
+		if p.N.BitLen() < MinRSABits {
+			return nil, fmt.Errorf("ssotoken: RSA key is %d bits, want at least %d", p.N.BitLen(), MinRSABits)
+		}
+	case ES256:
+		p, ok := pub.(*ecdsa.PublicKey)
+		if !ok || p.Curve != elliptic.P256() {
+			return nil, fmt.Errorf("ssotoken: ES256 needs a P-256 ECDSA key, got %T", pub)
+		}
+	case EdDSA:
+		p, ok := pub.(ed25519.PublicKey)
+		if !ok || len(p) != ed25519.PublicKeySize {
+			return nil, fmt.Errorf("ssotoken: EdDSA needs an Ed25519 key, got %T", pub)
+		}
+	case HS256:
+		return nil, errors.New("ssotoken: HS256 keys are made with NewHMACKey")
+	default:
+		return nil, fmt.Errorf("ssotoken: unsupported algorithm %q", alg)
+	}
+	return (&Key{id: id, alg: alg, public: pub}).init()
+}
+
+func (k *Key) init() (*Key, error) {
+	if len(k.id) > MaxKeyIDLen || !printable(k.id) {
+		return nil, errors.New("ssotoken: key id is too long or holds control characters")
+	}
+	h := struct {
+		Alg Algorithm `json:"alg"`
+		Typ string    `json:"typ"`
+		Kid string    `json:"kid,omitempty"`
+	}{k.alg, "JWT", k.id}
+	b, err := json.Marshal(h)
+	if err != nil {
+		return nil, err
+	}
+	k.header = base64.RawURLEncoding.EncodeToString(b) + "."
+	return k, nil
+}
+
+// ID returns the key id; it may be empty for an HS256 key.
+func (k *Key) ID() string { return k.id }
+
+// Algorithm returns the algorithm the key is pinned to.
+func (k *Key) Algorithm() Algorithm { return k.alg }
+
+// CanSign reports whether the key can sign (an HS256 key or one made with
+// NewSigningKey).
+func (k *Key) CanSign() bool { return k.secret != nil || k.signer != nil }
+
+// Public returns the public key of an asymmetric key, and nil for HS256.
+func (k *Key) Public() crypto.PublicKey { return k.public }
+
+// appendSignature appends the raw signature of input to dst.
+func (k *Key) appendSignature(dst, input []byte) ([]byte, error) {
+	if k.alg == HS256 {
+		m := k.macPool.Get().(*macState)
+		m.h.Reset()
+		m.h.Write(input)
+		dst = m.h.Sum(dst)
+		k.macPool.Put(m)
+		return dst, nil
+	}
+	if k.signer == nil {
+		return dst, errors.New("ssotoken: key " + k.id + " cannot sign")
+	}
+	var (
+		sig []byte
+		err error
+	)
+	if k.alg == EdDSA {
+		sig, err = k.signer.Sign(rand.Reader, input, crypto.Hash(0))
+	} else {
+		d := sha256.Sum256(input)
+		sig, err = k.signer.Sign(rand.Reader, d[:], crypto.SHA256)
+		if err == nil && k.alg == ES256 {
+			sig, err = ecdsaASN1ToRaw(sig)
+		}
+	}
+	if err != nil {
+		return dst, err
+	}
+	return append(dst, sig...), nil
+}
+
+// verify reports whether sig is a valid signature of input under k.
+// HMAC signatures are compared in constant time.
+func (k *Key) verify(input, sig []byte) bool {
+	switch k.alg {
+	case HS256:
+		m := k.macPool.Get().(*macState)
+		m.h.Reset()
+		m.h.Write(input)
+		ok := hmac.Equal(m.h.Sum(m.sum[:0]), sig)
+		k.macPool.Put(m)
+		return ok
+	case RS256:
+		d := sha256.Sum256(input)
+		return rsa.VerifyPKCS1v15(k.public.(*rsa.PublicKey), crypto.SHA256, d[:], sig) == nil
+	case ES256:
+		if len(sig) != 64 {
+			return false
+		}
+		d := sha256.Sum256(input)
+		r, s := new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:])
+		return ecdsa.Verify(k.public.(*ecdsa.PublicKey), d[:], r, s)
+	case EdDSA:
+		return ed25519.Verify(k.public.(ed25519.PublicKey), input, sig)
+	}
+	return false
+}
+
+// ecdsaASN1ToRaw turns an ASN.1 ECDSA signature into the 64-byte r||s form
+// of RFC 7518 section 3.4.
+func ecdsaASN1ToRaw(der []byte) ([]byte, error) {
+	var sig struct{ R, S *big.Int }
+	if rest, err := asn1.Unmarshal(der, &sig); err != nil || len(rest) != 0 || sig.R.Sign() <= 0 || sig.S.Sign() <= 0 {
+		return nil, errors.New("ssotoken: signer returned a malformed ECDSA signature")
+	}
+	out := make([]byte, 64)
+	if !fitLeft(out[:32], sig.R.Bytes()) || !fitLeft(out[32:], sig.S.Bytes()) {
+		return nil, errors.New("ssotoken: signer returned an ECDSA signature that is not P-256")
+	}
+	return out, nil
+}
+
+// fitLeft copies the big-endian integer b right-aligned into dst.
+func fitLeft(dst, b []byte) bool {
+	if len(b) > len(dst) {
+		return false
+	}
+	copy(dst[len(dst)-len(b):], b)
+	return true
+}

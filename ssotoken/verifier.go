@@ -1,0 +1,316 @@
+package ssotoken
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Verifier defaults and limits.
+const (
+	// DefaultMaxTokenBytes is the longest token a Verifier reads when
+	// VerifierConfig.MaxTokenBytes is zero.
+	DefaultMaxTokenBytes = 8 << 10
+	// MaxLeeway is the largest VerifierConfig.Leeway accepted.
+	MaxLeeway = 5 * time.Minute
+)
+
+// Codes of the errors Verify returns. All are ErrUnauthorized but for
+// CodeReplayStoreFull and store failures (ErrUpstream, ErrTimeout).
+const (
+	CodeTokenMissing     = "token_missing"      // empty token
+	CodeTokenTooLarge    = "token_too_large"    // over MaxTokenBytes
+	CodeTokenMalformed   = "token_malformed"    // not three base64url segments of JSON
+	CodeAlgNotAllowed    = "alg_not_allowed"    // header alg is not the key's algorithm
+	CodeUnknownKey       = "unknown_key"        // no key with the header's kid (or without kid)
+	CodeBadSignature     = "bad_signature"      // signature does not verify
+	CodeClaimsMalformed  = "claims_malformed"   // payload is not the expected claim set
+	CodeExpMissing       = "exp_missing"        // no "exp"
+	CodeIatMissing       = "iat_missing"        // no "iat"
+	CodeTokenExpired     = "token_expired"      // now is past exp + leeway
+	CodeTokenNotYetValid = "token_not_yet_valid" // iat or nbf in the future beyond leeway
+	CodeLifetimeTooLong  = "lifetime_too_long"  // exp - iat over MaxLifetime, or not positive
+	CodeWrongIssuer      = "wrong_issuer"       // "iss" is not the configured issuer
+	CodeWrongAudience    = "wrong_audience"     // "aud" is not the configured audience
+	CodeWrongLOB         = "wrong_lob"          // "LOBId" is not this verifier's LOB
+	CodeJTIMissing       = "jti_missing"        // single use is on and the token has no "jti"
+	CodeTokenReplayed    = "token_replayed"     // the token was already redeemed
+	CodeReplayStore      = "replay_store_error" // the replay store failed (ErrUpstream)
+)
+
+// VerifierConfig configures a Verifier: what a linked LOB holds to accept
+// the TokenNo values minted for it.
+type VerifierConfig struct {
+	// Keys verifies tokens; each key is pinned to its algorithm. For HS256
+	// it holds the shared secret; for asymmetric tokens, the issuer's
+	// public keys. Required.
+	Keys *Keyring
+
+	// LOBId is the line of business this verifier accepts tokens for; a
+	// token whose "LOBId" differs is rejected. Required.
+	LOBId string
+
+	// Issuer, when set, must equal the token's "iss".
+	Issuer string
+	// Audience, when set, must equal the token's "aud".
+	Audience string
+
+	// Leeway is the clock skew allowed on "exp", "nbf" and "iat", at most
+	// MaxLeeway. Zero means none.
+	Leeway time.Duration
+
+	// MaxLifetime is the longest "exp" - "iat" accepted. Zero means
+	// DefaultTTL (one hour), the Signer's default: raise both together.
+	MaxLifetime time.Duration
+
+	// MaxTokenBytes bounds the token's length. Zero means
+	// DefaultMaxTokenBytes (8 KiB).
+	MaxTokenBytes int
+
+	// Replay, when set, makes tokens single use: a token's "jti" is
+	// redeemed in it after every other check passed, and a second
+	// redemption fails with CodeTokenReplayed. Tokens without "jti" are
+	// then rejected. Optional.
+	Replay ReplayStore
+
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Verifier verifies TokenNo values: the signature under a key of its ring
+// (algorithm pinned per key, "kid" looked up, never tried key by key),
+// then "exp" (required), "nbf", "iat" (required) with leeway, the maximum
+// lifetime, issuer, audience and LOB, and finally single use when a
+// ReplayStore is configured. It is safe for concurrent use.
+type Verifier struct {
+	keys        *Keyring
+	lob         string
+	iss, aud    string
+	leeway      time.Duration
+	maxLifetime int64
+	maxBytes    int
+	replay      ReplayStore
+	now         func() time.Time
+}
+
+// NewVerifier returns a Verifier for cfg, or an error if cfg is not usable.
+func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
+	switch {
+	case cfg.Keys == nil:
+		return nil, errors.New("ssotoken: VerifierConfig.Keys is required")
+	case cfg.LOBId == "":
+		return nil, errors.New("ssotoken: VerifierConfig.LOBId is required")
+	case cfg.Leeway < 0 || cfg.Leeway > MaxLeeway:
+		return nil, errors.New("ssotoken: VerifierConfig.Leeway must be between 0 and 5m")
+	case cfg.MaxLifetime < 0 || cfg.MaxTokenBytes < 0:
+		return nil, errors.New("ssotoken: VerifierConfig.MaxLifetime and MaxTokenBytes must not be negative")
+	}
+	if cfg.MaxLifetime == 0 {
+		cfg.MaxLifetime = DefaultTTL
+	}
+	if cfg.MaxTokenBytes == 0 {
+		cfg.MaxTokenBytes = DefaultMaxTokenBytes
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Verifier{
+		keys:        cfg.Keys,
+		lob:         cfg.LOBId,
+		iss:         cfg.Issuer,
+		aud:         cfg.Audience,
+		leeway:      cfg.Leeway,
+		maxLifetime: int64(cfg.MaxLifetime / time.Second),
+		maxBytes:    cfg.MaxTokenBytes,
+		replay:      cfg.Replay,
+		now:         cfg.Now,
+	}, nil
+}
+
+func unauthorized(code, msg string, cause error) *Error {
+	return NewError(ErrUnauthorized, code, msg, cause)
+}
+
+var (
+	errTokenMissing    = unauthorized(CodeTokenMissing, "the token is missing", nil)
+	errTokenTooLarge   = unauthorized(CodeTokenTooLarge, "the token is too large", nil)
+	errTokenMalformed  = unauthorized(CodeTokenMalformed, "the token is malformed", nil)
+	errAlgNotAllowed   = unauthorized(CodeAlgNotAllowed, "the token's algorithm is not allowed", nil)
+	errUnknownKey      = unauthorized(CodeUnknownKey, "the token's key is not known", nil)
+	errBadSignature    = unauthorized(CodeBadSignature, "the token's signature is not valid", nil)
+	errExpMissing      = unauthorized(CodeExpMissing, "the token has no expiry", nil)
+	errIatMissing      = unauthorized(CodeIatMissing, "the token has no issue time", nil)
+	errTokenExpired    = unauthorized(CodeTokenExpired, "the token has expired", nil)
+	errNotYetValid     = unauthorized(CodeTokenNotYetValid, "the token is not valid yet", nil)
+	errLifetimeTooLong = unauthorized(CodeLifetimeTooLong, "the token's lifetime is not allowed", nil)
+	errWrongIssuer     = unauthorized(CodeWrongIssuer, "the token's issuer is not accepted", nil)
+	errWrongAudience   = unauthorized(CodeWrongAudience, "the token's audience is not accepted", nil)
+	errWrongLOB        = unauthorized(CodeWrongLOB, "the token is for another line of business", nil)
+	errJTIMissing      = unauthorized(CodeJTIMissing, "the token has no reference number", nil)
+	errTokenReplayed   = unauthorized(CodeTokenReplayed, "the token was already used", nil)
+)
+
+// verifyBuf is the scratch space of one verification.
+type verifyBuf struct{ b []byte }
+
+var verifyPool = sync.Pool{New: func() any { return &verifyBuf{b: make([]byte, 0, 1024)} }}
+
+var b64 = base64.RawURLEncoding.Strict()
+
+// Verify checks token and returns its claims. Every failure is an *Error:
+// ErrUnauthorized with the codes above, or, with a ReplayStore, ErrUpstream
+// or ErrTimeout when the store cannot answer. A bad signature is reported
+// before any claim, so an expired forgery reads as a forgery.
+func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
+	switch {
+	case token == "":
+		return nil, errTokenMissing
+	case len(token) > v.maxBytes:
+		return nil, errTokenTooLarge
+	}
+	i := strings.IndexByte(token, '.')
+	if i < 0 {
+		return nil, errTokenMalformed
+	}
+	j := strings.IndexByte(token[i+1:], '.')
+	if j < 0 {
+		return nil, errTokenMalformed
+	}
+	j += i + 1
+	if strings.IndexByte(token[j+1:], '.') >= 0 {
+		return nil, errTokenMalformed
+	}
+
+	key, err := v.lookupKey(token[:i+1])
+	if err != nil {
+		return nil, err
+	}
+
+	buf := verifyPool.Get().(*verifyBuf)
+	defer verifyPool.Put(buf)
+
+	// One copy of the token, then the signature and the payload decoded
+	// after it, all in one pooled buffer.
+	b := append(buf.b[:0], token...)
+	n := len(b)
+
+	// Signature first: nothing of the payload is read before it verifies.
+	b, err = b64.AppendDecode(b, b[j+1:n])
+	if err != nil {
+		return nil, errTokenMalformed
+	}
+	if !key.verify(b[:j], b[n:]) {
+		return nil, errBadSignature
+	}
+	m := len(b)
+	b, err = b64.AppendDecode(b, b[i+1:j])
+	buf.b = b[:0]
+	if err != nil {
+		return nil, errTokenMalformed
+	}
+	payload := b[m:]
+	c := new(Claims)
+	if err := json.Unmarshal(payload, c); err != nil {
+		return nil, unauthorized(CodeClaimsMalformed, "the token's claims are malformed", err)
+	}
+	if err := v.checkClaims(c); err != nil {
+		return nil, err
+	}
+	if v.replay != nil {
+		if c.ID == "" {
+			return nil, errJTIMissing
+		}
+		first, err := v.replay.Redeem(ctx, c.ID, time.Unix(c.ExpiresAt, 0).Add(v.leeway))
+		if err != nil {
+			if asError(err) == nil && KindOf(err) != ErrTimeout {
+				err = NewError(ErrUpstream, CodeReplayStore, "the token could not be checked for reuse", err)
+			}
+			return nil, Wrap(err)
+		}
+		if !first {
+			return nil, errTokenReplayed
+		}
+	}
+	return c, nil
+}
+
+// lookupKey finds the key for the header segment h (with its trailing
+// '.'). A header this package produced is found with one map lookup;
+// any other is decoded and its alg and kid checked.
+func (v *Verifier) lookupKey(h string) (*Key, error) {
+	snap := v.keys.snap.Load()
+	if k, ok := snap.byHeader[h]; ok {
+		return k, nil
+	}
+	raw, err := b64.DecodeString(h[:len(h)-1])
+	if err != nil {
+		return nil, errTokenMalformed
+	}
+	var hdr struct {
+		Alg  *string         `json:"alg"`
+		Kid  *string         `json:"kid"`
+		Typ  *string         `json:"typ"`
+		Crit json.RawMessage `json:"crit"`
+	}
+	if err := json.Unmarshal(raw, &hdr); err != nil || hdr.Alg == nil {
+		return nil, errTokenMalformed
+	}
+	if hdr.Crit != nil {
+		// RFC 7515 section 4.1.11: extensions we do not understand.
+		return nil, errTokenMalformed
+	}
+	if hdr.Typ != nil && !strings.EqualFold(*hdr.Typ, "JWT") {
+		return nil, errTokenMalformed
+	}
+	id := ""
+	if hdr.Kid != nil {
+		if *hdr.Kid == "" {
+			return nil, errUnknownKey
+		}
+		id = *hdr.Kid
+	}
+	k, ok := snap.byID[id]
+	if !ok {
+		return nil, errUnknownKey
+	}
+	if Algorithm(*hdr.Alg) != k.alg {
+		return nil, errAlgNotAllowed
+	}
+	return k, nil
+}
+
+func (v *Verifier) checkClaims(c *Claims) error {
+	switch {
+	case c.ExpiresAt == 0:
+		return errExpMissing
+	case c.IssuedAt == 0:
+		return errIatMissing
+	}
+	now := v.now()
+	if !now.Before(time.Unix(c.ExpiresAt, 0).Add(v.leeway)) {
+		return errTokenExpired
+	}
+	if now.Before(time.Unix(c.IssuedAt, 0).Add(-v.leeway)) {
+		return errNotYetValid
+	}
+	if c.NotBefore != 0 && now.Before(time.Unix(c.NotBefore, 0).Add(-v.leeway)) {
+		return errNotYetValid
+	}
+	if life := c.ExpiresAt - c.IssuedAt; life <= 0 || life > v.maxLifetime {
+		return errLifetimeTooLong
+	}
+	if v.iss != "" && c.Issuer != v.iss {
+		return errWrongIssuer
+	}
+	if v.aud != "" && c.Audience != v.aud {
+		return errWrongAudience
+	}
+	if c.LOBId != v.lob {
+		return errWrongLOB
+	}
+	return nil
+}
