@@ -22,24 +22,24 @@ const (
 // Codes of the errors Verify returns. All are ErrUnauthorized but for
 // CodeReplayStoreFull and store failures (ErrUpstream, ErrTimeout).
 const (
-	CodeTokenMissing     = "token_missing"      // empty token
-	CodeTokenTooLarge    = "token_too_large"    // over MaxTokenBytes
-	CodeTokenMalformed   = "token_malformed"    // not three base64url segments of JSON
-	CodeAlgNotAllowed    = "alg_not_allowed"    // header alg is not the key's algorithm
-	CodeUnknownKey       = "unknown_key"        // no key with the header's kid (or without kid)
-	CodeBadSignature     = "bad_signature"      // signature does not verify
-	CodeClaimsMalformed  = "claims_malformed"   // payload is not the expected claim set
-	CodeExpMissing       = "exp_missing"        // no "exp"
-	CodeIatMissing       = "iat_missing"        // no "iat"
-	CodeTokenExpired     = "token_expired"      // now is past exp + leeway
+	CodeTokenMissing     = "token_missing"       // empty token
+	CodeTokenTooLarge    = "token_too_large"     // over MaxTokenBytes
+	CodeTokenMalformed   = "token_malformed"     // not three base64url segments of JSON
+	CodeAlgNotAllowed    = "alg_not_allowed"     // header alg is not the key's algorithm
+	CodeUnknownKey       = "unknown_key"         // no key with the header's kid (or without kid)
+	CodeBadSignature     = "bad_signature"       // signature does not verify
+	CodeClaimsMalformed  = "claims_malformed"    // payload is not the expected claim set
+	CodeExpMissing       = "exp_missing"         // no "exp"
+	CodeIatMissing       = "iat_missing"         // no "iat"
+	CodeTokenExpired     = "token_expired"       // now is past exp + leeway
 	CodeTokenNotYetValid = "token_not_yet_valid" // iat or nbf in the future beyond leeway
-	CodeLifetimeTooLong  = "lifetime_too_long"  // exp - iat over MaxLifetime, or not positive
-	CodeWrongIssuer      = "wrong_issuer"       // "iss" is not the configured issuer
-	CodeWrongAudience    = "wrong_audience"     // "aud" is not the configured audience
-	CodeWrongLOB         = "wrong_lob"          // "LOBId" is not this verifier's LOB
-	CodeJTIMissing       = "jti_missing"        // single use is on and the token has no "jti"
-	CodeTokenReplayed    = "token_replayed"     // the token was already redeemed
-	CodeReplayStore      = "replay_store_error" // the replay store failed (ErrUpstream)
+	CodeLifetimeTooLong  = "lifetime_too_long"   // exp - iat over MaxLifetime, or not positive
+	CodeWrongIssuer      = "wrong_issuer"        // "iss" is not the configured issuer
+	CodeWrongAudience    = "wrong_audience"      // "aud" is not the configured audience
+	CodeWrongLOB         = "wrong_lob"           // "LOBId" is not this verifier's LOB
+	CodeJTIMissing       = "jti_missing"         // single use is on and the token has no "jti"
+	CodeTokenReplayed    = "token_replayed"      // the token was already redeemed
+	CodeReplayStore      = "replay_store_error"  // the replay store failed (ErrUpstream)
 )
 
 // VerifierConfig configures a Verifier: what a linked LOB holds to accept
