@@ -3,6 +3,7 @@ package ssotoken
 import (
 	"context"
 	"errors"
+	"strings"
 )
 
 // Kind classifies an error by what went wrong from the caller's point of
@@ -131,14 +132,18 @@ func KindOf(err error) Kind {
 }
 
 // CodeOf returns the stable code of err: the Code of the first *Error in its
-// chain, "deadline_exceeded" or "canceled" for a context error, and
-// "internal_error" for anything else. CodeOf(nil) is "".
+// chain; for a bare Kind, its name in snake_case ("not_acceptable");
+// "deadline_exceeded" or "canceled" for a context error; "internal_error"
+// for anything else. CodeOf(nil) is "".
 func CodeOf(err error) string {
+	var k Kind
 	switch {
 	case err == nil:
 		return ""
 	case asError(err) != nil:
 		return asError(err).Code
+	case errors.As(err, &k):
+		return strings.ReplaceAll(k.String(), " ", "_")
 	case errors.Is(err, context.DeadlineExceeded):
 		return CodeDeadlineExceeded
 	case errors.Is(err, context.Canceled):
@@ -148,11 +153,16 @@ func CodeOf(err error) string {
 }
 
 // MessageOf returns the message of err that is safe to show to a caller:
-// the Message of the first *Error in its chain, or a generic text chosen by
-// KindOf for any other error (whose own text may hold anything).
+// the Message of the first *Error in its chain, the name of a bare Kind, or
+// a generic text chosen by KindOf for any other error (whose own text may
+// hold anything).
 func MessageOf(err error) string {
 	if e := asError(err); e != nil {
 		return e.Message
+	}
+	var k Kind
+	if errors.As(err, &k) {
+		return k.String()
 	}
 	switch KindOf(err) {
 	case 0:
