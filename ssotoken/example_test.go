@@ -1,0 +1,144 @@
+package ssotoken_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log"
+	"time"
+
+	"github.com/ssokit/ssokit/ssotoken"
+)
+
+// The secret is shared by the issuer and the linked LOB. Real ones come
+// from a secret store and are at least 32 random bytes.
+var secret = []byte("example secret, 32 bytes or more!")
+
+// issuedAt is the time of the API document's sample.
+var issuedAt = time.Date(2025, 1, 20, 8, 49, 46, 756e6, time.UTC)
+
+func ExampleSigner_Issue() {
+	key, err := ssotoken.NewHMACKey("", secret)
+	if err != nil {
+		log.Fatal(err)
+	}
+	ring, err := ssotoken.NewKeyring(key)
+	if err != nil {
+		log.Fatal(err)
+	}
+	signer, err := ssotoken.NewSigner(ssotoken.SignerConfig{
+		Keys: ring,
+		Now:  func() time.Time { return issuedAt }, // leave nil in production
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	resp, err := signer.Issue(context.Background(), ssotoken.Request{CIINo: "10001004", LOBId: "01", Functionality: "D"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(resp.ReturnCode, resp.ReturnMessage)
+	fmt.Println(len(resp.TokenRefNo), "digits")
+	// Output:
+	// 1 Token Generated successfully
+	// 20 digits
+}
+
+func ExampleVerifier_Verify() {
+	ctx := context.Background()
+	key, _ := ssotoken.NewHMACKey("", secret)
+	ring, _ := ssotoken.NewKeyring(key)
+	clock := func() time.Time { return issuedAt }
+	signer, _ := ssotoken.NewSigner(ssotoken.SignerConfig{Keys: ring, Now: clock})
+	resp, _ := signer.Issue(ctx, ssotoken.Request{CIINo: "10001004", LOBId: "01", Functionality: "D"})
+
+	// The linked LOB "01", with the shared secret; every token is single use.
+	verifier, err := ssotoken.NewVerifier(ssotoken.VerifierConfig{
+		Keys:   ring,
+		LOBId:  "01",
+		Leeway: 30 * time.Second,
+		Replay: ssotoken.NewMemoryReplayStore(ssotoken.MemoryReplayConfig{Now: clock}),
+		Now:    clock,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	claims, err := verifier.Verify(ctx, resp.TokenNo)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(claims.CIINo, claims.LOBId, claims.Functionality, claims.Date)
+	fmt.Println(claims.ExpiresAtTime().Sub(claims.IssuedAtTime()))
+
+	_, err = verifier.Verify(ctx, resp.TokenNo)
+	fmt.Println(errors.Is(err, ssotoken.ErrUnauthorized), ssotoken.CodeOf(err))
+	// Output:
+	// 10001004 01 D 2025-01-20T08:49:46.756Z
+	// 1h0m0s
+	// true token_replayed
+}
+
+func ExampleKeyring_Rotate() {
+	ctx := context.Background()
+	old, _ := ssotoken.NewHMACKey("2026-10", secret)
+	ring, _ := ssotoken.NewKeyring(old)
+	signer, _ := ssotoken.NewSigner(ssotoken.SignerConfig{Keys: ring})
+	verifier, _ := ssotoken.NewVerifier(ssotoken.VerifierConfig{Keys: ring, LOBId: "01"})
+	req := ssotoken.Request{CIINo: "10001004", LOBId: "01", Functionality: "D"}
+
+	before, _ := signer.Issue(ctx, req)
+
+	next, _ := ssotoken.NewHMACKey("2026-11", []byte("the next secret, 32 bytes or more"))
+	if err := ring.Rotate(next); err != nil {
+		log.Fatal(err)
+	}
+	after, _ := signer.Issue(ctx, req)
+
+	_, errBefore := verifier.Verify(ctx, before.TokenNo)
+	_, errAfter := verifier.Verify(ctx, after.TokenNo)
+	fmt.Println("active:", ring.Active().ID(), "old token:", errBefore == nil, "new token:", errAfter == nil)
+
+	// Once every token of the old key has expired:
+	_ = ring.Remove("2026-10")
+	_, errBefore = verifier.Verify(ctx, before.TokenNo)
+	fmt.Println("old token after removal:", ssotoken.CodeOf(errBefore))
+	// Output:
+	// active: 2026-11 old token: true new token: true
+	// old token after removal: unknown_key
+}
+
+func ExampleNewSigningKey() {
+	// Any crypto.Signer works, so the private key may live in a KMS or HSM.
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		log.Fatal(err)
+	}
+	key, err := ssotoken.NewSigningKey("es-1", ssotoken.ES256, priv)
+	if err != nil {
+		log.Fatal(err)
+	}
+	ring, _ := ssotoken.NewKeyring(key)
+
+	// Publish the public half for the linked LOBs.
+	doc, _ := json.Marshal(ring.JWKS())
+	var set ssotoken.JWKS
+	_ = json.Unmarshal(doc, &set)
+	fmt.Println(set.Keys[0].Kty, set.Keys[0].Crv, set.Keys[0].Alg, set.Keys[0].Kid)
+	// Output:
+	// EC P-256 ES256 es-1
+}
+
+func ExampleKindOf() {
+	err := fmt.Errorf("handler: %w", ssotoken.NewError(ssotoken.ErrForbidden, "lob_not_allowed", "this client may not ask for that LOB", nil))
+	fmt.Println(ssotoken.KindOf(err).String(), "|", ssotoken.CodeOf(err), "|", ssotoken.MessageOf(err))
+	fmt.Println(errors.Is(err, ssotoken.ErrForbidden))
+	// Output:
+	// forbidden | lob_not_allowed | this client may not ask for that LOB
+	// true
+}
