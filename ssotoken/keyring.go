@@ -145,9 +145,10 @@ func (r *Keyring) Remove(id string) error {
 	case k == s.active:
 		return errors.New("ssotoken: keyring: cannot remove the active key " + id)
 	}
-	n := &keySnapshot{active: s.active}
-	n, _ = n.with(slices.DeleteFunc(slices.Clone(s.keys), func(x *Key) bool { return x == k })...)
-	n.active = s.active
+	n, err := (&keySnapshot{active: s.active}).with(slices.DeleteFunc(slices.Clone(s.keys), func(x *Key) bool { return x == k })...)
+	if err != nil {
+		return err
+	}
 	r.snap.Store(n)
 	return nil
 }
