@@ -107,6 +107,12 @@ const (
 	CodeInternal         = "internal_error"    // an unexpected failure
 	CodeDeadlineExceeded = "deadline_exceeded" // a context deadline ran out
 	CodeCanceled         = "canceled"          // the caller went away
+
+	// CodeInsufficientScope is the code of an ErrForbidden for a genuine
+	// token that lacks a required scope, group or role; the HTTP layer
+	// answers it with WWW-Authenticate: Bearer error="insufficient_scope"
+	// (RFC 6750 section 3.1).
+	CodeInsufficientScope = "insufficient_scope"
 )
 
 // KindOf returns the kind of err. A context deadline (anywhere in the

@@ -1,0 +1,204 @@
+package httpadapter
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/ssokit/ssokit/ssotoken"
+)
+
+// Client defaults.
+const (
+	DefaultClientTimeout    = 10 * time.Second
+	DefaultMaxResponseBytes = 64 << 10
+	// GenerateSSOTokenPath is the document's path, joined to BaseURL.
+	GenerateSSOTokenPath = "/v2/get_sso_token"
+)
+
+// Codes of the Client's own failures.
+const (
+	CodeIssuerUnreachable = "issuer_unreachable"  // the request could not be sent or the answer read (502)
+	CodeIssuerBadResponse = "issuer_bad_response" // the answer is not the document's envelope (502)
+	CodeIssuerRefused     = "issuer_refused"      // 200 with ReturnCode other than 1 (502)
+	CodeBearerUnavailable = "bearer_unavailable"  // ClientConfig.Token failed (502)
+)
+
+// ClientConfig configures a Client. BaseURL, ClientID and Token are
+// required.
+type ClientConfig struct {
+	// BaseURL is the endpoint's scheme and host, with an optional path
+	// prefix, for example "https://api.example.com". Required.
+	BaseURL string
+	// APIVersion is sent as x-api-version. Empty means "1.0.0".
+	APIVersion string
+	// ClientID is sent as x-lob-client-id. Required.
+	ClientID string
+	// Token supplies the caller's bearer token (a Cognito access token)
+	// for each call. Required.
+	Token func(ctx context.Context) (string, error)
+	// HTTPClient sends the requests. Nil means a client with a
+	// DefaultClientTimeout (10 s) timeout.
+	HTTPClient *http.Client
+	// MaxResponseBytes caps the response body read. Zero means 64 KiB.
+	MaxResponseBytes int64
+}
+
+// Client is an ssotoken.Issuer that calls a remote GenerateSSOToken
+// endpoint. Statuses map back to the taxonomy: 400, 401, 403, 406, 502
+// and 504 to their kinds, anything else to ErrUpstream; the remote
+// ErrorCode is kept as the error's code when it sends one. It is safe for
+// concurrent use.
+type Client struct {
+	url      string
+	version  string
+	clientID string
+	token    func(ctx context.Context) (string, error)
+	hc       *http.Client
+	max      int64
+}
+
+var _ ssotoken.Issuer = (*Client)(nil)
+
+// NewClient returns a Client for cfg, or an error if cfg is not usable.
+func NewClient(cfg ClientConfig) (*Client, error) {
+	u, err := url.Parse(cfg.BaseURL)
+	switch {
+	case cfg.BaseURL == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+		return nil, errors.New("httpadapter: ClientConfig.BaseURL must be an http or https URL")
+	case cfg.ClientID == "":
+		return nil, errors.New("httpadapter: ClientConfig.ClientID is required")
+	case cfg.Token == nil:
+		return nil, errors.New("httpadapter: ClientConfig.Token is required")
+	case cfg.MaxResponseBytes < 0:
+		return nil, errors.New("httpadapter: ClientConfig.MaxResponseBytes must not be negative")
+	}
+	c := &Client{
+		url:      strings.TrimSuffix(cfg.BaseURL, "/") + GenerateSSOTokenPath,
+		version:  cfg.APIVersion,
+		clientID: cfg.ClientID,
+		token:    cfg.Token,
+		hc:       cfg.HTTPClient,
+		max:      cfg.MaxResponseBytes,
+	}
+	if c.version == "" {
+		c.version = DefaultAPIVersion
+	}
+	if c.hc == nil {
+		c.hc = &http.Client{Timeout: DefaultClientTimeout}
+	}
+	if c.max == 0 {
+		c.max = DefaultMaxResponseBytes
+	}
+	return c, nil
+}
+
+// Issue calls the remote endpoint with req.
+func (c *Client) Issue(ctx context.Context, req ssotoken.Request) (ssotoken.Response, error) {
+	bearer, err := c.token(ctx)
+	if err != nil {
+		if k := ssotoken.KindOf(err); k == ssotoken.ErrTimeout {
+			return ssotoken.Response{}, ssotoken.Wrap(err)
+		}
+		return ssotoken.Response{}, ssotoken.NewError(ssotoken.ErrUpstream, CodeBearerUnavailable, "no bearer token for the issuer", err)
+	}
+	body, err := json.Marshal(req)
+	if err != nil {
+		return ssotoken.Response{}, ssotoken.Wrap(err)
+	}
+	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
+	if err != nil {
+		return ssotoken.Response{}, ssotoken.Wrap(err)
+	}
+	hr.Header.Set(HeaderAPIVersion, c.version)
+	hr.Header.Set(HeaderClientID, c.clientID)
+	hr.Header.Set("Content-Type", "application/json")
+	hr.Header.Set("Accept", "application/json")
+	hr.Header.Set("Authorization", "Bearer "+bearer)
+
+	res, err := c.hc.Do(hr)
+	if err != nil {
+		return ssotoken.Response{}, transportError(ctx, err)
+	}
+	defer res.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(res.Body, c.max+1))
+	if err != nil {
+		return ssotoken.Response{}, transportError(ctx, err)
+	}
+	if int64(len(raw)) > c.max {
+		return ssotoken.Response{}, ssotoken.NewError(ssotoken.ErrUpstream, CodeIssuerBadResponse, "the issuer's answer is too large", nil)
+	}
+
+	var env struct {
+		ssotoken.Response
+		ErrorCode string `json:"ErrorCode"`
+	}
+	jsonErr := json.Unmarshal(raw, &env)
+	if res.StatusCode != http.StatusOK {
+		return ssotoken.Response{}, statusError(res.StatusCode, env.ErrorCode, env.ReturnMessage)
+	}
+	switch {
+	case jsonErr != nil:
+		return ssotoken.Response{}, ssotoken.NewError(ssotoken.ErrUpstream, CodeIssuerBadResponse, "the issuer's answer is not the expected envelope", jsonErr)
+	case env.ReturnCode != ssotoken.ReturnCodeSuccess:
+		return ssotoken.Response{}, ssotoken.NewError(ssotoken.ErrUpstream, CodeIssuerRefused, "the issuer did not generate a token", nil)
+	case env.TokenNo == "":
+		return ssotoken.Response{}, ssotoken.NewError(ssotoken.ErrUpstream, CodeIssuerBadResponse, "the issuer's answer has no token", nil)
+	}
+	return env.Response, nil
+}
+
+// statusError maps a remote status to the taxonomy, keeping the remote's
+// code and (a cleaned, bounded copy of) its message.
+func statusError(status int, code, msg string) error {
+	kind := ssotoken.ErrUpstream
+	switch status {
+	case http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusMethodNotAllowed:
+		kind = ssotoken.ErrBadRequest
+	case http.StatusUnauthorized:
+		kind = ssotoken.ErrUnauthorized
+	case http.StatusForbidden:
+		kind = ssotoken.ErrForbidden
+	case http.StatusNotAcceptable:
+		kind = ssotoken.ErrNotAcceptable
+	case http.StatusGatewayTimeout:
+		kind = ssotoken.ErrTimeout
+	}
+	if code == "" || len(code) > 64 || strings.ContainsFunc(code, func(r rune) bool { return r != '_' && !unicode.IsLower(r) && !unicode.IsDigit(r) }) {
+		code = "remote_" + strings.ReplaceAll(strings.ToLower(http.StatusText(status)), " ", "_")
+		if http.StatusText(status) == "" {
+			code = "remote_error"
+		}
+	}
+	msg = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, msg)
+	if len(msg) > 200 {
+		msg = strings.ToValidUTF8(msg[:200], "")
+	}
+	if msg == "" {
+		msg = "the issuer answered " + http.StatusText(status)
+	}
+	return ssotoken.NewError(kind, code, msg, errors.New("issuer answered status "+http.StatusText(status)))
+}
+
+func transportError(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return ssotoken.Wrap(ctx.Err())
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) && ue.Timeout() {
+		return ssotoken.NewError(ssotoken.ErrTimeout, ssotoken.CodeDeadlineExceeded, "the issuer did not answer in time", err)
+	}
+	return ssotoken.NewError(ssotoken.ErrUpstream, CodeIssuerUnreachable, "the issuer could not be reached", err)
+}

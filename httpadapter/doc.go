@@ -1,0 +1,17 @@
+// Package httpadapter is the net/http layer of ssokit: the
+// GenerateSSOToken handler (POST /v2/get_sso_token), the network guard
+// (406), bearer-token middleware for later API calls, the linked LOB's
+// TokenNo middleware, a JWKS handler, and a Client that calls a remote
+// GenerateSSOToken endpoint as an ssotoken.Issuer. It is the one place
+// where error kinds meet HTTP statuses (StatusFor, WriteError), and it
+// depends on ssotoken's interfaces only.
+//
+// Mounting the endpoint, the happy path:
+//
+//	h, err := httpadapter.NewHandler(httpadapter.Config{Authenticator: auth, Issuer: signer, Clients: clients})
+//	mux.Handle("/v2/get_sso_token", h) // the handler answers 405 itself, in the envelope
+//
+// Every handler is a plain http.Handler and every middleware a
+// func(http.Handler) http.Handler, so they mount the same way on
+// http.ServeMux, chi, gin (gin.WrapH) or echo (echo.WrapHandler).
+package httpadapter

@@ -1,0 +1,117 @@
+package httpadapter
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/ssokit/ssokit/ssotoken"
+)
+
+// Codes of the failures this package finds itself. Codes of the other
+// packages pass through unchanged.
+const (
+	CodeMethodNotAllowed      = "method_not_allowed"      // 405
+	CodeBodyTooLarge          = "body_too_large"          // 413
+	CodeMissingAPIVersion     = "missing_api_version"     // 400
+	CodeUnsupportedAPIVersion = "unsupported_api_version" // 400
+	CodeMissingClientID       = "missing_client_id"       // 400
+	CodeMissingContentType    = "missing_content_type"    // 400
+	CodeBadContentType        = "unsupported_content_type"
+	CodeMalformedBody         = "malformed_body"         // 400
+	CodeMissingAuthorization  = "missing_authorization"  // 401
+	CodeInvalidAuthorization  = "invalid_authorization"  // 401
+	CodeMultipleAuthorization = "multiple_authorization" // 400
+	CodeUnknownClient         = "unknown_client"         // 403
+	CodeLOBNotAllowed         = "lob_not_allowed"        // 403
+	CodeCIINoMismatch         = "ciino_mismatch"         // 403
+	CodeIPNotAllowed          = "ip_not_allowed"         // 406
+	CodeHostNotAllowed        = "host_not_allowed"       // 406
+)
+
+var (
+	errMethodNotAllowed = ssotoken.NewError(ssotoken.ErrBadRequest, CodeMethodNotAllowed, "method not allowed", nil)
+	errBodyTooLarge     = ssotoken.NewError(ssotoken.ErrBadRequest, CodeBodyTooLarge, "the request body is too large", nil)
+)
+
+// StatusFor returns the HTTP status for err: 200 for nil, then by kind
+// 400, 401, 403, 406, 502 and 504, as the GenerateSSOToken document's
+// error table has them; 405 and 413 for the codes method_not_allowed and
+// body_too_large. An error outside the taxonomy is 502 and a context
+// deadline 504 (see ssotoken.KindOf). This is the one place in the module
+// where errors meet statuses.
+func StatusFor(err error) int {
+	if err == nil {
+		return http.StatusOK
+	}
+	switch ssotoken.CodeOf(err) {
+	case CodeMethodNotAllowed:
+		return http.StatusMethodNotAllowed
+	case CodeBodyTooLarge:
+		return http.StatusRequestEntityTooLarge
+	}
+	switch ssotoken.KindOf(err) {
+	case ssotoken.ErrBadRequest:
+		return http.StatusBadRequest
+	case ssotoken.ErrUnauthorized:
+		return http.StatusUnauthorized
+	case ssotoken.ErrForbidden:
+		return http.StatusForbidden
+	case ssotoken.ErrNotAcceptable:
+		return http.StatusNotAcceptable
+	case ssotoken.ErrTimeout:
+		return http.StatusGatewayTimeout
+	default:
+		return http.StatusBadGateway
+	}
+}
+
+// ErrorResponse is the body of every failure: the GenerateSSOToken
+// envelope with ReturnCode 0, a human ReturnMessage that is safe to show,
+// and a stable machine ErrorCode (an addition to the document).
+type ErrorResponse struct {
+	ReturnCode    int    `json:"ReturnCode"`
+	ReturnMessage string `json:"ReturnMessage"`
+	ErrorCode     string `json:"ErrorCode"`
+}
+
+// WriteError writes err as a failure: the status from StatusFor, the
+// ErrorResponse envelope, "Cache-Control: no-store", and on 401 a
+// WWW-Authenticate challenge (RFC 6750 section 3: error="invalid_token"
+// when a token was presented, a bare challenge when none was); a 403 for a
+// missing scope or group carries error="insufficient_scope". A 405 carries
+// "Allow: POST". Only the error's safe message and code are written, never
+// its cause.
+func WriteError(w http.ResponseWriter, err error) {
+	status := StatusFor(err)
+	code := ssotoken.CodeOf(err)
+	h := w.Header()
+	switch {
+	case status == http.StatusUnauthorized && code == CodeMissingAuthorization:
+		h.Set("WWW-Authenticate", `Bearer`)
+	case status == http.StatusUnauthorized:
+		h.Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+	case status == http.StatusForbidden && code == ssotoken.CodeInsufficientScope:
+		h.Set("WWW-Authenticate", `Bearer error="insufficient_scope"`)
+	case status == http.StatusMethodNotAllowed && h.Get("Allow") == "":
+		h.Set("Allow", http.MethodPost)
+	}
+	writeJSON(w, status, ErrorResponse{
+		ReturnCode:    ssotoken.ReturnCodeFailure,
+		ReturnMessage: ssotoken.MessageOf(err),
+		ErrorCode:     code,
+	})
+}
+
+// writeJSON writes v with status, as JSON that is never cached.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status, b = http.StatusInternalServerError, []byte(`{"ReturnCode":0,"ReturnMessage":"internal error","ErrorCode":"internal_error"}`)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
+}

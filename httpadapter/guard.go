@@ -1,0 +1,256 @@
+package httpadapter
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"github.com/ssokit/ssokit/ssotoken"
+)
+
+// GuardConfig configures a Guard. The zero value allows every client and
+// every host.
+type GuardConfig struct {
+	// AllowedCIDRs are the client networks allowed, for example
+	// "10.0.0.0/8" or "2001:db8::/32"; a bare address is a /32 or /128.
+	// Empty allows every address.
+	AllowedCIDRs []string
+
+	// AllowedHosts are the Host values allowed, for example
+	// "api.example.com" or "api.example.com:8443". Matching ignores case
+	// and a trailing dot; an entry without a port matches any port, an
+	// entry with one only that port. Empty allows every host.
+	AllowedHosts []string
+
+	// TrustedProxies are the networks of the reverse proxies whose
+	// X-Forwarded-For (and X-Forwarded-Host) are believed. From any other
+	// peer those headers, X-Real-IP and Forwarded are ignored.
+	TrustedProxies []string
+}
+
+// Guard is the network guard of the GenerateSSOToken document's 406 row:
+// it refuses requests from client addresses outside the allowed networks
+// and for hosts that are not allowed. The client address is the socket's
+// peer, unless that peer is a trusted proxy: then X-Forwarded-For is
+// walked from the right, past trusted proxies, to the first address that
+// is not one. Matching costs the same however many networks are listed.
+// A Guard is safe for concurrent use.
+type Guard struct {
+	allowed prefixSet
+	trusted prefixSet
+	hosts   map[string]bool // normalized host or host:port
+}
+
+var (
+	errIPNotAllowed   = ssotoken.NewError(ssotoken.ErrNotAcceptable, CodeIPNotAllowed, "the request is not accepted from this network", nil)
+	errHostNotAllowed = ssotoken.NewError(ssotoken.ErrNotAcceptable, CodeHostNotAllowed, "the request is not accepted for this host", nil)
+)
+
+// NewGuard returns a Guard for cfg, or an error naming the first entry
+// that does not parse.
+func NewGuard(cfg GuardConfig) (*Guard, error) {
+	g := &Guard{}
+	var err error
+	if g.allowed, err = newPrefixSet(cfg.AllowedCIDRs); err != nil {
+		return nil, err
+	}
+	if g.trusted, err = newPrefixSet(cfg.TrustedProxies); err != nil {
+		return nil, err
+	}
+	if len(cfg.AllowedHosts) > 0 {
+		g.hosts = make(map[string]bool, len(cfg.AllowedHosts))
+		for _, h := range cfg.AllowedHosts {
+			n := normalizeHost(h)
+			if n == "" || strings.ContainsAny(n, "/ @") {
+				return nil, fmt.Errorf("httpadapter: allowed host %q is not a host name", h)
+			}
+			g.hosts[n] = true
+		}
+	}
+	return g, nil
+}
+
+// Check returns nil if r may pass, or an ErrNotAcceptable error
+// (ip_not_allowed, host_not_allowed).
+func (g *Guard) Check(r *http.Request) error {
+	if g == nil {
+		return nil
+	}
+	if !g.allowed.empty() {
+		ip, ok := g.ClientIP(r)
+		if !ok || !g.allowed.contains(ip) {
+			return errIPNotAllowed
+		}
+	}
+	if g.hosts != nil && !g.hostAllowed(g.host(r)) {
+		return errHostNotAllowed
+	}
+	return nil
+}
+
+// Middleware returns middleware that answers 406 to requests Check
+// refuses and passes the others on.
+func (g *Guard) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := g.Check(r); err != nil {
+			WriteError(w, err)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// ClientIP returns the client's address: the socket's peer (r.RemoteAddr),
+// or, when the peer is a trusted proxy, the rightmost X-Forwarded-For
+// address that is not a trusted proxy. It reports false when no address
+// can be told (an unparsable RemoteAddr or X-Forwarded-For entry).
+func (g *Guard) ClientIP(r *http.Request) (netip.Addr, bool) {
+	peer, ok := remoteAddr(r.RemoteAddr)
+	if !ok || g == nil || !g.trusted.contains(peer) {
+		return peer, ok
+	}
+	xff := r.Header.Values("X-Forwarded-For")
+	if len(xff) == 0 {
+		return peer, true
+	}
+	addr := peer
+	for i := len(xff) - 1; i >= 0; i-- {
+		list := xff[i]
+		for list != "" {
+			var entry string
+			if c := strings.LastIndexByte(list, ','); c >= 0 {
+				list, entry = list[:c], list[c+1:]
+			} else {
+				list, entry = "", list
+			}
+			entry = strings.TrimSpace(entry)
+			if entry == "" {
+				continue
+			}
+			a, ok := remoteAddr(entry)
+			if !ok {
+				return netip.Addr{}, false
+			}
+			if !g.trusted.contains(a) {
+				return a, true
+			}
+			addr = a
+		}
+	}
+	return addr, true // every hop was a trusted proxy
+}
+
+// host returns the request's host: r.Host, or the rightmost
+// X-Forwarded-Host when the peer is a trusted proxy.
+func (g *Guard) host(r *http.Request) string {
+	if peer, ok := remoteAddr(r.RemoteAddr); ok && g.trusted.contains(peer) {
+		if v := r.Header.Values("X-Forwarded-Host"); len(v) > 0 {
+			last := v[len(v)-1]
+			if c := strings.LastIndexByte(last, ','); c >= 0 {
+				last = last[c+1:]
+			}
+			return strings.TrimSpace(last)
+		}
+	}
+	return r.Host
+}
+
+func (g *Guard) hostAllowed(h string) bool {
+	n := normalizeHost(h)
+	if n == "" {
+		return false
+	}
+	if g.hosts[n] {
+		return true
+	}
+	if name, _, err := net.SplitHostPort(n); err == nil {
+		return g.hosts[normalizeHost(name)]
+	}
+	return false
+}
+
+// normalizeHost lowercases h and drops a trailing dot from its name,
+// keeping a port if there is one.
+func normalizeHost(h string) string {
+	h = strings.ToLower(strings.TrimSpace(h))
+	if name, port, err := net.SplitHostPort(h); err == nil {
+		name = strings.TrimSuffix(name, ".")
+		if name == "" || port == "" {
+			return ""
+		}
+		return net.JoinHostPort(name, port)
+	}
+	h = strings.TrimSuffix(strings.TrimSuffix(strings.TrimPrefix(h, "["), "]"), ".")
+	return h
+}
+
+// remoteAddr parses "ip:port", "[ip]:port" or a bare "ip", unmapping
+// IPv4-in-IPv6 and dropping a zone.
+func remoteAddr(s string) (netip.Addr, bool) {
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		return ap.Addr().Unmap().WithZone(""), true
+	}
+	a, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(s, "["), "]"))
+	if err != nil {
+		return netip.Addr{}, false
+	}
+	return a.Unmap().WithZone(""), true
+}
+
+// prefixSet matches an address against a set of networks with one map
+// lookup per distinct prefix length, so its cost is bounded by the number
+// of lengths (at most 33 for IPv4 and 129 for IPv6), not of networks.
+type prefixSet struct {
+	lens []int // distinct prefix lengths, IPv4 ones as 4in6 lengths + 96
+	nets map[netip.Prefix]bool
+}
+
+func newPrefixSet(cidrs []string) (prefixSet, error) {
+	s := prefixSet{nets: make(map[netip.Prefix]bool, len(cidrs))}
+	for _, c := range cidrs {
+		c = strings.TrimSpace(c)
+		p, err := netip.ParsePrefix(c)
+		if err != nil {
+			a, aerr := netip.ParseAddr(c)
+			if aerr != nil {
+				return prefixSet{}, fmt.Errorf("httpadapter: %q is not a CIDR or an address", c)
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		p = to16(p)
+		s.nets[p] = true
+		if !slices.Contains(s.lens, p.Bits()) {
+			s.lens = append(s.lens, p.Bits())
+		}
+	}
+	slices.Sort(s.lens)
+	return s, nil
+}
+
+// to16 expresses an IPv4 prefix as its IPv4-mapped IPv6 prefix, masked.
+func to16(p netip.Prefix) netip.Prefix {
+	a, bits := p.Addr().WithZone(""), p.Bits()
+	if a.Is4() {
+		a, bits = netip.AddrFrom16(a.As16()), bits+96
+	}
+	return netip.PrefixFrom(a, bits).Masked()
+}
+
+func (s prefixSet) empty() bool { return len(s.nets) == 0 }
+
+func (s prefixSet) contains(a netip.Addr) bool {
+	if len(s.nets) == 0 || !a.IsValid() {
+		return false
+	}
+	a = netip.AddrFrom16(a.Unmap().As16()) // IPv4 as 4in6, like the set
+	for _, l := range s.lens {
+		p, err := a.Prefix(l)
+		if err == nil && s.nets[p] {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,364 @@
+package httpadapter
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/ssokit/ssokit/ssotoken"
+)
+
+// Header names of the GenerateSSOToken document.
+const (
+	HeaderAPIVersion = "x-api-version"
+	HeaderClientID   = "x-lob-client-id"
+)
+
+// Defaults of a Handler.
+const (
+	DefaultAPIVersion   = "1.0.0"
+	DefaultMaxBodyBytes = 8 << 10
+	DefaultTimeout      = 10 * time.Second
+)
+
+// ClientRegistry knows the registered x-lob-client-id values and the LOBs
+// each may ask a token for. Implementations are safe for concurrent use; a
+// host can back one with its own store. StaticRegistry is a map-based one.
+type ClientRegistry interface {
+	// LOBs returns the LOBIds clientID may request, with ok false when
+	// clientID is not registered. An error means the registry could not
+	// answer (the request then fails with 502, or 504 past its deadline).
+	LOBs(ctx context.Context, clientID string) (lobs []string, ok bool, err error)
+}
+
+// StaticRegistry is a ClientRegistry held in memory: client id to the
+// LOBIds it may request. It must not be changed while in use.
+type StaticRegistry map[string][]string
+
+// LOBs implements ClientRegistry.
+func (s StaticRegistry) LOBs(_ context.Context, clientID string) ([]string, bool, error) {
+	lobs, ok := s[clientID]
+	return lobs, ok, nil
+}
+
+// Event describes one finished GenerateSSOToken call, for metrics and
+// tracing hooks. It never holds a credential.
+type Event struct {
+	Status     int           // HTTP status written
+	Code       string        // error code, "" on success
+	ClientID   string        // x-lob-client-id, when one was sent and registered
+	LOBId      string        // requested LOB, once the body was read
+	Subject    string        // the caller's subject, once authenticated
+	TokenRefNo string        // on success
+	Latency    time.Duration // from the start of ServeHTTP to the response
+}
+
+// Config configures the GenerateSSOToken Handler. Authenticator, Issuer
+// and Clients are required.
+type Config struct {
+	// Authenticator validates the caller's Authorization token, for
+	// example a cognito.Authenticator. Required.
+	Authenticator ssotoken.Authenticator
+	// Issuer mints the token, for example an ssotoken.Signer or a Client
+	// of a remote endpoint. Required.
+	Issuer ssotoken.Issuer
+	// Clients lists the x-lob-client-id values and the LOBs each may
+	// request. Required.
+	Clients ClientRegistry
+
+	// APIVersions are the accepted x-api-version values. Empty means
+	// DefaultAPIVersion ("1.0.0").
+	APIVersions []string
+
+	// CIINoClaim, when set, binds the body's CIINo to the caller: it must
+	// equal this claim of the caller's token (Principal.StringClaim, so
+	// "custom:ciino" works for Cognito), else 403.
+	CIINoClaim string
+
+	// Guard refuses requests from networks or hosts that are not allowed
+	// (406). Nil allows all.
+	Guard *Guard
+
+	// MaxBodyBytes caps the request body; a larger one is 413. Zero means
+	// DefaultMaxBodyBytes (8 KiB).
+	MaxBodyBytes int64
+
+	// Timeout bounds the whole call, authentication and issuing included;
+	// past it the answer is 504. Zero means DefaultTimeout (10 s).
+	Timeout time.Duration
+
+	// Logger, when set, receives one audit record per call at Info level
+	// (Warn for 5xx): outcome, status, error code, TokenRefNo, LOBId,
+	// client id, subject, latency. Never a token or a secret.
+	Logger *slog.Logger
+
+	// OnEvent, when set, is called once per call after the response is
+	// written, to feed metrics or traces without this module importing
+	// them. It must not block.
+	OnEvent func(context.Context, Event)
+}
+
+// Handler serves POST /v2/get_sso_token as the GenerateSSOToken document
+// describes it. It is safe for concurrent use.
+type Handler struct {
+	auth       ssotoken.Authenticator
+	issuer     ssotoken.Issuer
+	clients    ClientRegistry
+	versions   []string
+	ciinoClaim string
+	guard      *Guard
+	maxBody    int64
+	timeout    time.Duration
+	logger     *slog.Logger
+	onEvent    func(context.Context, Event)
+}
+
+// NewHandler returns the GenerateSSOToken handler for cfg, or an error if
+// a required field is missing.
+func NewHandler(cfg Config) (*Handler, error) {
+	switch {
+	case cfg.Authenticator == nil:
+		return nil, errors.New("httpadapter: Config.Authenticator is required")
+	case cfg.Issuer == nil:
+		return nil, errors.New("httpadapter: Config.Issuer is required")
+	case cfg.Clients == nil:
+		return nil, errors.New("httpadapter: Config.Clients is required")
+	case cfg.MaxBodyBytes < 0 || cfg.Timeout < 0:
+		return nil, errors.New("httpadapter: Config.MaxBodyBytes and Timeout must not be negative")
+	}
+	h := &Handler{
+		auth:       cfg.Authenticator,
+		issuer:     cfg.Issuer,
+		clients:    cfg.Clients,
+		versions:   slices.Clone(cfg.APIVersions),
+		ciinoClaim: cfg.CIINoClaim,
+		guard:      cfg.Guard,
+		maxBody:    cfg.MaxBodyBytes,
+		timeout:    cfg.Timeout,
+		logger:     cfg.Logger,
+		onEvent:    cfg.OnEvent,
+	}
+	if len(h.versions) == 0 {
+		h.versions = []string{DefaultAPIVersion}
+	}
+	if h.maxBody == 0 {
+		h.maxBody = DefaultMaxBodyBytes
+	}
+	if h.timeout == 0 {
+		h.timeout = DefaultTimeout
+	}
+	return h, nil
+}
+
+var (
+	errMissingAPIVersion     = badRequest(CodeMissingAPIVersion, "the x-api-version header is missing")
+	errUnsupportedAPIVersion = badRequest(CodeUnsupportedAPIVersion, "the x-api-version is not supported")
+	errMissingClientID       = badRequest(CodeMissingClientID, "the x-lob-client-id header is missing")
+	errMissingContentType    = badRequest(CodeMissingContentType, "the Content-Type header is missing")
+	errBadContentType        = badRequest(CodeBadContentType, "the Content-Type must be application/json")
+	errUnknownClient         = ssotoken.NewError(ssotoken.ErrForbidden, CodeUnknownClient, "the x-lob-client-id is not registered", nil)
+	errLOBNotAllowed         = ssotoken.NewError(ssotoken.ErrForbidden, CodeLOBNotAllowed, "this client may not request a token for that LOB", nil)
+	errCIINoMismatch         = ssotoken.NewError(ssotoken.ErrForbidden, CodeCIINoMismatch, "the CIINo is not the caller's", nil)
+)
+
+func badRequest(code, msg string) error {
+	return ssotoken.NewError(ssotoken.ErrBadRequest, code, msg, nil)
+}
+
+// ServeHTTP checks the request, cheapest first, and answers with the
+// document's envelope:
+//
+//  1. method POST, else 405 with Allow: POST
+//  2. the network guard, else 406
+//  3. x-api-version, x-lob-client-id and Content-Type: application/json
+//     present, else 400; the API version accepted, else 400
+//  4. Authorization present and non-blank, else 401; authenticated, else
+//     401, 403, 502 or 504
+//  5. the client registered, else 403
+//  6. the body: one JSON object with CIINo, LOBId and Functionality, at
+//     most MaxBodyBytes (413 over it), else 400; fields other than those
+//     three are ignored and never reach the token
+//  7. the LOB allowed for the client, and the CIINo bound to the caller
+//     when configured, else 403
+//  8. the token issued within the deadline, else 502 or 504
+//
+// Success is 200 with Cache-Control: no-store.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	ev := Event{}
+	ctx, cancel := context.WithTimeout(r.Context(), h.timeout)
+	defer cancel()
+
+	resp, err := h.serve(ctx, w, r, &ev)
+	if err == nil && ctx.Err() != nil {
+		err = ssotoken.Wrap(ctx.Err())
+	}
+	if err != nil {
+		WriteError(w, err)
+	} else {
+		writeJSON(w, http.StatusOK, resp)
+	}
+	ev.Status = StatusFor(err)
+	ev.Code = ssotoken.CodeOf(err)
+	ev.Latency = time.Since(start)
+	if err == nil {
+		ev.TokenRefNo = resp.TokenRefNo
+	}
+	h.audit(r, &ev, err)
+	if h.onEvent != nil {
+		h.onEvent(r.Context(), ev)
+	}
+}
+
+func (h *Handler) serve(ctx context.Context, w http.ResponseWriter, r *http.Request, ev *Event) (ssotoken.Response, error) {
+	if r.Method != http.MethodPost {
+		return ssotoken.Response{}, errMethodNotAllowed
+	}
+	if err := h.guard.Check(r); err != nil {
+		return ssotoken.Response{}, err
+	}
+	if err := h.checkHeaders(r); err != nil {
+		return ssotoken.Response{}, err
+	}
+	clientID := r.Header.Get(HeaderClientID)
+
+	tok, err := BearerToken(r)
+	if err != nil {
+		return ssotoken.Response{}, err
+	}
+	p, err := h.auth.Authenticate(ctx, tok)
+	if err != nil {
+		return ssotoken.Response{}, err
+	}
+	ev.Subject = p.Subject
+
+	lobs, ok, err := h.clients.LOBs(ctx, clientID)
+	switch {
+	case err != nil:
+		return ssotoken.Response{}, ssotoken.Wrap(err)
+	case !ok:
+		return ssotoken.Response{}, errUnknownClient
+	}
+	ev.ClientID = clientID
+
+	req, err := h.decodeBody(w, r)
+	if err != nil {
+		return ssotoken.Response{}, err
+	}
+	ev.LOBId = req.LOBId
+	if !slices.Contains(lobs, req.LOBId) {
+		return ssotoken.Response{}, errLOBNotAllowed
+	}
+	if h.ciinoClaim != "" {
+		if v, ok := p.StringClaim(h.ciinoClaim); !ok || v != req.CIINo {
+			return ssotoken.Response{}, errCIINoMismatch
+		}
+	}
+	return h.issue(ctx, req)
+}
+
+func (h *Handler) checkHeaders(r *http.Request) error {
+	version := r.Header.Get(HeaderAPIVersion)
+	switch {
+	case version == "":
+		return errMissingAPIVersion
+	case r.Header.Get(HeaderClientID) == "":
+		return errMissingClientID
+	}
+	ct := r.Header.Get("Content-Type")
+	if ct == "" {
+		return errMissingContentType
+	}
+	if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
+		return errBadContentType
+	}
+	if !slices.Contains(h.versions, version) {
+		return errUnsupportedAPIVersion
+	}
+	return nil
+}
+
+// decodeBody reads one JSON object of at most h.maxBody bytes.
+func (h *Handler) decodeBody(w http.ResponseWriter, r *http.Request) (ssotoken.Request, error) {
+	var req ssotoken.Request
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, h.maxBody))
+	err := dec.Decode(&req)
+	if err == nil {
+		// Exactly one value: anything but trailing space is an error.
+		if _, terr := dec.Token(); terr != io.EOF {
+			err = errors.New("data after the JSON object")
+			if terr != nil {
+				err = terr
+			}
+		}
+	}
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return req, errBodyTooLarge
+		}
+		return req, ssotoken.NewError(ssotoken.ErrBadRequest, CodeMalformedBody, "the body must be one JSON object with CIINo, LOBId and Functionality", err)
+	}
+	return req, req.Validate()
+}
+
+// issue calls the issuer, but never waits past ctx: an issuer that hangs
+// regardless of its context is left behind with a 504.
+func (h *Handler) issue(ctx context.Context, req ssotoken.Request) (ssotoken.Response, error) {
+	type result struct {
+		resp ssotoken.Response
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		resp, err := h.issuer.Issue(ctx, req)
+		done <- result{resp, err}
+	}()
+	select {
+	case res := <-done:
+		if res.err != nil {
+			return ssotoken.Response{}, ssotoken.Wrap(res.err)
+		}
+		return res.resp, nil
+	case <-ctx.Done():
+		return ssotoken.Response{}, ssotoken.Wrap(ctx.Err())
+	}
+}
+
+func (h *Handler) audit(r *http.Request, ev *Event, err error) {
+	if h.logger == nil {
+		return
+	}
+	level, outcome := slog.LevelInfo, "issued"
+	if err != nil {
+		outcome = "refused"
+		if ev.Status >= 500 {
+			level, outcome = slog.LevelWarn, "failed"
+		}
+	}
+	attrs := []slog.Attr{
+		slog.String("outcome", outcome),
+		slog.Int("status", ev.Status),
+		slog.String("error_code", ev.Code),
+		slog.String("token_ref_no", ev.TokenRefNo),
+		slog.String("lob_id", ev.LOBId),
+		slog.String("client_id", ev.ClientID),
+		slog.String("subject", ev.Subject),
+		slog.Duration("latency", ev.Latency),
+	}
+	if ip, ok := h.guard.ClientIP(r); ok {
+		attrs = append(attrs, slog.String("client_ip", ip.String()))
+	}
+	if err != nil {
+		// The cause is for operators; this module's errors never carry a
+		// credential in their text.
+		attrs = append(attrs, slog.String("error", err.Error()))
+	}
+	h.logger.LogAttrs(r.Context(), level, "GenerateSSOToken", attrs...)
+}
