@@ -42,6 +42,9 @@ func parseAuthorization(v string) (string, error) {
 	}
 	sp := strings.IndexAny(v, " \t")
 	if sp < 0 {
+		if strings.EqualFold(v, "Bearer") {
+			return "", errMissingAuthorization // the scheme alone
+		}
 		return v, nil // the bare token
 	}
 	if !strings.EqualFold(v[:sp], "Bearer") {
