@@ -24,7 +24,7 @@ import (
 
 const (
 	testBearer   = "eyJraWQiOiJ0ZXN0In0.eyJzdWIiOiJ1MSJ9.c2lnbmF0dXJl" // what the fake authenticator accepts
-	testClientID = "1RrLMyLrZGA="                                     // the document's sample id
+	testClientID = "1RrLMyLrZGA="                                      // the document's sample id
 	testBody     = `{"CIINo":"10001004","LOBId":"01","Functionality":"D"}`
 )
 
@@ -272,7 +272,10 @@ func TestHandlerCheckOrder(t *testing.T) {
 		{name: "method before everything", mod: func(c *Config) { c.Guard = guard }, req: func(r *http.Request) { r.Method = http.MethodPut; r.Header = http.Header{} }, code: CodeMethodNotAllowed},
 		{name: "guard before headers", mod: func(c *Config) { c.Guard = guard }, req: func(r *http.Request) { r.Header = http.Header{} }, code: CodeIPNotAllowed},
 		{name: "headers before the token", req: func(r *http.Request) { r.Header.Del("x-api-version"); r.Header.Set("Authorization", "Bearer bad") }, code: CodeMissingAPIVersion},
-		{name: "the token before the client", req: func(r *http.Request) { r.Header.Set("x-lob-client-id", "stranger"); r.Header.Set("Authorization", "Bearer bad") }, code: ssotoken.CodeBadSignature, authCalls: 1},
+		{name: "the token before the client", req: func(r *http.Request) {
+			r.Header.Set("x-lob-client-id", "stranger")
+			r.Header.Set("Authorization", "Bearer bad")
+		}, code: ssotoken.CodeBadSignature, authCalls: 1},
 		{name: "the token before the body", body: "not json", req: bearer("bad"), code: ssotoken.CodeBadSignature, authCalls: 1},
 		{name: "the client before the body", body: "not json", req: set("x-lob-client-id", "stranger"), code: CodeUnknownClient, authCalls: 1},
 	}
