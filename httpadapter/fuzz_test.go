@@ -1,0 +1,88 @@
+package httpadapter
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/ssokit/ssokit/ssotoken"
+)
+
+// FuzzBearerToken feeds arbitrary Authorization values to the parser: it
+// never panics, failures are 401s without a token, and a token it returns
+// is a non-empty part of the value without space or tab. The corpus is in
+// testdata/fuzz/FuzzBearerToken.
+func FuzzBearerToken(f *testing.F) {
+	for _, s := range []string{"Bearer abc", "bearer  abc ", "abc.def.ghi", "Basic dXNlcjpw", "Bearer", "Bearer a b", "", "\x00", "Bearer\tabc"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		tok, err := parseAuthorization(v)
+		if err != nil {
+			if tok != "" {
+				t.Fatalf("token %q with error %v", tok, err)
+			}
+			k := ssotoken.KindOf(err)
+			if k != ssotoken.ErrUnauthorized {
+				t.Fatalf("parseAuthorization(%q) kind %v", v, k)
+			}
+			return
+		}
+		if tok == "" || strings.ContainsAny(tok, " \t") || !strings.Contains(v, tok) {
+			t.Fatalf("parseAuthorization(%q) = %q", v, tok)
+		}
+	})
+}
+
+// FuzzDecodeRequest feeds arbitrary bodies to the GenerateSSOToken
+// handler: the answer is 200, 400, 403 or 413 and never 5xx, and a 200's
+// token carries exactly the body's three fields. The corpus is in
+// testdata/fuzz/FuzzDecodeRequest.
+func FuzzDecodeRequest(f *testing.F) {
+	ring := newTestRing(f)
+	h, _ := newTestHandler(f, func(c *Config) {
+		c.Issuer = newTestSigner(f, ring)
+		c.MaxBodyBytes = 1024
+	})
+	for _, s := range []string{
+		testBody, `{}`, `[]`, `null`, `{"CIINo":1}`, testBody + testBody, `{"CIINo":"a","LOBId":"b","Functionality":"c","exp":1}`,
+		`{"CIINo":"\u0000","LOBId":"b","Functionality":"c"}`, `{"ciino":"a","lobid":"b","functionality":"c"}`, strings.Repeat("[", 2000),
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, newRequest(string(body)))
+		switch rec.Code {
+		case http.StatusOK:
+		case http.StatusBadRequest, http.StatusForbidden, http.StatusRequestEntityTooLarge:
+			return
+		default:
+			t.Fatalf("status %d for body %q: %s", rec.Code, body, rec.Body.String())
+		}
+		var want ssotoken.Request
+		dec := json.NewDecoder(bytes.NewReader(body))
+		if err := dec.Decode(&want); err != nil {
+			t.Fatalf("200 for a body encoding/json refuses: %v", err)
+		}
+		var resp ssotoken.Response
+		if err := json.Unmarshal(rec.Body.Bytes(), &resp); err != nil {
+			t.Fatal(err)
+		}
+		v, err := ssotoken.NewVerifier(ssotoken.VerifierConfig{Keys: ring, LOBId: want.LOBId})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := v.Verify(context.Background(), resp.TokenNo)
+		if err != nil {
+			t.Fatalf("issued token does not verify: %v", err)
+		}
+		if c.CIINo != want.CIINo || c.LOBId != want.LOBId || c.Functionality != want.Functionality {
+			t.Fatalf("claims %+v, body %q", c, body)
+		}
+	})
+}
