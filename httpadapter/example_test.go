@@ -1,0 +1,145 @@
+package httpadapter_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+
+	"github.com/ssokit/ssokit/httpadapter"
+	"github.com/ssokit/ssokit/ssotoken"
+)
+
+// devAuth stands in for a cognito.Authenticator in these examples: it
+// accepts one fixed token.
+var devAuth = ssotoken.AuthenticatorFunc(func(_ context.Context, tok string) (*ssotoken.Principal, error) {
+	if tok != "dev-access-token" {
+		return nil, ssotoken.NewError(ssotoken.ErrUnauthorized, "bad_token", "the token is not valid", nil)
+	}
+	return &ssotoken.Principal{Subject: "user-1", Groups: []string{"Use API"}}, nil
+})
+
+func exampleRing() *ssotoken.Keyring {
+	key, err := ssotoken.NewHMACKey("", []byte("example secret, 32 bytes or more!"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	ring, err := ssotoken.NewKeyring(key)
+	if err != nil {
+		log.Fatal(err)
+	}
+	return ring
+}
+
+// Mounting GenerateSSOToken on an http.ServeMux and calling it with the
+// Client.
+func ExampleNewHandler() {
+	signer, err := ssotoken.NewSigner(ssotoken.SignerConfig{Keys: exampleRing()})
+	if err != nil {
+		log.Fatal(err)
+	}
+	h, err := httpadapter.NewHandler(httpadapter.Config{
+		Authenticator: devAuth,
+		Issuer:        signer,
+		Clients:       httpadapter.StaticRegistry{"1RrLMyLrZGA=": {"01"}},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/v2/get_sso_token", h)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+
+	client, err := httpadapter.NewClient(httpadapter.ClientConfig{
+		BaseURL:  srv.URL,
+		ClientID: "1RrLMyLrZGA=",
+		Token:    func(context.Context) (string, error) { return "dev-access-token", nil },
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	resp, err := client.Issue(context.Background(), ssotoken.Request{CIINo: "10001004", LOBId: "01", Functionality: "D"})
+	fmt.Println(resp.ReturnCode, resp.ReturnMessage, err)
+
+	_, err = client.Issue(context.Background(), ssotoken.Request{CIINo: "10001004", LOBId: "02", Functionality: "D"})
+	fmt.Println(ssotoken.KindOf(err).String(), ssotoken.CodeOf(err))
+	// Output:
+	// 1 Token Generated successfully <nil>
+	// forbidden lob_not_allowed
+}
+
+// Protecting later API calls with the caller's bearer token.
+func ExampleRequireBearer() {
+	user := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, _ := httpadapter.PrincipalFromContext(r.Context())
+		fmt.Fprintf(w, "hello %s", p.Subject)
+	})
+	h := httpadapter.RequireBearer(devAuth)(user)
+
+	for _, authz := range []string{"Bearer dev-access-token", "Bearer forged"} {
+		r := httptest.NewRequest(http.MethodGet, "/services/v2/user.json", nil)
+		r.Header.Set("Authorization", authz)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		fmt.Println(rec.Code, rec.Header().Get("WWW-Authenticate"), strings.TrimSpace(rec.Body.String()))
+	}
+	// Output:
+	// 200  hello user-1
+	// 401 Bearer error="invalid_token" {"ReturnCode":0,"ReturnMessage":"the token is not valid","ErrorCode":"bad_token"}
+}
+
+// The linked LOB's landing page: the TokenNo arrives in a POST form, is
+// verified, and is accepted once.
+func ExampleRequireSSOToken() {
+	ring := exampleRing()
+	signer, _ := ssotoken.NewSigner(ssotoken.SignerConfig{Keys: ring})
+	verifier, err := ssotoken.NewVerifier(ssotoken.VerifierConfig{
+		Keys: ring, LOBId: "01",
+		Replay: ssotoken.NewMemoryReplayStore(ssotoken.MemoryReplayConfig{}),
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	landing := httpadapter.RequireSSOToken(verifier, httpadapter.SSOTokenOptions{})(
+		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			c, _ := httpadapter.ClaimsFromContext(r.Context())
+			fmt.Fprintf(w, "welcome %s (%s)", c.CIINo, c.Functionality)
+		}))
+	srv := httptest.NewServer(landing)
+	defer srv.Close()
+
+	resp, _ := signer.Issue(context.Background(), ssotoken.Request{CIINo: "10001004", LOBId: "01", Functionality: "D"})
+	for range 2 {
+		res, err := http.PostForm(srv.URL+"/sso", url.Values{"TokenNo": {resp.TokenNo}})
+		if err != nil {
+			log.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		fmt.Println(res.StatusCode, strings.TrimSpace(string(body)))
+	}
+	// Output:
+	// 200 welcome 10001004 (D)
+	// 401 {"ReturnCode":0,"ReturnMessage":"the token was already used","ErrorCode":"token_replayed"}
+}
+
+func ExampleStatusFor() {
+	for _, err := range []error{
+		nil,
+		ssotoken.NewError(ssotoken.ErrUnauthorized, ssotoken.CodeTokenExpired, "the token has expired", nil),
+		ssotoken.NewError(ssotoken.ErrNotAcceptable, httpadapter.CodeIPNotAllowed, "not from here", nil),
+		context.DeadlineExceeded,
+	} {
+		fmt.Println(httpadapter.StatusFor(err))
+	}
+	// Output:
+	// 200
+	// 401
+	// 406
+	// 504
+}
