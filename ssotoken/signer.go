@@ -2,7 +2,6 @@ package ssotoken
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"sync"
 	"time"
@@ -170,17 +169,10 @@ var bufPool = sync.Pool{New: func() any {
 func sign(b *tokenBuf, key *Key, c *Claims, date time.Time, jti []byte) (string, error) {
 	b.json = c.appendJSON(b.json[:0], date, jti)
 
-	t := append(b.token[:0], key.header...)
-	t = base64.RawURLEncoding.AppendEncode(t, b.json)
-	n := len(t)
-	t, err := key.appendSignature(t, t) // appends the raw signature after the signing input
+	t, err := AppendJWS(b.token[:0], key, b.json)
+	b.token = t[:0]
 	if err != nil {
-		b.token = t[:0]
 		return "", err
 	}
-	sig := append(b.json[:0], t[n:]...)
-	t = append(t[:n], '.')
-	t = base64.RawURLEncoding.AppendEncode(t, sig)
-	b.token, b.json = t, sig
 	return string(t), nil
 }

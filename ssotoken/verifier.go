@@ -2,10 +2,8 @@ package ssotoken
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"strings"
 	"sync"
 	"time"
 )
@@ -159,60 +157,21 @@ type verifyBuf struct{ b []byte }
 
 var verifyPool = sync.Pool{New: func() any { return &verifyBuf{b: make([]byte, 0, 1024)} }}
 
-var b64 = base64.RawURLEncoding.Strict()
-
 // Verify checks token and returns its claims. Every failure is an *Error:
 // ErrUnauthorized with the codes above, or, with a ReplayStore, ErrUpstream
 // or ErrTimeout when the store cannot answer. A bad signature is reported
 // before any claim, so an expired forgery reads as a forgery.
 func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
-	switch {
-	case token == "":
-		return nil, errTokenMissing
-	case len(token) > v.maxBytes:
+	if len(token) > v.maxBytes {
 		return nil, errTokenTooLarge
 	}
-	i := strings.IndexByte(token, '.')
-	if i < 0 {
-		return nil, errTokenMalformed
-	}
-	j := strings.IndexByte(token[i+1:], '.')
-	if j < 0 {
-		return nil, errTokenMalformed
-	}
-	j += i + 1
-	if strings.IndexByte(token[j+1:], '.') >= 0 {
-		return nil, errTokenMalformed
-	}
-
-	key, err := v.lookupKey(token[:i+1])
+	buf := verifyPool.Get().(*verifyBuf)
+	defer verifyPool.Put(buf)
+	payload, _, err := ParseJWS(buf.b[:0], v.keys, token)
+	buf.b = payload[:0]
 	if err != nil {
 		return nil, err
 	}
-
-	buf := verifyPool.Get().(*verifyBuf)
-	defer verifyPool.Put(buf)
-
-	// One copy of the token, then the signature and the payload decoded
-	// after it, all in one pooled buffer.
-	b := append(buf.b[:0], token...)
-	n := len(b)
-
-	// Signature first: nothing of the payload is read before it verifies.
-	b, err = b64.AppendDecode(b, b[j+1:n])
-	if err != nil {
-		return nil, errTokenMalformed
-	}
-	if !key.verify(b[:j], b[n:]) {
-		return nil, errBadSignature
-	}
-	m := len(b)
-	b, err = b64.AppendDecode(b, b[i+1:j])
-	buf.b = b[:0]
-	if err != nil {
-		return nil, errTokenMalformed
-	}
-	payload := b[m:]
 	c := new(Claims)
 	if err := json.Unmarshal(payload, c); err != nil {
 		return nil, unauthorized(CodeClaimsMalformed, "the token's claims are malformed", err)
@@ -236,51 +195,6 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 		}
 	}
 	return c, nil
-}
-
-// lookupKey finds the key for the header segment h (with its trailing
-// '.'). A header this package produced is found with one map lookup;
-// any other is decoded and its alg and kid checked.
-func (v *Verifier) lookupKey(h string) (*Key, error) {
-	snap := v.keys.snap.Load()
-	if k, ok := snap.byHeader[h]; ok {
-		return k, nil
-	}
-	raw, err := b64.DecodeString(h[:len(h)-1])
-	if err != nil {
-		return nil, errTokenMalformed
-	}
-	var hdr struct {
-		Alg  *string         `json:"alg"`
-		Kid  *string         `json:"kid"`
-		Typ  *string         `json:"typ"`
-		Crit json.RawMessage `json:"crit"`
-	}
-	if err := json.Unmarshal(raw, &hdr); err != nil || hdr.Alg == nil {
-		return nil, errTokenMalformed
-	}
-	if hdr.Crit != nil {
-		// RFC 7515 section 4.1.11: extensions we do not understand.
-		return nil, errTokenMalformed
-	}
-	if hdr.Typ != nil && !strings.EqualFold(*hdr.Typ, "JWT") {
-		return nil, errTokenMalformed
-	}
-	id := ""
-	if hdr.Kid != nil {
-		if *hdr.Kid == "" {
-			return nil, errUnknownKey
-		}
-		id = *hdr.Kid
-	}
-	k, ok := snap.byID[id]
-	if !ok {
-		return nil, errUnknownKey
-	}
-	if Algorithm(*hdr.Alg) != k.alg {
-		return nil, errAlgNotAllowed
-	}
-	return k, nil
 }
 
 func (v *Verifier) checkClaims(c *Claims) error {
