@@ -3,7 +3,8 @@ package ssotoken
 import (
 	"strconv"
 	"time"
-	"unicode/utf8"
+
+	"github.com/ssokit/ssokit/internal/jsonx"
 )
 
 // DateLayout is the layout of the "Date" claim: UTC with milliseconds, as
@@ -41,14 +42,14 @@ func (c *Claims) ExpiresAtTime() time.Time { return time.Unix(c.ExpiresAt, 0) }
 // signer needs no string for either.
 func (c *Claims) appendJSON(b []byte, date time.Time, jti []byte) []byte {
 	b = append(b, `{"CIINo":`...)
-	b = appendJSONString(b, c.CIINo)
+	b = jsonx.AppendString(b, c.CIINo)
 	b = append(b, `,"LOBId":`...)
-	b = appendJSONString(b, c.LOBId)
+	b = jsonx.AppendString(b, c.LOBId)
 	b = append(b, `,"Functionality":`...)
-	b = appendJSONString(b, c.Functionality)
+	b = jsonx.AppendString(b, c.Functionality)
 	if date.IsZero() {
 		b = append(b, `,"Date":`...)
-		b = appendJSONString(b, c.Date)
+		b = jsonx.AppendString(b, c.Date)
 	} else {
 		b = append(b, `,"Date":"`...)
 		b = date.UTC().AppendFormat(b, DateLayout)
@@ -68,68 +69,15 @@ func (c *Claims) appendJSON(b []byte, date time.Time, jti []byte) []byte {
 		b = append(b, '"')
 	} else if c.ID != "" {
 		b = append(b, `,"jti":`...)
-		b = appendJSONString(b, c.ID)
+		b = jsonx.AppendString(b, c.ID)
 	}
 	if c.Issuer != "" {
 		b = append(b, `,"iss":`...)
-		b = appendJSONString(b, c.Issuer)
+		b = jsonx.AppendString(b, c.Issuer)
 	}
 	if c.Audience != "" {
 		b = append(b, `,"aud":`...)
-		b = appendJSONString(b, c.Audience)
+		b = jsonx.AppendString(b, c.Audience)
 	}
 	return append(b, '}')
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendJSONString appends s as a JSON string (RFC 8259 section 7).
-// Invalid UTF-8 becomes U+FFFD, as encoding/json does; U+2028 and U+2029
-// are escaped so the output is also safe inside JavaScript.
-func appendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }

@@ -226,17 +226,3 @@ func TestIssueConcurrent(t *testing.T) {
 	wg.Wait()
 	assert.Len(t, seen, workers*each)
 }
-
-func TestAppendJSONStringMatchesEncodingJSON(t *testing.T) {
-	for _, s := range []string{
-		"", "plain", `q"uote`, `back\slash`, "\x00\x01\x1f", "tab\tnl\nret\r",
-		"<html>&", "é世界", "\u2028\u2029", "bad\xffutf8", "\x7f",
-	} {
-		var back string
-		require.NoError(t, json.Unmarshal(appendJSONString(nil, s), &back), "%q", s)
-		std, _ := json.Marshal(s)
-		var stdBack string
-		require.NoError(t, json.Unmarshal(std, &stdBack))
-		assert.Equal(t, stdBack, back, "%q decodes as encoding/json's output does", s)
-	}
-}
