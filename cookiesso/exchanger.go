@@ -1,0 +1,303 @@
+package cookiesso
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ssokit/ssokit/internal/jsonx"
+	"github.com/ssokit/ssokit/ssotoken"
+)
+
+// Defaults of an Exchanger.
+const (
+	DefaultCookieName     = "ssoCookie"
+	DefaultTTL            = time.Hour
+	DefaultMaxCookieBytes = 4 << 10
+	DefaultIssuer         = "ssokit-cookiesso"
+	DefaultAudience       = "ssokit-api"
+	// DefaultRole is the role later API calls need, as the Cookie SSO
+	// document says.
+	DefaultRole = "Use API"
+)
+
+// CodeOriginNotAllowed is the code of an exchange refused for its Origin
+// (ErrForbidden).
+const CodeOriginNotAllowed = "origin_not_allowed"
+
+// Config configures an Exchanger. Validator and Keys are required.
+type Config struct {
+	// CookieName is the SSO cookie's name. Empty means "ssoCookie".
+	CookieName string
+	// Validator checks the cookie's value. Required.
+	Validator Validator
+	// Keys signs the exchanged JWT. Its keys must serve this purpose only:
+	// never the cookie's key, never the TokenNo signer's. Required.
+	Keys *ssotoken.Keyring
+	// TTL is the exchanged JWT's lifetime. Zero means one hour; it is
+	// also capped by the cookie's own expiry.
+	TTL time.Duration
+	// Issuer and Audience are the exchanged JWT's "iss" and "aud". Empty
+	// means DefaultIssuer and DefaultAudience.
+	Issuer, Audience string
+	// MaxCookieBytes caps the cookie's value. Zero means 4 KiB.
+	MaxCookieBytes int
+	// AllowedOrigins, when set, are the only Origin values (scheme://host
+	// [:port], compared without regard to case) an exchange request may
+	// carry, so that a page of another site cannot spend the user's cookie.
+	// A request without Origin is allowed (it is not a browser's
+	// cross-site POST). Empty allows any Origin.
+	AllowedOrigins []string
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Token is the result of an exchange.
+type Token struct {
+	JWT       string    // the exchanged JWT, for "Authorization: Bearer"
+	ExpiresAt time.Time // its "exp"
+}
+
+// Exchanger exchanges an SSO cookie for a JWT that authenticates later API
+// calls (POST /services/v2/auth/cookiesso/token.json of the Cookie SSO
+// document). It is pure Go: cookie value in, JWT out; package httpadapter
+// serves it. It is safe for concurrent use.
+type Exchanger struct {
+	name     string
+	v        Validator
+	keys     *ssotoken.Keyring
+	ttl      time.Duration
+	iss, aud string
+	max      int
+	origins  map[string]bool
+	now      func() time.Time
+	refNos   *ssotoken.RefNoGenerator
+}
+
+// New returns an Exchanger for cfg, or an error if cfg is not usable.
+func New(cfg Config) (*Exchanger, error) {
+	switch {
+	case cfg.Validator == nil:
+		return nil, errors.New("cookiesso: Config.Validator is required")
+	case cfg.Keys == nil:
+		return nil, errors.New("cookiesso: Config.Keys is required")
+	case !cfg.Keys.Active().CanSign():
+		return nil, errors.New("cookiesso: the active key of Config.Keys cannot sign")
+	case cfg.TTL < 0 || cfg.MaxCookieBytes < 0:
+		return nil, errors.New("cookiesso: Config.TTL and MaxCookieBytes must not be negative")
+	case cfg.CookieName != "" && !validCookieName(cfg.CookieName):
+		return nil, errors.New("cookiesso: Config.CookieName is not a cookie name")
+	}
+	e := &Exchanger{
+		name: cfg.CookieName, v: cfg.Validator, keys: cfg.Keys, ttl: cfg.TTL,
+		iss: cfg.Issuer, aud: cfg.Audience, max: cfg.MaxCookieBytes, now: cfg.Now,
+	}
+	if e.name == "" {
+		e.name = DefaultCookieName
+	}
+	if e.ttl == 0 {
+		e.ttl = DefaultTTL
+	}
+	if e.ttl < time.Second {
+		return nil, errors.New("cookiesso: Config.TTL must be at least one second")
+	}
+	if e.iss == "" {
+		e.iss = DefaultIssuer
+	}
+	if e.aud == "" {
+		e.aud = DefaultAudience
+	}
+	if e.max == 0 {
+		e.max = DefaultMaxCookieBytes
+	}
+	if e.now == nil {
+		e.now = time.Now
+	}
+	if len(cfg.AllowedOrigins) > 0 {
+		e.origins = make(map[string]bool, len(cfg.AllowedOrigins))
+		for _, o := range cfg.AllowedOrigins {
+			e.origins[strings.ToLower(strings.TrimSuffix(o, "/"))] = true
+		}
+	}
+	e.refNos = &ssotoken.RefNoGenerator{Now: e.now}
+	return e, nil
+}
+
+// CookieName returns the name of the SSO cookie.
+func (e *Exchanger) CookieName() string { return e.name }
+
+// Exchange validates the cookie value and returns a JWT for it: claims
+// "sub", "roles", "iat", "exp" (TTL from now, but never past the
+// cookie's own expiry), "jti", "iss" and "aud", signed with the
+// exchanger's own key. The value must be at most MaxCookieBytes (else
+// ErrBadRequest); validation failures keep their kind (400 for an
+// ill-formatted cookie, 401 for a bad signature or an expired one).
+func (e *Exchanger) Exchange(ctx context.Context, value string) (Token, error) {
+	switch {
+	case value == "":
+		return Token{}, errCookieMissing
+	case len(value) > e.max:
+		return Token{}, errCookieTooLarge
+	}
+	p, err := e.v.Validate(ctx, value)
+	if err != nil {
+		return Token{}, ssotoken.Wrap(err)
+	}
+	if p == nil || p.Subject == "" {
+		return Token{}, cookieUnauthorized(CodeCookieInvalid, "the SSO cookie names no user")
+	}
+	now := e.now()
+	exp := now.Add(e.ttl)
+	if !p.ExpiresAt.IsZero() && p.ExpiresAt.Before(exp) {
+		exp = p.ExpiresAt
+	}
+	if !exp.After(now) {
+		return Token{}, errCookieExpired
+	}
+	c := jwtClaims{
+		Subject: p.Subject, Roles: p.Groups, IssuedAt: now.Unix(), ExpiresAt: exp.Unix(),
+		ID: e.refNos.Next(), Issuer: e.iss, Audience: e.aud,
+	}
+	b := bufPool.Get().(*[]byte)
+	defer bufPool.Put(b)
+	payload := c.appendJSON((*b)[:0])
+	tok, err := ssotoken.AppendJWS(payload[len(payload):], e.keys.Active(), payload)
+	*b = payload[:0]
+	if err != nil {
+		return Token{}, ssotoken.NewError(ssotoken.ErrUpstream, ssotoken.CodeSigningFailed, "the token could not be signed", err)
+	}
+	return Token{JWT: string(tok), ExpiresAt: time.Unix(exp.Unix(), 0).UTC()}, nil
+}
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// ExchangeRequest finds the SSO cookie of r (see CookieValue), checks the
+// Origin allowlist, and exchanges the cookie. It is what the HTTP handler
+// calls.
+func (e *Exchanger) ExchangeRequest(r *http.Request) (string, time.Time, error) {
+	if e.origins != nil {
+		if o := r.Header.Get("Origin"); o != "" && !e.origins[strings.ToLower(o)] {
+			return "", time.Time{}, ssotoken.NewError(ssotoken.ErrForbidden, CodeOriginNotAllowed, "the request's origin is not allowed", nil)
+		}
+	}
+	v, err := e.CookieValue(r)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	t, err := e.Exchange(r.Context(), v)
+	return t.JWT, t.ExpiresAt, err
+}
+
+var (
+	errCookieMissing   = badCookie(CodeCookieMissing, "no SSO cookie was sent", nil)
+	errCookieDuplicate = badCookie(CodeCookieDuplicate, "the SSO cookie was sent more than once", nil)
+	errCookieTooLarge  = badCookie(CodeCookieTooLarge, "the SSO cookie is too large", nil)
+)
+
+// CookieValue returns the value of the SSO cookie in r's Cookie headers.
+// No cookie of that name, or an empty value, is ErrBadRequest
+// (cookie_missing); two cookies of that name (cookie tossing) is
+// cookie_duplicate; a value over MaxCookieBytes is cookie_too_large; a
+// value with characters RFC 6265 does not allow is cookie_malformed. The
+// headers are scanned once without allocating per pair, so a header with
+// thousands of pairs costs only its length.
+func (e *Exchanger) CookieValue(r *http.Request) (string, error) {
+	var (
+		value string
+		found int
+	)
+	for _, line := range r.Header["Cookie"] {
+		for line != "" {
+			var part string
+			part, line, _ = strings.Cut(line, ";")
+			part = strings.TrimLeft(part, " \t")
+			name, val, ok := strings.Cut(part, "=")
+			if !ok || strings.TrimRight(name, " \t") != e.name {
+				continue
+			}
+			if found++; found > 1 {
+				return "", errCookieDuplicate
+			}
+			value = strings.TrimRight(val, " \t")
+		}
+	}
+	if found == 0 {
+		return "", errCookieMissing
+	}
+	if len(value) > e.max+2 {
+		return "", errCookieTooLarge
+	}
+	if len(value) >= 2 && value[0] == '"' && value[len(value)-1] == '"' {
+		value = value[1 : len(value)-1]
+	}
+	switch {
+	case value == "":
+		return "", errCookieMissing
+	case len(value) > e.max:
+		return "", errCookieTooLarge
+	case !validCookieValue(value):
+		return "", errCookieMalformed
+	}
+	return value, nil
+}
+
+// validCookieValue reports whether v is made of RFC 6265 cookie-octets.
+func validCookieValue(v string) bool {
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c <= 0x20 || c >= 0x7f || c == '"' || c == ',' || c == ';' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+// validCookieName reports whether n is an RFC 9110 token.
+func validCookieName(n string) bool {
+	for i := 0; i < len(n); i++ {
+		c := n[i]
+		if c <= 0x20 || c >= 0x7f || strings.IndexByte(`()<>@,;:\"/[]?={}`, c) >= 0 {
+			return false
+		}
+	}
+	return n != ""
+}
+
+// jwtClaims are the claims of the exchanged JWT.
+type jwtClaims struct {
+	Subject   string   `json:"sub"`
+	Roles     []string `json:"roles"`
+	IssuedAt  int64    `json:"iat"`
+	ExpiresAt int64    `json:"exp"`
+	ID        string   `json:"jti"`
+	Issuer    string   `json:"iss"`
+	Audience  string   `json:"aud"`
+}
+
+// appendJSON appends the claims as JSON, without reflection.
+func (c *jwtClaims) appendJSON(b []byte) []byte {
+	b = append(b, `{"sub":`...)
+	b = jsonx.AppendString(b, c.Subject)
+	b = append(b, `,"roles":[`...)
+	for i, r := range c.Roles {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = jsonx.AppendString(b, r)
+	}
+	b = append(b, `],"iat":`...)
+	b = strconv.AppendInt(b, c.IssuedAt, 10)
+	b = append(b, `,"exp":`...)
+	b = strconv.AppendInt(b, c.ExpiresAt, 10)
+	b = append(b, `,"jti":`...)
+	b = jsonx.AppendString(b, c.ID)
+	b = append(b, `,"iss":`...)
+	b = jsonx.AppendString(b, c.Issuer)
+	b = append(b, `,"aud":`...)
+	b = jsonx.AppendString(b, c.Audience)
+	return append(b, '}')
+}

@@ -1,0 +1,163 @@
+package cookiesso
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/MicahParks/keyfunc/v3"
+	"github.com/golang-jwt/jwt/v5"
+	"golang.org/x/time/rate"
+
+	"github.com/ssokit/ssokit/internal/limit"
+	"github.com/ssokit/ssokit/ssotoken"
+)
+
+// MaxJWKSBytes caps the JWKS document a JWKSValidator reads: 1 MiB.
+const MaxJWKSBytes = 1 << 20
+
+// JWKSValidatorConfig configures NewJWKSValidator.
+type JWKSValidatorConfig struct {
+	// URL is the JWKS document of the cookie's issuer. Required.
+	URL string
+	// Algorithms are the accepted "alg" values. Empty means RS256 only.
+	Algorithms []string
+	// Issuer and Audience, when set, must equal the cookie's "iss" and
+	// its "aud" (or one of its audiences).
+	Issuer, Audience string
+	// Leeway is the clock skew allowed on "exp", "nbf" and "iat", at most
+	// ssotoken.MaxLeeway.
+	Leeway time.Duration
+	// HTTPClient fetches the JWKS. Nil means a client with a 10 s timeout.
+	// Either way a JWKS body over MaxJWKSBytes is refused.
+	HTTPClient *http.Client
+	// RefreshInterval is how often the JWKS is fetched again. Zero means
+	// one hour. A cookie with an unknown "kid" also triggers a fetch, at
+	// most one per 10 s.
+	RefreshInterval time.Duration
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// JWKSValidator validates cookies that are JWTs signed by a key of a
+// remote JWKS, which keyfunc fetches at start (without failing when the
+// JWKS is down) and refreshes in the background. Cookies must carry
+// "kid"; "sub" and "exp" are required and "roles" (an array of strings)
+// becomes Principal.Groups. Close stops the background refresh. It is
+// safe for concurrent use.
+type JWKSValidator struct {
+	kf     keyfunc.Keyfunc
+	parser *jwt.Parser
+	cancel context.CancelFunc
+}
+
+// jwksClaims are the claims of a JWKS-signed cookie.
+type jwksClaims struct {
+	jwt.RegisteredClaims
+	Roles []string `json:"roles"`
+}
+
+// NewJWKSValidator starts fetching cfg.URL and returns the validator.
+func NewJWKSValidator(cfg JWKSValidatorConfig) (*JWKSValidator, error) {
+	if cfg.URL == "" {
+		return nil, errors.New("cookiesso: JWKSValidatorConfig.URL is required")
+	}
+	if cfg.Leeway < 0 || cfg.Leeway > ssotoken.MaxLeeway {
+		return nil, errors.New("cookiesso: JWKSValidatorConfig.Leeway must be between 0 and 5m")
+	}
+	algs := cfg.Algorithms
+	if len(algs) == 0 {
+		algs = []string{"RS256"}
+	}
+	for _, a := range algs {
+		if a == "none" || strings.HasPrefix(a, "HS") {
+			return nil, errors.New("cookiesso: a JWKS validator accepts asymmetric algorithms only")
+		}
+	}
+	client := limit.Client(cfg.HTTPClient, 10*time.Second, MaxJWKSBytes)
+	ctx, cancel := context.WithCancel(context.Background())
+	kf, err := keyfunc.NewDefaultOverrideCtx(ctx, []string{cfg.URL}, keyfunc.Override{
+		Client:            client,
+		RefreshInterval:   cfg.RefreshInterval,
+		RefreshUnknownKID: rate.NewLimiter(rate.Every(10*time.Second), 1),
+		RateLimitWaitMax:  time.Second,
+		RefreshErrorHandlerFunc: func(string) func(context.Context, error) {
+			return func(context.Context, error) {} // requests report it; the body is never logged
+		},
+	})
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	opts := []jwt.ParserOption{
+		jwt.WithValidMethods(algs),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithLeeway(cfg.Leeway),
+	}
+	if cfg.Now != nil {
+		opts = append(opts, jwt.WithTimeFunc(cfg.Now))
+	}
+	if cfg.Issuer != "" {
+		opts = append(opts, jwt.WithIssuer(cfg.Issuer))
+	}
+	if cfg.Audience != "" {
+		opts = append(opts, jwt.WithAudience(cfg.Audience))
+	}
+	return &JWKSValidator{kf: kf, parser: jwt.NewParser(opts...), cancel: cancel}, nil
+}
+
+// Close stops the background refresh.
+func (v *JWKSValidator) Close() error {
+	v.cancel()
+	return nil
+}
+
+// Validate implements Validator.
+func (v *JWKSValidator) Validate(ctx context.Context, value string) (*ssotoken.Principal, error) {
+	if strings.Count(value, ".") != 2 {
+		return nil, errCookieMalformed
+	}
+	var c jwksClaims
+	tok, err := v.parser.ParseWithClaims(value, &c, func(t *jwt.Token) (any, error) {
+		if kid, ok := t.Header["kid"].(string); !ok || kid == "" {
+			return nil, errors.New("cookie has no kid") // never try every key
+		}
+		return v.kf.KeyfuncCtx(ctx)(t)
+	})
+	switch {
+	case err == nil && tok.Valid:
+	case errors.Is(err, jwt.ErrTokenMalformed):
+		return nil, errCookieMalformed
+	case errors.Is(err, jwt.ErrTokenExpired):
+		return nil, errCookieExpired
+	case errors.Is(err, jwt.ErrTokenUnverifiable) && !v.haveKeys(ctx):
+		return nil, ssotoken.NewError(ssotoken.ErrUpstream, "jwks_unavailable", "the cookie's signing keys are not available", err)
+	case errors.Is(err, jwt.ErrTokenSignatureInvalid), errors.Is(err, jwt.ErrTokenUnverifiable):
+		return nil, errCookieSignature
+	default:
+		return nil, ssotoken.NewError(ssotoken.ErrUnauthorized, CodeCookieInvalid, "the SSO cookie is not valid", err)
+	}
+	if c.Subject == "" {
+		return nil, cookieUnauthorized(CodeCookieInvalid, "the SSO cookie names no user")
+	}
+	payload, _ := base64.RawURLEncoding.DecodeString(strings.Split(value, ".")[1])
+	return &ssotoken.Principal{
+		Subject:   c.Subject,
+		Username:  c.Subject,
+		Issuer:    c.Issuer,
+		Groups:    c.Roles,
+		ExpiresAt: c.ExpiresAt.Time,
+		Claims:    json.RawMessage(payload),
+	}, nil
+}
+
+// haveKeys reports whether a key was ever loaded.
+func (v *JWKSValidator) haveKeys(ctx context.Context) bool {
+	all, err := v.kf.Storage().KeyReadAll(ctx)
+	return err == nil && len(all) > 0
+}
