@@ -85,7 +85,9 @@ func NewAuthenticator(cfg AuthenticatorConfig) (*Authenticator, error) {
 	return a, nil
 }
 
-func unauthorized(code, msg string) error { return ssotoken.NewError(ssotoken.ErrUnauthorized, code, msg, nil) }
+func unauthorized(code, msg string) error {
+	return ssotoken.NewError(ssotoken.ErrUnauthorized, code, msg, nil)
+}
 
 var (
 	errTooLarge      = unauthorized(ssotoken.CodeTokenTooLarge, "the token is too large")
