@@ -105,16 +105,22 @@ func NewVerifyingKey(id string, alg Algorithm, pub crypto.PublicKey) (*Key, erro
 	switch alg {
 	case RS256:
 		p, ok := pub.(*rsa.PublicKey)
-		if !ok {
+		if !ok || p == nil || p.N == nil {
 			return nil, fmt.Errorf("ssotoken: RS256 needs an RSA key, got %T", pub)
 		}
 		if p.N.BitLen() < MinRSABits {
 			return nil, fmt.Errorf("ssotoken: RSA key is %d bits, want at least %d", p.N.BitLen(), MinRSABits)
 		}
+		if p.E < 3 || p.E%2 == 0 {
+			return nil, errors.New("ssotoken: RSA public exponent must be odd and at least 3")
+		}
 	case ES256:
 		p, ok := pub.(*ecdsa.PublicKey)
-		if !ok || p.Curve != elliptic.P256() {
+		if !ok || p == nil || p.Curve != elliptic.P256() || p.X == nil || p.Y == nil {
 			return nil, fmt.Errorf("ssotoken: ES256 needs a P-256 ECDSA key, got %T", pub)
+		}
+		if _, err := p.Bytes(); err != nil { // off the curve, or the point at infinity
+			return nil, errors.New("ssotoken: ES256 public key is not a valid P-256 point")
 		}
 	case EdDSA:
 		p, ok := pub.(ed25519.PublicKey)

@@ -7,7 +7,8 @@ import (
 	"time"
 )
 
-// RefNoLen is the length of every TokenRefNo this package makes: 20 digits.
+// RefNoLen is the length of every TokenRefNo this package makes: 20 digits
+// (until Unix second 10^10, in the year 2286).
 const RefNoLen = 20
 
 // Layout of a TokenRefNo: 10 digits of Unix seconds (the API document's

@@ -186,6 +186,9 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 		first, err := v.replay.Redeem(ctx, c.ID, time.Unix(c.ExpiresAt, 0).Add(v.leeway))
 		if err != nil {
 			if asError(err) == nil && KindOf(err) != ErrTimeout {
+				if _, bare := err.(Kind); bare {
+					err = errors.New(err.Error()) // keep the text, not a second kind
+				}
 				err = NewError(ErrUpstream, CodeReplayStore, "the token could not be checked for reuse", err)
 			}
 			return nil, Wrap(err)
