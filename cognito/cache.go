@@ -1,0 +1,110 @@
+package cognito
+
+import (
+	"sync"
+	"time"
+
+	"github.com/ssokit/ssokit/ssotoken"
+)
+
+// cacheEntry is one verified token.
+type cacheEntry struct {
+	p     *ssotoken.Principal
+	until time.Time // exp + leeway: from then on the cold check fails too
+	key   *keyEntry // the key that verified it; the entry dies with it
+}
+
+// cache remembers verified tokens by the SHA-256 of the whole token. It is
+// sharded to keep lock contention low; each shard holds at most perShard
+// entries, so the whole holds at most the configured size.
+type cache struct {
+	shards   []cacheShard
+	perShard int
+}
+
+type cacheShard struct {
+	mu sync.RWMutex
+	m  map[[32]byte]*cacheEntry
+	_  [40]byte // keep shards on separate cache lines
+}
+
+// evictScan is how many entries an insert into a full shard looks at for
+// an expired one before it evicts the first it saw.
+const evictScan = 8
+
+func newCache(size int) *cache {
+	n := 16
+	if size < 16*16 {
+		n = 1
+	}
+	c := &cache{shards: make([]cacheShard, n), perShard: size / n}
+	for i := range c.shards {
+		c.shards[i].m = make(map[[32]byte]*cacheEntry)
+	}
+	return c
+}
+
+func (c *cache) shard(sum *[32]byte) *cacheShard {
+	return &c.shards[int(sum[0])%len(c.shards)]
+}
+
+// get returns the principal of a cached token that is still valid at now
+// and whose key is still in snap. An entry found invalid is dropped.
+func (c *cache) get(sum *[32]byte, now time.Time, snap *keySnap) (*ssotoken.Principal, bool) {
+	s := c.shard(sum)
+	s.mu.RLock()
+	e := s.m[*sum]
+	s.mu.RUnlock()
+	if e == nil {
+		return nil, false
+	}
+	if now.Before(e.until) && snap.byKID[e.key.kid] == e.key {
+		return e.p, true
+	}
+	s.mu.Lock()
+	if s.m[*sum] == e {
+		delete(s.m, *sum)
+	}
+	s.mu.Unlock()
+	return nil, false
+}
+
+// put remembers a verified token. When the shard is full, an expired entry
+// among the first evictScan it iterates over makes room, else the first
+// one (Go's map iteration order is randomised, so this is a random
+// eviction).
+func (c *cache) put(sum *[32]byte, e *cacheEntry, now time.Time) {
+	s := c.shard(sum)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.m[*sum]; !ok && len(s.m) >= c.perShard {
+		var victim [32]byte
+		i := 0
+		for k, old := range s.m {
+			if i == 0 {
+				victim = k
+			}
+			if !now.Before(old.until) {
+				victim = k
+				break
+			}
+			if i++; i == evictScan {
+				break
+			}
+		}
+		delete(s.m, victim)
+	}
+	s.m[*sum] = e
+}
+
+// len returns the number of entries, for tests.
+func (c *cache) len() int {
+	n := 0
+	for i := range c.shards {
+		s := &c.shards[i]
+		s.mu.RLock()
+		n += len(s.m)
+		s.mu.RUnlock()
+	}
+	return n
+}

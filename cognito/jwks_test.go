@@ -1,0 +1,466 @@
+package cognito
+
+// SECURITY.md "JWKS" (lines 15 to 20) and "Faults", against a fake Cognito
+// that counts JWKS requests.
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/MicahParks/jwkset"
+	"github.com/ssokit/ssokit/ssotoken"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func randomKID(t *testing.T) string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// warm waits until the Authenticator accepts a k1 token.
+func warm(t *testing.T, a *Authenticator) {
+	t.Helper()
+	_, err := a.Authenticate(ctxTimeout(t, testDeadline), sign(t, getKeys(t).k1, "k1", accessClaims()))
+	require.NoError(t, err)
+}
+
+// SECURITY.md line 15: a flood of well-formed tokens with random kids ->
+// prompt 401s and at most one JWKS fetch per window.
+func TestUnknownKIDFlood(t *testing.T) {
+	fake := newFakeCognito(t, jwksJSON(t, jwkOf(t, getKeys(t).k1, "k1")))
+	cfg := fake.config()
+	cfg.RefetchInterval = time.Minute // one window for the whole test
+	a := newRemote(t, cfg)
+	warm(t, a)
+	require.Equal(t, int64(1), fake.hits.Load())
+
+	ctx := ctxTimeout(t, testDeadline)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range 200 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := a.Authenticate(ctx, sign(t, getKeys(t).other, randomKID(t), accessClaims()))
+			assertCode(t, err, ssotoken.ErrUnauthorized, CodeUnknownKey)
+		}()
+	}
+	wg.Wait()
+	assert.Less(t, time.Since(start), 5*time.Second)
+	assert.Equal(t, int64(2), fake.hits.Load(), "one fetch at start, one refetch for the whole flood")
+	warm(t, a) // genuine tokens were never affected
+}
+
+// SECURITY.md line 16: a flood does not stop a genuine rotation: the new
+// kid is accepted at the latest one RefetchInterval after the flood's
+// fetch.
+func TestRotationDuringFlood(t *testing.T) {
+	k := getKeys(t)
+	fake := newFakeCognito(t, jwksJSON(t, jwkOf(t, k.k1, "k1")))
+	a := newRemote(t, fake.config())
+	warm(t, a)
+	ctx := ctxTimeout(t, testDeadline)
+	for range 50 {
+		_, err := a.Authenticate(ctx, sign(t, k.other, randomKID(t), accessClaims()))
+		assertCode(t, err, ssotoken.ErrUnauthorized, CodeUnknownKey)
+	}
+	fake.setJWKS(jwksJSON(t, jwkOf(t, k.k1, "k1"), jwkOf(t, k.k2, "k2")))
+	rotated := sign(t, k.k2, "k2", accessClaims())
+	start := time.Now()
+	require.Eventually(t, func() bool {
+		_, err := a.Authenticate(ctx, sign(t, k.other, randomKID(t), accessClaims())) // the flood goes on
+		require.ErrorIs(t, err, ssotoken.ErrUnauthorized)
+		_, err = a.Authenticate(ctx, rotated)
+		return err == nil
+	}, testDeadline, 10*time.Millisecond)
+	assert.Less(t, time.Since(start), testRefetch+time.Second)
+}
+
+// SECURITY.md line 17: a token without kid -> 401, no key is tried and
+// nothing is fetched.
+func TestMissingKID(t *testing.T) {
+	fake := newFakeCognito(t, jwksJSON(t, jwkOf(t, getKeys(t).k1, "k1")))
+	a := newRemote(t, fake.config())
+	warm(t, a)
+	for _, h := range []string{`{"alg":"RS256"}`, `{"alg":"RS256","kid":""}`} {
+		_, err := a.Authenticate(context.Background(), signRaw(t, getKeys(t).k1, h, accessPayload(t)))
+		assertCode(t, err, ssotoken.ErrUnauthorized, CodeKIDMissing)
+	}
+	assert.Equal(t, int64(1), fake.hits.Load())
+}
+
+// SECURITY.md line 18: unusable keys in the set never verify anything,
+// and do not stop the usable ones from verifying.
+func TestUnusableKeys(t *testing.T) {
+	k := getKeys(t)
+	mk := func(kid string, edit func(m *jwkset.JWKMarshal)) jwkset.JWKMarshal {
+		m := jwkOf(t, k.k1, kid)
+		edit(&m)
+		return m
+	}
+	small := jwkOf(t, k.small, "small")
+	oct, err := jwkset.NewJWKFromKey([]byte("0123456789abcdef0123456789abcdef"), jwkset.JWKOptions{Marshal: jwkset.JWKMarshalOptions{Private: true}, Metadata: jwkset.JWKMetadataOptions{KID: "oct", ALG: jwkset.AlgHS256}})
+	require.NoError(t, err)
+	octJSON, err := json.Marshal(oct.Marshal())
+	require.NoError(t, err)
+	set := jwksJSON(t,
+		mk("enc", func(m *jwkset.JWKMarshal) { m.USE = jwkset.UseEnc }),
+		mk("rs512", func(m *jwkset.JWKMarshal) { m.ALG = jwkset.AlgRS512 }),
+		mk("ps256", func(m *jwkset.JWKMarshal) { m.ALG = jwkset.AlgPS256 }),
+		mk("encrypt-only", func(m *jwkset.JWKMarshal) { m.KEYOPS = []jwkset.KEYOPS{jwkset.KeyOpsEncrypt} }),
+		mk("verify-op", func(m *jwkset.JWKMarshal) { m.KEYOPS = []jwkset.KEYOPS{jwkset.KeyOpsVerify} }),
+		mk("no-use-no-alg", func(m *jwkset.JWKMarshal) { m.USE, m.ALG = "", "" }),
+		small,
+		jwkOf(t, k.k1, "k1"),
+	)
+	// Splice the symmetric key in by hand: it must be in the document.
+	set = bytes.Replace(set, []byte(`{"keys":[`), append(append([]byte(`{"keys":[`), octJSON...), ','), 1)
+
+	for name, build := range map[string]func() (*Authenticator, error){
+		"static": func() (*Authenticator, error) { return NewStatic(baseConfig(), set) },
+		"remote": func() (*Authenticator, error) { return New(newFakeCognito(t, set).config()) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			a, err := build()
+			require.NoError(t, err)
+			defer a.Close()
+			ctx := ctxTimeout(t, testDeadline)
+			warm(t, a)
+			for _, kid := range []string{"enc", "rs512", "ps256", "encrypt-only"} {
+				_, err := a.Authenticate(ctx, sign(t, k.k1, kid, accessClaims()))
+				assertCode(t, err, ssotoken.ErrUnauthorized, CodeUnknownKey)
+			}
+			_, err = a.Authenticate(ctx, sign(t, k.small, "small", accessClaims()))
+			assertCode(t, err, ssotoken.ErrUnauthorized, CodeUnknownKey)
+			_, err = a.Authenticate(ctx, hs256(t, "oct", []byte("0123456789abcdef0123456789abcdef")))
+			assertCode(t, err, ssotoken.ErrUnauthorized, CodeAlgNotAllowed)
+			_, err = a.Authenticate(ctx, signRaw(t, k.k1, `{"alg":"RS256","kid":"oct"}`, accessPayload(t)))
+			assertCode(t, err, ssotoken.ErrUnauthorized, CodeUnknownKey)
+			for _, kid := range []string{"verify-op", "no-use-no-alg"} {
+				_, err := a.Authenticate(ctx, sign(t, k.k1, kid, accessClaims()))
+				require.NoError(t, err, kid)
+			}
+		})
+	}
+}
+
+func hs256(t *testing.T, kid string, secret []byte) string {
+	input := enc.EncodeToString([]byte(`{"alg":"HS256","kid":"`+kid+`"}`)) + "." + enc.EncodeToString([]byte(accessPayload(t)))
+	return input + "." + enc.EncodeToString(hmacSHA256(secret, input))
+}
+
+// SECURITY.md line 19: huge, slow and garbage JWKS responses are capped,
+// and the last good keys stay.
+func TestJWKSBadResponsesKeepLastGoodKeys(t *testing.T) {
+	k := getKeys(t)
+	for _, mode := range []struct {
+		name string
+		mode int32
+	}{{"huge", modeHuge}, {"slow", modeSlow}, {"garbage", modeGarbage}, {"down", modeDown}} {
+		t.Run(mode.name, func(t *testing.T) {
+			fake := newFakeCognito(t, jwksJSON(t, jwkOf(t, k.k1, "k1")))
+			cfg := fake.config()
+			cfg.FetchTimeout = 300 * time.Millisecond
+			cfg.MaxJWKSBytes = 64 << 10
+			cfg.DisableCache = true
+			a := newRemote(t, cfg)
+			warm(t, a)
+			fake.mode.Store(mode.mode)
+
+			start := time.Now()
+			_, err := a.Authenticate(ctxTimeout(t, testDeadline), sign(t, k.k2, "k2", accessClaims()))
+			assertCode(t, err, ssotoken.ErrUnauthorized, CodeUnknownKey)
+			assert.Less(t, time.Since(start), cfg.FetchTimeout+time.Second, "the fetch is cut at FetchTimeout")
+			assert.Equal(t, int64(2), fake.hits.Load())
+			warm(t, a) // the last good keys stay
+		})
+	}
+}
+
+// The body cap holds however the server sends the body.
+func TestCappedBody(t *testing.T) {
+	for _, n := range []int{0, 1, 99, 100} {
+		closed := 0
+		b := &cappedBody{rc: nopCloser{strings.NewReader(strings.Repeat("x", n))}, left: 100, onClose: func() { closed++ }}
+		got, err := readAll(b)
+		require.NoError(t, err)
+		assert.Len(t, got, n)
+		require.NoError(t, b.Close())
+		require.NoError(t, b.Close())
+		assert.Equal(t, 1, closed)
+	}
+	for _, n := range []int{101, 1 << 20} {
+		b := &cappedBody{rc: nopCloser{strings.NewReader(strings.Repeat("x", n))}, left: 100, onClose: func() {}}
+		got, err := readAll(b)
+		assert.ErrorIs(t, err, errJWKSTooLarge)
+		assert.LessOrEqual(t, len(got), 101)
+	}
+}
+
+// SECURITY.md line 20: 500 concurrent first requests on a cold start ->
+// one JWKS fetch, and every request succeeds.
+func TestColdStartConcurrent(t *testing.T) {
+	fake := newFakeCognito(t, jwksJSON(t, jwkOf(t, getKeys(t).k1, "k1")))
+	cfg := fake.config()
+	cfg.DisableCache = true
+	a := newRemote(t, cfg)
+	tok := sign(t, getKeys(t).k1, "k1", accessClaims())
+	ctx := ctxTimeout(t, 20*time.Second)
+	var wg sync.WaitGroup
+	errs := make(chan error, 500)
+	for range 500 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := a.Authenticate(ctx, tok)
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+	assert.Equal(t, int64(1), fake.hits.Load())
+}
+
+// Same with unknown kids: concurrent misses share one fetch.
+func TestConcurrentMissesShareOneFetch(t *testing.T) {
+	k := getKeys(t)
+	fake := newFakeCognito(t, jwksJSON(t, jwkOf(t, k.k1, "k1")))
+	a := newRemote(t, fake.config())
+	warm(t, a)
+	fake.setJWKS(jwksJSON(t, jwkOf(t, k.k1, "k1"), jwkOf(t, k.k2, "k2")))
+	tok := sign(t, k.k2, "k2", accessClaims())
+	ctx := ctxTimeout(t, testDeadline)
+	var wg sync.WaitGroup
+	for range 100 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := a.Authenticate(ctx, tok)
+			assert.NoError(t, err)
+		}()
+	}
+	wg.Wait()
+	assert.Equal(t, int64(2), fake.hits.Load())
+}
+
+// Faults, "Key rotation mid-traffic": the new kid is accepted after one
+// refetch, with no failed request for tokens under the old key.
+func TestRotation(t *testing.T) {
+	k := getKeys(t)
+	fake := newFakeCognito(t, jwksJSON(t, jwkOf(t, k.k1, "k1")))
+	cfg := fake.config()
+	cfg.DisableCache = true
+	a := newRemote(t, cfg)
+	warm(t, a)
+	old := sign(t, k.k1, "k1", accessClaims())
+
+	ctx := ctxTimeout(t, testDeadline)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { // traffic under the old key throughout
+		defer wg.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			_, err := a.Authenticate(ctx, old)
+			assert.NoError(t, err)
+		}
+	}()
+	fake.setJWKS(jwksJSON(t, jwkOf(t, k.k1, "k1"), jwkOf(t, k.k2, "k2")))
+	p, err := a.Authenticate(ctx, sign(t, k.k2, "k2", accessClaims()))
+	require.NoError(t, err)
+	assert.Equal(t, "jdoe", p.Username)
+	close(stop)
+	wg.Wait()
+	assert.Equal(t, int64(2), fake.hits.Load(), "one fetch at start, one refetch")
+}
+
+// Faults, "JWKS down at start": New succeeds, requests get 502 (not 401)
+// while no key is known, and validation recovers by itself.
+func TestJWKSDownAtStart(t *testing.T) {
+	fake := newFakeCognito(t, nil)
+	fake.mode.Store(modeDown)
+	start := time.Now()
+	a := newRemote(t, fake.config())
+	assert.Less(t, time.Since(start), 100*time.Millisecond, "New does not wait for the JWKS")
+	tok := sign(t, getKeys(t).k1, "k1", accessClaims())
+	ctx := ctxTimeout(t, testDeadline)
+	for range 20 {
+		_, err := a.Authenticate(ctx, tok)
+		assertCode(t, err, ssotoken.ErrUpstream, CodeJWKSUnavailable)
+	}
+	assert.LessOrEqual(t, fake.hits.Load(), int64(2))
+
+	fake.setJWKS(jwksJSON(t, jwkOf(t, getKeys(t).k1, "k1")))
+	fake.mode.Store(modeOK)
+	require.Eventually(t, func() bool {
+		_, err := a.Authenticate(ctx, tok)
+		return err == nil
+	}, testDeadline, 10*time.Millisecond)
+}
+
+// Faults, "JWKS down at start", with nothing listening at all.
+func TestJWKSUnreachableAtStart(t *testing.T) {
+	cfg := baseConfig()
+	cfg.UserPoolID = ""
+	cfg.Issuer = testIssuer
+	cfg.JWKSURL = "http://127.0.0.1:1/jwks.json"
+	a := newRemote(t, cfg)
+	_, err := a.Authenticate(ctxTimeout(t, testDeadline), sign(t, getKeys(t).k1, "k1", accessClaims()))
+	assertCode(t, err, ssotoken.ErrUpstream, CodeJWKSUnavailable)
+}
+
+// Faults, "JWKS down later": cached keys keep working, and each failed
+// fetch is logged once, not once per request, without the body.
+func TestJWKSDownAfterStart(t *testing.T) {
+	k := getKeys(t)
+	fake := newFakeCognito(t, jwksJSON(t, jwkOf(t, k.k1, "k1")))
+	var logs lockedBuffer
+	cfg := fake.config()
+	cfg.DisableCache = true
+	cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	cfg.RefetchInterval = time.Minute
+	a := newRemote(t, cfg)
+	warm(t, a)
+	fake.mode.Store(modeGarbage)
+
+	ctx := ctxTimeout(t, testDeadline)
+	for range 50 {
+		warm(t, a)
+		_, err := a.Authenticate(ctx, sign(t, k.k2, "k2", accessClaims()))
+		assertCode(t, err, ssotoken.ErrUnauthorized, CodeUnknownKey)
+	}
+	assert.Equal(t, int64(2), fake.hits.Load())
+	out := logs.String()
+	assert.Equal(t, 1, strings.Count(out, "JWKS fetch failed"), out)
+	assert.Contains(t, out, "reason=\"malformed JWKS\"")
+	assert.NotContains(t, out, "SECRET-BODY-MARKER")
+}
+
+// Faults, "Slow JWKS": no request waits past its deadline; 504.
+func TestSlowJWKS(t *testing.T) {
+	fake := newFakeCognito(t, nil)
+	fake.mode.Store(modeSlow)
+	cfg := fake.config()
+	cfg.FetchTimeout = 10 * time.Second
+	a := newRemote(t, cfg)
+	tok := sign(t, getKeys(t).k1, "k1", accessClaims())
+	for _, d := range []time.Duration{50 * time.Millisecond, 150 * time.Millisecond} {
+		ctx, cancel := context.WithTimeout(context.Background(), d)
+		start := time.Now()
+		_, err := a.Authenticate(ctx, tok)
+		cancel()
+		elapsed := time.Since(start)
+		assertCode(t, err, ssotoken.ErrTimeout, ssotoken.CodeDeadlineExceeded)
+		assert.GreaterOrEqual(t, elapsed, d-5*time.Millisecond)
+		assert.Less(t, elapsed, d+500*time.Millisecond)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := a.Authenticate(ctx, tok)
+	assertCode(t, err, ssotoken.ErrTimeout, ssotoken.CodeCanceled)
+	assert.Equal(t, int64(1), fake.hits.Load(), "the waiting requests share the one slow fetch")
+}
+
+// The background refresh replaces the keys without any request: a removed
+// kid stops verifying (cached tokens under it too), a new one starts.
+func TestBackgroundRefresh(t *testing.T) {
+	k := getKeys(t)
+	fake := newFakeCognito(t, jwksJSON(t, jwkOf(t, k.k1, "k1")))
+	cfg := fake.config()
+	cfg.RefreshInterval = 50 * time.Millisecond
+	cfg.RefetchInterval = time.Minute
+	a := newRemote(t, cfg)
+	old := sign(t, k.k1, "k1", accessClaims())
+	warm(t, a)
+	_, err := a.Authenticate(context.Background(), old) // cached now
+	require.NoError(t, err)
+
+	fake.setJWKS(jwksJSON(t, jwkOf(t, k.k2, "k2")))
+	require.Eventually(t, func() bool { return a.snap.Load().byKID["k2"] != nil }, testDeadline, 5*time.Millisecond)
+	_, err = a.Authenticate(context.Background(), sign(t, k.k2, "k2", accessClaims()))
+	require.NoError(t, err)
+	_, err = a.Authenticate(context.Background(), old)
+	assertCode(t, err, ssotoken.ErrUnauthorized, CodeUnknownKey)
+}
+
+// Close stops background work; later requests use the keys already held
+// and fetch nothing.
+func TestClose(t *testing.T) {
+	k := getKeys(t)
+	fake := newFakeCognito(t, jwksJSON(t, jwkOf(t, k.k1, "k1")))
+	cfg := fake.config()
+	cfg.RefreshInterval = 20 * time.Millisecond
+	a, err := New(cfg)
+	require.NoError(t, err)
+	warm(t, a)
+	require.NoError(t, a.Close())
+	require.NoError(t, a.Close())
+	hits := fake.hits.Load()
+	_, err = a.Authenticate(context.Background(), sign(t, k.k2, "k2", accessClaims()))
+	assertCode(t, err, ssotoken.ErrUnauthorized, CodeUnknownKey)
+	warm(t, a)
+	time.Sleep(100 * time.Millisecond) // five refresh periods: nothing may be fetched
+	assert.Equal(t, hits, fake.hits.Load())
+}
+
+// Close while the first fetch hangs returns promptly.
+func TestCloseDuringFetch(t *testing.T) {
+	fake := newFakeCognito(t, nil)
+	fake.mode.Store(modeSlow)
+	a, err := New(fake.config())
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return fake.hits.Load() == 1 }, testDeadline, time.Millisecond)
+	start := time.Now()
+	require.NoError(t, a.Close())
+	assert.Less(t, time.Since(start), time.Second)
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func hmacSHA256(key []byte, msg string) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(msg))
+	return m.Sum(nil)
+}
+
+type nopCloser struct{ io.Reader }
+
+func (nopCloser) Close() error { return nil }
+
+func readAll(r io.Reader) ([]byte, error) { return io.ReadAll(r) }

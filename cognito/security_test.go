@@ -1,0 +1,617 @@
+package cognito
+
+// One test per line of ../shared/SECURITY.md "Bearer tokens" (1 to 14; 13,
+// the Authorization grammar, belongs to httpadapter). The JWKS lines are in
+// jwks_test.go.
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ssokit/ssokit/ssotoken"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func accessPayload(t *testing.T) string {
+	b, err := json.Marshal(accessClaims())
+	require.NoError(t, err)
+	return string(b)
+}
+
+func TestValidAccessToken(t *testing.T) {
+	a := newStatic(t, baseConfig())
+	p, err := a.Authenticate(context.Background(), sign(t, getKeys(t).k1, "k1", accessClaims()))
+	require.NoError(t, err)
+	assert.Equal(t, "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee", p.Subject)
+	assert.Equal(t, "jdoe", p.Username)
+	assert.Equal(t, testClient, p.ClientID)
+	assert.Equal(t, "access", p.TokenUse)
+	assert.Equal(t, testIssuer, p.Issuer)
+	assert.Equal(t, []string{"aws.cognito.signin.user.admin", "openid", "profile"}, p.Scopes)
+	assert.Equal(t, []string{"admin", "users"}, p.Groups)
+	assert.Nil(t, p.Attributes)
+	assert.Equal(t, time.Unix(testNow.Unix()+3600, 0), p.ExpiresAt)
+	assert.JSONEq(t, accessPayload(t), string(p.Claims))
+}
+
+func TestValidIDToken(t *testing.T) {
+	cfg := baseConfig()
+	cfg.TokenUse = TokenUseID
+	a := newStatic(t, cfg)
+	p, err := a.Authenticate(context.Background(), sign(t, getKeys(t).k1, "k1", idClaims()))
+	require.NoError(t, err)
+	assert.Equal(t, "jdoe", p.Username)
+	assert.Equal(t, testClient, p.ClientID)
+	assert.Equal(t, "id", p.TokenUse)
+	assert.Nil(t, p.Scopes)
+	assert.Equal(t, map[string]string{"custom:ciino": "10001004", "custom:tier": "gold"}, p.Attributes)
+	v, ok := p.StringClaim("email")
+	assert.True(t, ok)
+	assert.Equal(t, "jdoe@example.com", v)
+	v, ok = p.StringClaim("custom:ciino")
+	assert.True(t, ok)
+	assert.Equal(t, "10001004", v)
+}
+
+// SECURITY.md line 1: alg none / None / NONE with an empty signature.
+func TestAlgNone(t *testing.T) {
+	a := newStatic(t, baseConfig())
+	k := getKeys(t).k1
+	valid := sign(t, k, "k1", accessClaims())
+	realSig := valid[strings.LastIndexByte(valid, '.')+1:]
+	for _, alg := range []string{"none", "None", "NONE", "nOnE", ""} {
+		for _, sig := range []string{"", realSig} {
+			t.Run(alg+"/sig="+map[bool]string{true: "empty", false: "copied"}[sig == ""], func(t *testing.T) {
+				tok := signRaw(t, nil, `{"alg":"`+alg+`","kid":"k1"}`, accessPayload(t)) + sig
+				_, err := a.Authenticate(context.Background(), tok)
+				assertCode(t, err, ssotoken.ErrUnauthorized, CodeAlgNotAllowed)
+			})
+		}
+	}
+	t.Run("alg absent", func(t *testing.T) {
+		_, err := a.Authenticate(context.Background(), signRaw(t, nil, `{"kid":"k1"}`, accessPayload(t)))
+		assertCode(t, err, ssotoken.ErrUnauthorized, CodeAlgNotAllowed)
+	})
+}
+
+// SECURITY.md line 2: HS256 signed with the RSA public key as the secret,
+// in every encoding an attacker could guess.
+func TestKeyConfusionHS256(t *testing.T) {
+	a := newStatic(t, baseConfig())
+	pub := &getKeys(t).k1.PublicKey
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	require.NoError(t, err)
+	pkcs1 := x509.MarshalPKCS1PublicKey(pub)
+	jwkJSON, err := json.Marshal(jwkOf(t, getKeys(t).k1, "k1"))
+	require.NoError(t, err)
+	secrets := map[string][]byte{
+		"PEM PKIX":        pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}),
+		"PEM PKCS1":       pem.EncodeToMemory(&pem.Block{Type: "RSA PUBLIC KEY", Bytes: pkcs1}),
+		"DER PKIX":        der,
+		"DER PKCS1":       pkcs1,
+		"JWK JSON":        jwkJSON,
+		"JWKS JSON":       jwksJSON(t, jwkOf(t, getKeys(t).k1, "k1")),
+		"raw modulus":     pub.N.Bytes(),
+		"modulus base64":  []byte(enc.EncodeToString(pub.N.Bytes())),
+		"PEM no new line": []byte(strings.TrimSpace(string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})))),
+	}
+	for name, secret := range secrets {
+		for _, alg := range []string{"HS256", "RS256"} {
+			t.Run(name+"/"+alg, func(t *testing.T) {
+				input := enc.EncodeToString([]byte(`{"alg":"`+alg+`","kid":"k1"}`)) + "." + enc.EncodeToString([]byte(accessPayload(t)))
+				mac := hmac.New(sha256.New, secret)
+				mac.Write([]byte(input))
+				_, err := a.Authenticate(context.Background(), input+"."+enc.EncodeToString(mac.Sum(nil)))
+				if alg == "HS256" {
+					assertCode(t, err, ssotoken.ErrUnauthorized, CodeAlgNotAllowed)
+				} else {
+					assertCode(t, err, ssotoken.ErrUnauthorized, CodeBadSignature)
+				}
+			})
+		}
+	}
+}
+
+// SECURITY.md line 3: signature truncated, removed, copied from another
+// token; payload or header edited without re-signing.
+func TestSignatureTampering(t *testing.T) {
+	a := newStatic(t, baseConfig())
+	k := getKeys(t).k1
+	valid := sign(t, k, "k1", accessClaims())
+	other := sign(t, k, "k1", with(accessClaims(), "username", "someone-else"))
+	dot := strings.LastIndexByte(valid, '.')
+	input, sig := valid[:dot], valid[dot+1:]
+	edited := with(accessClaims(), "cognito:groups", []string{"admin", "superuser"})
+	editedPayload, _ := json.Marshal(edited)
+	parts := strings.Split(valid, ".")
+	sigBytes, err := enc.DecodeString(sig)
+	require.NoError(t, err)
+	flipped := append([]byte(nil), sigBytes...)
+	flipped[len(flipped)-1] ^= 1
+
+	tests := []struct {
+		name, token, code string
+	}{
+		{"truncated by one char", input + "." + sig[:len(sig)-1], ""},
+		{"truncated by four chars", input + "." + sig[:len(sig)-4], ""},
+		{"truncated by one byte", input + "." + enc.EncodeToString(sigBytes[:len(sigBytes)-1]), CodeBadSignature},
+		{"truncated to half", input + "." + enc.EncodeToString(sigBytes[:len(sigBytes)/2]), CodeBadSignature},
+		{"removed, dot kept", input + ".", CodeBadSignature},
+		{"removed with dot", input, CodeTokenMalformed},
+		{"one bit flipped", input + "." + enc.EncodeToString(flipped), CodeBadSignature},
+		{"copied from another token", input + "." + other[strings.LastIndexByte(other, '.')+1:], CodeBadSignature},
+		{"payload edited", parts[0] + "." + enc.EncodeToString(editedPayload) + "." + sig, CodeBadSignature},
+		{"header edited", enc.EncodeToString([]byte(`{"alg":"RS256","kid":"k1","typ":"JWT"}`)) + "." + parts[1] + "." + sig, CodeBadSignature},
+		{"signature doubled", valid + sig, CodeBadSignature},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := a.Authenticate(context.Background(), tt.token)
+			if tt.code == "" { // depends on the base64 of the signature
+				require.ErrorIs(t, err, ssotoken.ErrUnauthorized)
+				assert.Contains(t, []string{CodeTokenMalformed, CodeBadSignature}, ssotoken.CodeOf(err))
+				return
+			}
+			assertCode(t, err, ssotoken.ErrUnauthorized, tt.code)
+		})
+	}
+	_, err = a.Authenticate(context.Background(), valid)
+	require.NoError(t, err, "the untampered token verifies")
+}
+
+// SECURITY.md line 4: keys carried in the token are never used or fetched.
+func TestEmbeddedKeyHeaders(t *testing.T) {
+	var hits atomic.Int64
+	attacker := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		_, _ = w.Write(jwksJSON(t, jwkOf(t, getKeys(t).other, "k1")))
+	}))
+	defer attacker.Close()
+	fake := newFakeCognito(t, jwksJSON(t, jwkOf(t, getKeys(t).k1, "k1")))
+	a := newRemote(t, fake.config())
+	ctx := ctxTimeout(t, testDeadline)
+	_, err := a.Authenticate(ctx, sign(t, getKeys(t).k1, "k1", accessClaims()))
+	require.NoError(t, err)
+	before := fake.hits.Load()
+
+	attackerJWK, err := json.Marshal(jwkOf(t, getKeys(t).other, "evil"))
+	require.NoError(t, err)
+	certish := enc.EncodeToString([]byte("not a certificate"))
+	headers := map[string]string{
+		"jwk":            `{"alg":"RS256","kid":"evil","jwk":` + string(attackerJWK) + `}`,
+		"jwk, known kid": `{"alg":"RS256","kid":"k1","jwk":` + string(attackerJWK) + `}`,
+		"jku":            `{"alg":"RS256","kid":"evil","jku":"` + attacker.URL + `/jwks.json"}`,
+		"jku, known kid": `{"alg":"RS256","kid":"k1","jku":"` + attacker.URL + `/jwks.json"}`,
+		"x5u":            `{"alg":"RS256","kid":"evil","x5u":"` + attacker.URL + `/cert.pem"}`,
+		"x5c":            `{"alg":"RS256","kid":"evil","x5c":["` + certish + `"]}`,
+	}
+	for name, h := range headers {
+		t.Run(name, func(t *testing.T) {
+			for _, k := range []*rsa.PrivateKey{getKeys(t).other, getKeys(t).k1} {
+				_, err := a.Authenticate(ctx, signRaw(t, k, h, accessPayload(t)))
+				assertCode(t, err, ssotoken.ErrUnauthorized, CodeEmbeddedKey)
+			}
+		})
+	}
+	assert.Zero(t, hits.Load(), "nothing is fetched from a URL the token names")
+	assert.Equal(t, before, fake.hits.Load(), "not even the configured JWKS")
+}
+
+// SECURITY.md line 5: kid injection and non-string kid or alg -> 401 at
+// normal latency, never 5xx.
+func TestKIDInjection(t *testing.T) {
+	fake := newFakeCognito(t, jwksJSON(t, jwkOf(t, getKeys(t).k1, "k1")))
+	a := newRemote(t, fake.config())
+	ctx := ctxTimeout(t, testDeadline)
+	_, err := a.Authenticate(ctx, sign(t, getKeys(t).k1, "k1", accessClaims()))
+	require.NoError(t, err)
+
+	kids := []string{
+		"../../dev/null", "/dev/null", "|sleep 10", "$(sleep 10)", "`sleep 10`",
+		"' OR '1'='1", "1; DROP TABLE keys --", "k1\x00", "k1 ", " k1", "K1",
+		"%00", "http://127.0.0.1:1/jwks.json", strings.Repeat("k", 4096), "\u202ek1",
+	}
+	for _, kid := range kids {
+		t.Run("kid="+kid[:min(len(kid), 20)], func(t *testing.T) {
+			kidJSON, _ := json.Marshal(kid)
+			start := time.Now()
+			_, err := a.Authenticate(ctx, signRaw(t, getKeys(t).k1, `{"alg":"RS256","kid":`+string(kidJSON)+`}`, accessPayload(t)))
+			assertCode(t, err, ssotoken.ErrUnauthorized, CodeUnknownKey)
+			assert.Less(t, time.Since(start), time.Second)
+		})
+	}
+	t.Run(`kid=""`, func(t *testing.T) {
+		_, err := a.Authenticate(ctx, signRaw(t, getKeys(t).k1, `{"alg":"RS256","kid":""}`, accessPayload(t)))
+		assertCode(t, err, ssotoken.ErrUnauthorized, CodeKIDMissing)
+	})
+	for _, h := range []string{
+		`{"alg":"RS256","kid":1}`, `{"alg":"RS256","kid":null}`, `{"alg":"RS256","kid":["k1"]}`,
+		`{"alg":"RS256","kid":{"k1":1}}`, `{"alg":"RS256","kid":true}`,
+		`{"alg":["RS256"],"kid":"k1"}`, `{"alg":256,"kid":"k1"}`, `{"alg":null,"kid":"k1"}`,
+		`{"alg":"RS256","kid":"k1","kid":"k2"}`, `{"alg":"RS256","alg":"none","kid":"k1"}`,
+	} {
+		t.Run(h, func(t *testing.T) {
+			_, err := a.Authenticate(ctx, signRaw(t, getKeys(t).k1, h, accessPayload(t)))
+			assertCode(t, err, ssotoken.ErrUnauthorized, CodeTokenMalformed)
+		})
+	}
+	assert.LessOrEqual(t, fake.hits.Load(), int64(2), "one start-up fetch and at most one refetch")
+}
+
+// SECURITY.md line 6: a genuine token from another user pool.
+func TestTokenFromAnotherPool(t *testing.T) {
+	k := getKeys(t)
+	a := newStatic(t, baseConfig())
+	ctx := context.Background()
+
+	// Another pool's key and issuer: its kid is not in our JWKS.
+	_, err := a.Authenticate(ctx, sign(t, k.other, "other-kid", with(accessClaims(), "iss", otherIssuer)))
+	assertCode(t, err, ssotoken.ErrUnauthorized, CodeUnknownKey)
+	// Another pool's key under a kid that collides with ours.
+	_, err = a.Authenticate(ctx, sign(t, k.other, "k1", with(accessClaims(), "iss", otherIssuer)))
+	assertCode(t, err, ssotoken.ErrUnauthorized, CodeBadSignature)
+	// Our key, another pool's issuer (or a near miss of ours).
+	for _, iss := range []string{otherIssuer, testIssuer + "/", strings.ToUpper(testIssuer), "http" + strings.TrimPrefix(testIssuer, "https"), ""} {
+		_, err = a.Authenticate(ctx, sign(t, k.k1, "k1", with(accessClaims(), "iss", iss)))
+		assertCode(t, err, ssotoken.ErrUnauthorized, CodeWrongIssuer)
+	}
+	_, err = a.Authenticate(ctx, sign(t, k.k1, "k1", with(accessClaims(), "iss", nil)))
+	assertCode(t, err, ssotoken.ErrUnauthorized, CodeWrongIssuer)
+}
+
+// SECURITY.md line 6, with two pools configured: a key of one pool never
+// verifies a token that names the other pool.
+func TestTwoPoolsKeysBoundToTheirIssuer(t *testing.T) {
+	k := getKeys(t)
+	fa := newFakeCognito(t, jwksJSON(t, jwkOf(t, k.k1, "a1")))
+	fb := newFakeCognito(t, jwksJSON(t, jwkOf(t, k.other, "b1")))
+	cfg := fa.config()
+	cfg.Pools = []Pool{{Issuer: otherIssuer, JWKSURL: fb.srv.URL + "/jwks.json"}}
+	a := newRemote(t, cfg)
+	ctx := ctxTimeout(t, testDeadline)
+
+	p, err := a.Authenticate(ctx, sign(t, k.k1, "a1", accessClaims()))
+	require.NoError(t, err)
+	assert.Equal(t, testIssuer, p.Issuer)
+	p, err = a.Authenticate(ctx, sign(t, k.other, "b1", with(accessClaims(), "iss", otherIssuer)))
+	require.NoError(t, err)
+	assert.Equal(t, otherIssuer, p.Issuer)
+
+	_, err = a.Authenticate(ctx, sign(t, k.other, "b1", accessClaims())) // B's key, A's issuer
+	assertCode(t, err, ssotoken.ErrUnauthorized, CodeWrongIssuer)
+	_, err = a.Authenticate(ctx, sign(t, k.k1, "a1", with(accessClaims(), "iss", otherIssuer)))
+	assertCode(t, err, ssotoken.ErrUnauthorized, CodeWrongIssuer)
+}
+
+// SECURITY.md line 7: token-kind confusion and other app clients.
+func TestTokenKindConfusion(t *testing.T) {
+	k := getKeys(t).k1
+	access := newStatic(t, baseConfig())
+	idCfg := baseConfig()
+	idCfg.TokenUse = TokenUseID
+	id := newStatic(t, idCfg)
+	ctx := context.Background()
+
+	tests := []struct {
+		name   string
+		a      *Authenticator
+		claims map[string]any
+		code   string
+	}{
+		{"id token where access required", access, idClaims(), CodeWrongTokenUse},
+		{"id token relabelled access, no client_id", access, with(idClaims(), "token_use", "access"), CodeWrongClient},
+		{"access token where id required", id, accessClaims(), CodeWrongTokenUse},
+		{"access token relabelled id, no aud", id, with(accessClaims(), "token_use", "id"), CodeWrongClient},
+		{"token_use missing", access, with(accessClaims(), "token_use", nil), CodeWrongTokenUse},
+		{"token_use refresh", access, with(accessClaims(), "token_use", "refresh"), CodeWrongTokenUse},
+		{"token_use in upper case", access, with(accessClaims(), "token_use", "ACCESS"), CodeWrongTokenUse},
+		{"other app client", access, with(accessClaims(), "client_id", testClient2), CodeWrongClient},
+		{"client_id missing", access, with(accessClaims(), "client_id", nil), CodeWrongClient},
+		{"client in aud only", access, with(accessClaims(), "client_id", nil, "aud", testClient), CodeWrongClient},
+		{"id token of another client", id, with(idClaims(), "aud", testClient2), CodeWrongClient},
+		{"id token with client_id but other aud", id, with(idClaims(), "aud", testClient2, "client_id", testClient), CodeWrongClient},
+		{"client id prefix", access, with(accessClaims(), "client_id", testClient+"x"), CodeWrongClient},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := tt.a.Authenticate(ctx, sign(t, k, "k1", tt.claims))
+			assertCode(t, err, ssotoken.ErrUnauthorized, tt.code)
+		})
+	}
+}
+
+// SECURITY.md line 8 and "Clock skew": boundaries at leeway +/- 1 s.
+func TestTimeBoundaries(t *testing.T) {
+	k := getKeys(t).k1
+	now := testNow.Unix()
+	for _, leeway := range []time.Duration{0, 30 * time.Second} {
+		l := int64(leeway / time.Second)
+		cfg := baseConfig()
+		cfg.Leeway = leeway
+		cfg.DisableCache = true
+		a := newStatic(t, cfg)
+		tests := []struct {
+			name   string
+			claims map[string]any
+			code   string // "" = accepted
+		}{
+			{"exp in leeway+1s", with(accessClaims(), "exp", now-l+1), ""},
+			{"exp at now-leeway", with(accessClaims(), "exp", now-l), CodeTokenExpired},
+			{"exp past leeway by 1s", with(accessClaims(), "exp", now-l-1), CodeTokenExpired},
+			{"exp fractional within", with(accessClaims(), "exp", float64(now-l)+0.5), ""},
+			{"exp zero", with(accessClaims(), "exp", 0), CodeTokenExpired},
+			{"exp negative", with(accessClaims(), "exp", -1), CodeTokenExpired},
+			{"exp missing", with(accessClaims(), "exp", nil), CodeExpMissing},
+			{"nbf within leeway-1s", with(accessClaims(), "nbf", now+l-1), ""},
+			{"nbf at now+leeway", with(accessClaims(), "nbf", now+l), ""},
+			{"nbf past leeway by 1s", with(accessClaims(), "nbf", now+l+1), CodeTokenNotYetValid},
+			{"iat within leeway-1s", with(accessClaims(), "iat", now+l-1), ""},
+			{"iat past leeway by 1s", with(accessClaims(), "iat", now+l+1), CodeTokenNotYetValid},
+			{"iat far future", with(accessClaims(), "iat", now+86400), CodeTokenNotYetValid},
+			{"iat missing", with(accessClaims(), "iat", nil), ""},
+		}
+		for _, tt := range tests {
+			t.Run(leeway.String()+"/"+tt.name, func(t *testing.T) {
+				_, err := a.Authenticate(context.Background(), sign(t, k, "k1", tt.claims))
+				if tt.code == "" {
+					require.NoError(t, err)
+					return
+				}
+				assertCode(t, err, ssotoken.ErrUnauthorized, tt.code)
+			})
+		}
+	}
+}
+
+// SECURITY.md line 9: expired and bad signature -> the signature failure.
+func TestExpiredAndBadSignature(t *testing.T) {
+	a := newStatic(t, baseConfig())
+	expired := with(accessClaims(), "exp", testNow.Unix()-86400, "iss", otherIssuer, "token_use", "id", "client_id", "x")
+	_, err := a.Authenticate(context.Background(), sign(t, getKeys(t).other, "k1", expired))
+	assertCode(t, err, ssotoken.ErrUnauthorized, CodeBadSignature)
+	_, err = a.Authenticate(context.Background(), sign(t, getKeys(t).k1, "k1", expired))
+	assertCode(t, err, ssotoken.ErrUnauthorized, CodeTokenExpired)
+}
+
+// SECURITY.md line 10: claim type confusion.
+func TestClaimTypeConfusion(t *testing.T) {
+	k := getKeys(t).k1
+	idCfg := baseConfig()
+	idCfg.TokenUse = TokenUseID
+	id := newStatic(t, idCfg)
+	access := newStatic(t, baseConfig())
+	exp := testNow.Unix() + 3600
+	tests := []struct {
+		name string
+		a    *Authenticator
+		raw  string // a claim set, spliced by hand where JSON maps cannot say it
+		code string
+	}{
+		{"aud a number", id, rawWith(t, idClaims(), `"aud":12345`), CodeClaimsMalformed},
+		{"aud an array", id, rawWith(t, idClaims(), `"aud":["client-one"]`), CodeClaimsMalformed},
+		{"aud null", id, rawWith(t, idClaims(), `"aud":null`), CodeClaimsMalformed},
+		{"exp a string", access, rawWith(t, accessClaims(), `"exp":"`+itoa(exp)+`"`), CodeClaimsMalformed},
+		{"exp null", access, rawWith(t, accessClaims(), `"exp":null`), CodeClaimsMalformed},
+		{"exp an object", access, rawWith(t, accessClaims(), `"exp":{"$gt":0}`), CodeClaimsMalformed},
+		{"exp true", access, rawWith(t, accessClaims(), `"exp":true`), CodeClaimsMalformed},
+		{"exp huge", access, rawWith(t, accessClaims(), `"exp":1e300`), CodeClaimsMalformed},
+		{"exp 20 digits", access, rawWith(t, accessClaims(), `"exp":99999999999999999999`), CodeClaimsMalformed},
+		{"nbf a string", access, rawWith(t, accessClaims(), `"nbf":"0"`), CodeClaimsMalformed},
+		{"iat an array", access, rawWith(t, accessClaims(), `"iat":[0]`), CodeClaimsMalformed},
+		{"iss an array", access, rawWith(t, accessClaims(), `"iss":["`+testIssuer+`"]`), CodeClaimsMalformed},
+		{"iss a number", access, rawWith(t, accessClaims(), `"iss":1`), CodeClaimsMalformed},
+		{"token_use an array", access, rawWith(t, accessClaims(), `"token_use":["access"]`), CodeClaimsMalformed},
+		{"client_id an array", access, rawWith(t, accessClaims(), `"client_id":["client-one"]`), CodeClaimsMalformed},
+		{"scope an array", access, rawWith(t, accessClaims(), `"scope":["openid"]`), CodeClaimsMalformed},
+		{"groups a string", access, rawWith(t, accessClaims(), `"cognito:groups":"admin"`), CodeClaimsMalformed},
+		{"groups with a number", access, rawWith(t, accessClaims(), `"cognito:groups":["admin",1]`), CodeClaimsMalformed},
+		{"sub a number", access, rawWith(t, accessClaims(), `"sub":1`), CodeClaimsMalformed},
+		{"duplicate token_use", access, rawWith(t, accessClaims(), `"token_use":"access","token_use":"id"`), CodeClaimsMalformed},
+		{"duplicate exp", access, rawWith(t, accessClaims(), `"exp":`+itoa(exp)+`,"exp":`+itoa(exp+1)), CodeClaimsMalformed},
+		{"escaped duplicate", access, rawWith(t, accessClaims(), `"token_use":"access","token\u005fuse":"id"`), CodeClaimsMalformed},
+		{"duplicate custom attribute", id, rawWith(t, idClaims(), `"custom:x":"a","custom:x":"b"`), CodeClaimsMalformed},
+		{"payload an array", access, `[` + rawWith(t, accessClaims(), "") + `]`, CodeTokenMalformed},
+		{"payload a string", access, `"x"`, CodeTokenMalformed},
+		{"payload trailing data", access, rawWith(t, accessClaims(), "") + `{}`, CodeTokenMalformed},
+		{"payload invalid UTF-8", access, rawWith(t, accessClaims(), `"x":"`+"\xff"+`"`), CodeTokenMalformed},
+		{"payload deeply nested", access, rawWith(t, accessClaims(), `"x":`+strings.Repeat("[", 100)+strings.Repeat("]", 100)), CodeTokenMalformed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := tt.a.Authenticate(context.Background(), signRaw(t, k, `{"alg":"RS256","kid":"k1"}`, tt.raw))
+			assertCode(t, err, ssotoken.ErrUnauthorized, tt.code)
+		})
+	}
+	t.Run("escaped names and values mean what they say", func(t *testing.T) {
+		raw := rawWith(t, with(accessClaims(), "token_use", nil, "username", nil), `"token\u005fuse":"acc\u0065ss","username":"j\u00f6e"`)
+		p, err := access.Authenticate(context.Background(), signRaw(t, k, `{"alg":"RS256","kid":"k\u0031"}`, raw))
+		require.NoError(t, err)
+		assert.Equal(t, "jöe", p.Username)
+	})
+	t.Run("non-string custom attribute is left out", func(t *testing.T) {
+		p, err := id.Authenticate(context.Background(), signRaw(t, k, `{"alg":"RS256","kid":"k1"}`, rawWith(t, idClaims(), `"custom:n":5`)))
+		require.NoError(t, err)
+		assert.NotContains(t, p.Attributes, "custom:n")
+	})
+}
+
+// rawWith returns m as JSON with extra members spliced in at the end (m's
+// own members of the same names are removed first).
+func rawWith(t *testing.T, m map[string]any, extra string) string {
+	for _, name := range []string{"aud", "exp", "nbf", "iat", "iss", "token_use", "client_id", "scope", "cognito:groups", "sub"} {
+		if strings.Contains(extra, `"`+name+`"`) {
+			delete(m, name)
+		}
+	}
+	b, err := json.Marshal(m)
+	require.NoError(t, err)
+	if extra == "" {
+		return string(b)
+	}
+	return string(b[:len(b)-1]) + "," + extra + "}"
+}
+
+func itoa(n int64) string { b, _ := json.Marshal(n); return string(b) }
+
+// SECURITY.md line 11: structure.
+func TestStructure(t *testing.T) {
+	a := newStatic(t, baseConfig())
+	valid := sign(t, getKeys(t).k1, "k1", accessClaims())
+	p := strings.Split(valid, ".")
+	pad := func(s string) string {
+		for len(s)%4 != 0 {
+			s += "="
+		}
+		return s
+	}
+	jsonSerialization, _ := json.Marshal(map[string]string{"protected": p[0], "payload": p[1], "signature": p[2]})
+	tests := []struct{ name, token, code string }{
+		{"empty", "", CodeTokenMissing},
+		{"one segment", p[1], CodeTokenMalformed},
+		{"two segments", p[0] + "." + p[1], CodeTokenMalformed},
+		{"four segments", valid + "." + p[2], CodeTokenMalformed},
+		{"JWE, five segments", p[0] + ".." + p[1] + "." + p[2] + ".tag", CodeTokenMalformed},
+		{"JSON serialization", string(jsonSerialization), CodeTokenMalformed},
+		{"only dots", "..", CodeTokenMalformed},
+		{"padded header", pad(p[0]) + "." + p[1] + "." + p[2], CodeTokenMalformed},
+		{"padded signature", p[0] + "." + p[1] + "." + pad(p[2]), CodeTokenMalformed},
+		{"standard base64 alphabet", p[0] + "." + p[1] + "." + strings.NewReplacer("-", "+", "_", "/").Replace(p[2]), CodeTokenMalformed},
+		{"space inside", p[0] + " ." + p[1] + "." + p[2], CodeTokenMalformed},
+		{"header not JSON", enc.EncodeToString([]byte("alg=RS256")) + "." + p[1] + "." + p[2], CodeTokenMalformed},
+		{"header an array", enc.EncodeToString([]byte(`["RS256"]`)) + "." + p[1] + "." + p[2], CodeTokenMalformed},
+		{"header with crit", enc.EncodeToString([]byte(`{"alg":"RS256","kid":"k1","crit":["b64"],"b64":false}`)) + "." + p[1] + "." + p[2], CodeTokenMalformed},
+		{"Bearer prefix left on", "Bearer " + valid, CodeTokenMalformed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := a.Authenticate(context.Background(), tt.token)
+			assertCode(t, err, ssotoken.ErrUnauthorized, tt.code)
+		})
+	}
+	t.Run("padded payload, signed as sent", func(t *testing.T) {
+		payload := accessPayload(t)
+		for len(enc.EncodeToString([]byte(payload)))%4 == 0 {
+			payload += " "
+		}
+		input := p[0] + "." + pad(enc.EncodeToString([]byte(payload)))
+		d := sha256.Sum256([]byte(input))
+		sig, err := rsa.SignPKCS1v15(nil, getKeys(t).k1, 5 /* crypto.SHA256 */, d[:])
+		require.NoError(t, err)
+		_, err = a.Authenticate(context.Background(), input+"."+enc.EncodeToString(sig))
+		assertCode(t, err, ssotoken.ErrUnauthorized, CodeTokenMalformed)
+	})
+}
+
+// SECURITY.md line 12: a 1 MB run of dots, a giant header, many in
+// parallel -> refused before any decoding, with no allocation.
+func TestHugeTokens(t *testing.T) {
+	a := newStatic(t, baseConfig())
+	dots := strings.Repeat(".", 1<<20)
+	giantHeader := enc.EncodeToString([]byte(`{"alg":"RS256","kid":"`+strings.Repeat("k", 64<<10)+`"}`)) + ".e30.sig"
+	manyDots := strings.Repeat(".", DefaultMaxTokenBytes-1) // under the cap: refused as malformed
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range 64 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, tok := range []string{dots, giantHeader} {
+				_, err := a.Authenticate(context.Background(), tok)
+				assertCode(t, err, ssotoken.ErrUnauthorized, CodeTokenTooLarge)
+			}
+			_, err := a.Authenticate(context.Background(), manyDots)
+			assertCode(t, err, ssotoken.ErrUnauthorized, CodeTokenMalformed)
+		}()
+	}
+	wg.Wait()
+	assert.Less(t, time.Since(start), 5*time.Second)
+	allocs := testing.AllocsPerRun(20, func() { _, _ = a.Authenticate(context.Background(), dots) })
+	assert.Zero(t, allocs)
+	allocs = testing.AllocsPerRun(20, func() { _, _ = a.Authenticate(context.Background(), manyDots) })
+	assert.Zero(t, allocs)
+}
+
+// SECURITY.md line 14: ES256 header with a zero signature against an RSA
+// key ("psychic signatures", CVE-2022-21449), and an all-zero RS256
+// signature.
+func TestPsychicSignature(t *testing.T) {
+	a := newStatic(t, baseConfig())
+	input := enc.EncodeToString([]byte(`{"alg":"ES256","kid":"k1"}`)) + "." + enc.EncodeToString([]byte(accessPayload(t)))
+	for _, n := range []int{0, 64, 72, 256} {
+		_, err := a.Authenticate(context.Background(), input+"."+enc.EncodeToString(make([]byte, n)))
+		assertCode(t, err, ssotoken.ErrUnauthorized, CodeAlgNotAllowed)
+	}
+	rsInput := enc.EncodeToString([]byte(`{"alg":"RS256","kid":"k1"}`)) + "." + enc.EncodeToString([]byte(accessPayload(t)))
+	for _, n := range []int{1, 64, 255, 256, 257} {
+		_, err := a.Authenticate(context.Background(), rsInput+"."+enc.EncodeToString(make([]byte, n)))
+		assertCode(t, err, ssotoken.ErrUnauthorized, CodeBadSignature)
+	}
+	_, err := a.Authenticate(context.Background(), rsInput+"."+enc.EncodeToString(getKeys(t).k1.N.Bytes()))
+	assertCode(t, err, ssotoken.ErrUnauthorized, CodeBadSignature)
+}
+
+// The check order of the issue: each token fails two checks, and the
+// earlier one is reported.
+func TestCheckOrder(t *testing.T) {
+	k := getKeys(t)
+	cfg := baseConfig()
+	cfg.RequiredScopes = []string{"admin:write"}
+	a := newStatic(t, cfg)
+	now := testNow.Unix()
+	tests := []struct {
+		name  string
+		token string
+		code  string
+	}{
+		{"too large beats structure", strings.Repeat("a.", DefaultMaxTokenBytes), CodeTokenTooLarge},
+		{"alg beats kid", signRaw(t, k.k1, `{"alg":"HS256"}`, accessPayload(t)), CodeAlgNotAllowed},
+		{"kid beats signature", signRaw(t, k.other, `{"alg":"RS256"}`, accessPayload(t)), CodeKIDMissing},
+		{"signature beats exp", sign(t, k.other, "k1", with(accessClaims(), "exp", now-100)), CodeBadSignature},
+		{"exp beats nbf", sign(t, k.k1, "k1", with(accessClaims(), "exp", now-100, "nbf", now+100)), CodeTokenExpired},
+		{"nbf beats iss", sign(t, k.k1, "k1", with(accessClaims(), "nbf", now+100, "iss", otherIssuer)), CodeTokenNotYetValid},
+		{"iss beats token_use", sign(t, k.k1, "k1", with(accessClaims(), "iss", otherIssuer, "token_use", "id")), CodeWrongIssuer},
+		{"token_use beats client", sign(t, k.k1, "k1", with(accessClaims(), "token_use", "id", "client_id", "x")), CodeWrongTokenUse},
+		{"client beats scope", sign(t, k.k1, "k1", with(accessClaims(), "client_id", "x")), CodeWrongClient},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := a.Authenticate(context.Background(), tt.token)
+			assertCode(t, err, ssotoken.ErrUnauthorized, tt.code)
+		})
+	}
+	_, err := a.Authenticate(context.Background(), sign(t, k.k1, "k1", accessClaims()))
+	assertCode(t, err, ssotoken.ErrForbidden, CodeInsufficientScope)
+}
+
+// Error messages never hold the token or anything of it.
+func TestErrorsHoldNoToken(t *testing.T) {
+	a := newStatic(t, baseConfig())
+	k := getKeys(t)
+	for _, tok := range []string{
+		sign(t, k.other, "k1", accessClaims()),
+		sign(t, k.k1, "k1", with(accessClaims(), "exp", 1)),
+		sign(t, k.k1, "secret-kid-value", accessClaims()),
+		signRaw(t, k.k1, `{"alg":"secret-alg-value","kid":"k1"}`, accessPayload(t)),
+	} {
+		_, err := a.Authenticate(context.Background(), tok)
+		require.Error(t, err)
+		for _, part := range strings.Split(tok, ".") {
+			assert.NotContains(t, err.Error(), part)
+		}
+		assert.NotContains(t, err.Error(), "secret")
+		assert.NotContains(t, err.Error(), "jdoe")
+	}
+}
