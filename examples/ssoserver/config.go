@@ -1,0 +1,178 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/ssokit/ssokit/httpadapter"
+	"github.com/ssokit/ssokit/ssotoken"
+)
+
+// listFlag is a repeatable string flag.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error {
+	*l = append(*l, v)
+	return nil
+}
+
+// options are the command line of DESIGN.md "The example server's command
+// line".
+type options struct {
+	addr string
+
+	cognitoRegion, cognitoPool  string
+	cognitoIssuer, cognitoJWKS  string
+	cognitoClientIDs, reqScopes listFlag
+	ciinoClaim                  string
+	ssoSecret                   string
+	ssoTTL                      time.Duration
+	apiVersions                 listFlag
+	lobClients                  listFlag
+	allowCIDRs, allowHosts      listFlag
+	trustedProxies              listFlag
+	cookieName, cookieSecret    string
+	apiSecret                   string
+	logFormat                   string
+	clients                     map[string][]string // parsed -lob-client
+	guard                       *httpadapter.Guard  // from -allow-cidr, -allow-host, -trusted-proxy
+	devMode                     bool
+}
+
+// parseOptions parses args (without the program name), with environment
+// variables as defaults where DESIGN.md names one. An error is one line.
+func parseOptions(args []string, getenv func(string) string, usage io.Writer) (*options, error) {
+	o := &options{}
+	fs := flag.NewFlagSet("ssoserver", flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // errors are reported in one line by the caller
+	envOr := func(name, def string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return def
+	}
+	fs.StringVar(&o.addr, "addr", envOr("SSO_ADDR", "127.0.0.1:8080"), "listen `address` (env SSO_ADDR)")
+	fs.StringVar(&o.cognitoRegion, "cognito-region", "", "AWS `region` of the user pool (read from the pool id when empty)")
+	fs.StringVar(&o.cognitoPool, "cognito-user-pool-id", "", "Cognito user pool `id`, e.g. eu-west-1_AbCdEf123; turns dev mode off")
+	fs.StringVar(&o.cognitoIssuer, "cognito-issuer", "", "explicit token issuer `URL`; turns dev mode off")
+	fs.StringVar(&o.cognitoJWKS, "cognito-jwks-url", "", "explicit JWKS `URL` (http allowed, for local stand-ins); turns dev mode off")
+	fs.Var(&o.cognitoClientIDs, "cognito-client-id", "accepted app client `id` (client_id of access tokens); repeatable")
+	fs.Var(&o.reqScopes, "required-scope", "`scope` the caller's access token must carry, else 403; repeatable")
+	fs.StringVar(&o.ciinoClaim, "ciino-claim", "", "when set, the body's CIINo must equal this `claim` of the caller's token, else 403")
+	fs.StringVar(&o.ssoSecret, "sso-secret", getenv("SSO_SECRET"), "HS256 `secret` of TokenNo, 32 bytes or more (env SSO_SECRET); random in dev mode")
+	fs.DurationVar(&o.ssoTTL, "sso-ttl", time.Hour, "lifetime of TokenNo")
+	fs.Var(&o.apiVersions, "api-version", "accepted x-api-version `value`; repeatable (default 1.0.0)")
+	fs.Var(&o.lobClients, "lob-client", "registered x-lob-client-id and the LOBIds it may ask for, `ID:LOB,LOB`; repeatable")
+	fs.Var(&o.allowCIDRs, "allow-cidr", "allowed client `network`; repeatable (default: all)")
+	fs.Var(&o.allowHosts, "allow-host", "allowed Host `name`, optionally with :port; repeatable (default: all)")
+	fs.Var(&o.trustedProxies, "trusted-proxy", "`network` of a reverse proxy whose X-Forwarded-For is believed; repeatable")
+	fs.StringVar(&o.cookieName, "cookie-name", "ssoCookie", "`name` of the SSO cookie")
+	fs.StringVar(&o.cookieSecret, "cookie-secret", getenv("COOKIE_SECRET"), "HS256 `secret` of the SSO cookie (env COOKIE_SECRET); random in dev mode")
+	fs.StringVar(&o.apiSecret, "api-secret", getenv("API_SECRET"), "HS256 `secret` of the JWT the cookie exchange returns (env API_SECRET); random in dev mode")
+	fs.StringVar(&o.logFormat, "log-format", "text", "log `format`: json or text")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), `Usage: ssoserver [flags]
+
+Serves GenerateSSOToken (POST /v2/get_sso_token), the Cookie SSO exchange
+(POST /services/v2/auth/cookiesso/token.json and /services/v2/auth/token.json),
+GET /services/v2/user.json and GET /healthz.
+
+With no -cognito-* flag it runs in dev mode: an ephemeral RSA key stands in
+for Cognito, and it prints a dev access token, a dev SSO cookie and curl
+lines that work as pasted.
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(usage)
+			fs.Usage()
+		}
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	return o, o.check()
+}
+
+// check validates the options and fills in dev mode's defaults.
+func (o *options) check() error {
+	o.devMode = o.cognitoIssuer == "" && o.cognitoJWKS == "" && o.cognitoPool == ""
+	if _, _, err := net.SplitHostPort(o.addr); err != nil {
+		return fmt.Errorf("-addr %q: want host:port", o.addr)
+	}
+	if o.ssoTTL < time.Second || o.ssoTTL > 24*time.Hour {
+		return fmt.Errorf("-sso-ttl %s: want between 1s and 24h", o.ssoTTL)
+	}
+	switch o.logFormat {
+	case "json", "text":
+	default:
+		return fmt.Errorf("-log-format %q: want json or text", o.logFormat)
+	}
+	for _, s := range []struct{ flag, value string }{{"-sso-secret", o.ssoSecret}, {"-cookie-secret", o.cookieSecret}, {"-api-secret", o.apiSecret}} {
+		if s.value != "" && len(s.value) < ssotoken.MinHMACSecretLen {
+			return fmt.Errorf("%s is %d bytes: want at least %d", s.flag, len(s.value), ssotoken.MinHMACSecretLen)
+		}
+	}
+	if o.ssoSecret != "" && (o.ssoSecret == o.cookieSecret || o.ssoSecret == o.apiSecret) || o.cookieSecret != "" && o.cookieSecret == o.apiSecret {
+		return errors.New("-sso-secret, -cookie-secret and -api-secret must all differ: each token class has its own key")
+	}
+	var err error
+	o.guard, err = httpadapter.NewGuard(httpadapter.GuardConfig{AllowedCIDRs: o.allowCIDRs, AllowedHosts: o.allowHosts, TrustedProxies: o.trustedProxies})
+	if err != nil {
+		return fmt.Errorf("-allow-cidr, -allow-host or -trusted-proxy: %w", err)
+	}
+	o.clients = map[string][]string{}
+	for _, lc := range o.lobClients {
+		id, lobs, ok := strings.Cut(lc, ":")
+		if !ok || id == "" || lobs == "" {
+			return fmt.Errorf("-lob-client %q: want ID:LOB,LOB", lc)
+		}
+		for _, lob := range strings.Split(lobs, ",") {
+			if err := (&ssotoken.Request{CIINo: "x", LOBId: lob, Functionality: "x"}).Validate(); err != nil {
+				return fmt.Errorf("-lob-client %q: LOBId %q is not valid", lc, lob)
+			}
+			o.clients[id] = append(o.clients[id], lob)
+		}
+	}
+	if len(o.apiVersions) == 0 {
+		o.apiVersions = listFlag{"1.0.0"}
+	}
+	if o.devMode {
+		if len(o.clients) == 0 {
+			o.clients[devLOBClient] = []string{"01", "XX"}
+		}
+		if len(o.cognitoClientIDs) == 0 {
+			o.cognitoClientIDs = listFlag{devAppClient}
+		}
+		return nil
+	}
+	switch {
+	case len(o.cognitoClientIDs) == 0:
+		return errors.New("-cognito-client-id is required with a real user pool")
+	case o.ssoSecret == "":
+		return errors.New("-sso-secret (or SSO_SECRET) is required with a real user pool: the linked LOBs verify TokenNo with it")
+	case len(o.clients) == 0:
+		return errors.New("-lob-client is required with a real user pool")
+	}
+	return nil
+}
+
+// exitUsage is what main does with an options error: one line, status 2.
+func exitUsage(err error) {
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(0)
+	}
+	fmt.Fprintln(os.Stderr, "ssoserver:", err)
+	os.Exit(2)
+}

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ssokit/ssokit/ssotoken"
+)
+
+// Dev mode's registrations.
+const (
+	devAppClient = "dev-app-client" // the Cognito app client of the dev access token
+	devLOBClient = "1RrLMyLrZGA="   // the document's sample x-lob-client-id
+	devLifetime  = 12 * time.Hour
+)
+
+// devCreds are dev mode's stand-in for Cognito and the credentials it
+// prints.
+type devCreds struct {
+	issuer      string
+	cognitoKeys *ssotoken.Keyring
+	jwks        []byte
+	accessToken string
+	cookie      string
+}
+
+// newDevCreds makes an ephemeral RSA key for the dev Cognito, signs a dev
+// access token with it, fills in random secrets that were not given, and
+// signs a dev SSO cookie.
+func newDevCreds(o *options, base string) (*devCreds, error) {
+	for _, s := range []*string{&o.ssoSecret, &o.cookieSecret, &o.apiSecret} {
+		if *s == "" {
+			*s = rand.Text() + rand.Text()
+		}
+	}
+	priv, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return nil, err
+	}
+	key, err := ssotoken.NewSigningKey("dev-cognito-1", ssotoken.RS256, priv)
+	if err != nil {
+		return nil, err
+	}
+	ring, err := ssotoken.NewKeyring(key)
+	if err != nil {
+		return nil, err
+	}
+	jwks, err := json.Marshal(ring.JWKS())
+	if err != nil {
+		return nil, err
+	}
+	d := &devCreds{issuer: base + "/dev/cognito", cognitoKeys: ring, jwks: jwks}
+
+	now := time.Now()
+	scope := strings.Join(append([]string{"aws.cognito.signin.user.admin"}, o.reqScopes...), " ")
+	access := map[string]any{
+		"sub":            "00000000-0000-4000-8000-000000000001",
+		"cognito:groups": []string{"Use API"},
+		"iss":            d.issuer,
+		"version":        2,
+		"client_id":      o.cognitoClientIDs[0],
+		"token_use":      "access",
+		"scope":          scope,
+		"auth_time":      now.Unix(),
+		"iat":            now.Unix(),
+		"exp":            now.Add(devLifetime).Unix(),
+		"jti":            rand.Text(),
+		"username":       "dev-user",
+	}
+	if o.ciinoClaim != "" {
+		access[o.ciinoClaim] = "10001004"
+	}
+	if d.accessToken, err = signJSON(key, access); err != nil {
+		return nil, err
+	}
+
+	cookieKey, err := ssotoken.NewHMACKey("", []byte(o.cookieSecret))
+	if err != nil {
+		return nil, err
+	}
+	d.cookie, err = signJSON(cookieKey, map[string]any{
+		"sub": "dev-user", "roles": []string{"Use API"}, "iat": now.Unix(), "exp": now.Add(devLifetime).Unix(),
+	})
+	return d, err
+}
+
+func signJSON(key *ssotoken.Key, claims map[string]any) (string, error) {
+	payload, err := json.Marshal(claims)
+	if err != nil {
+		return "", err
+	}
+	tok, err := ssotoken.AppendJWS(nil, key, payload)
+	return string(tok), err
+}
+
+// print writes the dev credentials and curl lines that work as pasted.
+func (d *devCreds) print(w io.Writer, base string, o *options) {
+	clientID := devLOBClient
+	if _, ok := o.clients[clientID]; !ok {
+		clientID = slices.Sorted(maps.Keys(o.clients))[0]
+	}
+	lobID := o.clients[clientID][0]
+	body := fmt.Sprintf(`{"CIINo":"10001004","LOBId":%q,"Functionality":"D"}`, lobID)
+	cookie := o.cookieName + "=" + d.cookie
+	exchange := fmt.Sprintf(`curl -sS -X POST %q -H "Cookie: %s" -H "Accept: application/json" -H "Content-Type: application/json"`,
+		base+"/services/v2/auth/cookiesso/token.json", cookie)
+
+	fmt.Fprintf(w, `
+ssoserver is running in dev mode on %[1]s: an ephemeral RSA key stands in for Cognito
+(its JWKS: %[1]s/dev/cognito/.well-known/jwks.json). Everything below is valid for 12 hours.
+
+dev access token: %[2]s
+dev SSO cookie: %[3]s
+
+# GenerateSSOToken: a TokenNo for LOB %[4]s
+curl -sS -X POST %[5]q -H "x-api-version: %[6]s" -H "x-lob-client-id: %[7]s" -H "Content-Type: application/json" -H "Authorization: Bearer %[2]s" -d '%[8]s'
+
+# Cookie SSO: exchange the SSO cookie for a JWT
+%[9]s
+
+# The user behind the JWT (needs the "Use API" role)
+JWT=$(%[9]s | sed -E 's/.*"jwt":"([^"]+)".*/\1/'); curl -sS %[10]q -H "Accept: application/json" -H "Authorization: Bearer $JWT"
+
+`, base, d.accessToken, cookie, lobID, base+"/v2/get_sso_token", o.apiVersions[0], clientID, body, exchange, base+"/services/v2/user.json")
+}

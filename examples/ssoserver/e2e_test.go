@@ -1,0 +1,425 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ssokit/ssokit/ssotoken"
+)
+
+// The end-to-end tests build the example programs, start them on free
+// loopback ports, and drive them over HTTP as a newcomer would, with the
+// curl lines the server prints.
+
+var (
+	buildOnce sync.Once
+	binDir    string
+	buildErr  error
+)
+
+// binaries builds ssoserver and lobapp once per test binary.
+func binaries(t *testing.T) (ssoserver, lobapp string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("end-to-end test: builds and starts the example programs (run without -short)")
+	}
+	buildOnce.Do(func() {
+		binDir, buildErr = os.MkdirTemp("", "ssokit-e2e")
+		if buildErr != nil {
+			return
+		}
+		for _, p := range []string{"ssoserver", "lobapp"} {
+			out, err := exec.Command("go", "build", "-o", filepath.Join(binDir, p), "../"+p).CombinedOutput()
+			if err != nil {
+				buildErr = fmt.Errorf("go build %s: %v\n%s", p, err, out)
+				return
+			}
+		}
+	})
+	require.NoError(t, buildErr)
+	return filepath.Join(binDir, "ssoserver"), filepath.Join(binDir, "lobapp")
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
+// proc is a started example program.
+type proc struct {
+	cmd    *exec.Cmd
+	stdout *bufio.Reader
+	stderr *strings.Builder
+	mu     sync.Mutex
+}
+
+func start(t *testing.T, bin string, env []string, args ...string) *proc {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	p := &proc{cmd: cmd, stdout: bufio.NewReader(out), stderr: &strings.Builder{}}
+	cmd.Stderr = writerFunc(func(b []byte) (int, error) { p.mu.Lock(); defer p.mu.Unlock(); return p.stderr.Write(b) })
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+	})
+	return p
+}
+
+func (p *proc) logs() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stderr.String()
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(b []byte) (int, error) { return f(b) }
+
+// devOutput is what ssoserver prints in dev mode.
+type devOutput struct {
+	base, accessToken, cookie string
+	curls                     []string // the curl lines, in order
+}
+
+var baseRE = regexp.MustCompile(`dev mode on (http://127\.0\.0\.1:\d+)`)
+
+// readDevOutput reads the dev-mode banner up to the last curl line.
+func readDevOutput(t *testing.T, p *proc) devOutput {
+	t.Helper()
+	var d devOutput
+	lines := make(chan string)
+	go func() {
+		defer close(lines)
+		for {
+			l, err := p.stdout.ReadString('\n')
+			if err != nil {
+				return
+			}
+			lines <- strings.TrimRight(l, "\n")
+		}
+	}()
+	timeout := time.After(30 * time.Second)
+	for len(d.curls) < 3 {
+		select {
+		case l, ok := <-lines:
+			require.True(t, ok, "ssoserver exited early: %s", p.logs())
+			switch {
+			case baseRE.MatchString(l):
+				d.base = baseRE.FindStringSubmatch(l)[1]
+			case strings.HasPrefix(l, "dev access token: "):
+				d.accessToken = strings.TrimPrefix(l, "dev access token: ")
+			case strings.HasPrefix(l, "dev SSO cookie: "):
+				d.cookie = strings.TrimPrefix(l, "dev SSO cookie: ")
+			case strings.HasPrefix(l, "curl "), strings.HasPrefix(l, "JWT=$("):
+				d.curls = append(d.curls, l)
+			}
+		case <-timeout:
+			t.Fatalf("no dev banner within 30 s; logs: %s", p.logs())
+		}
+	}
+	go func() {
+		for range lines { // drain
+		}
+	}()
+	require.NotEmpty(t, d.base)
+	require.NotEmpty(t, d.accessToken)
+	require.NotEmpty(t, d.cookie)
+	return d
+}
+
+// curlRequest turns one printed curl command into an *http.Request. It
+// understands what the server prints: -sS, -X, -H, -d and the URL, with
+// double- or single-quoted words.
+func curlRequest(t *testing.T, line string) *http.Request {
+	t.Helper()
+	words := shellWords(t, line)
+	require.Equal(t, "curl", words[0])
+	method, target, body := http.MethodGet, "", ""
+	var headers [][2]string
+	for i := 1; i < len(words); i++ {
+		switch w := words[i]; w {
+		case "-sS":
+		case "-X":
+			i++
+			method = words[i]
+		case "-H":
+			i++
+			k, v, ok := strings.Cut(words[i], ":")
+			require.True(t, ok, words[i])
+			headers = append(headers, [2]string{k, strings.TrimSpace(v)})
+		case "-d":
+			i++
+			body = words[i]
+			if method == http.MethodGet {
+				method = http.MethodPost
+			}
+		default:
+			require.True(t, strings.HasPrefix(w, "http://"), "unexpected curl word %q", w)
+			target = w
+		}
+	}
+	r, err := http.NewRequest(method, target, strings.NewReader(body))
+	require.NoError(t, err)
+	for _, h := range headers {
+		r.Header.Add(h[0], h[1])
+	}
+	return r
+}
+
+func shellWords(t *testing.T, s string) []string {
+	var words []string
+	var cur strings.Builder
+	inWord := false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == ' ':
+			if inWord {
+				words = append(words, cur.String())
+				cur.Reset()
+				inWord = false
+			}
+		case c == '"' || c == '\'':
+			j := strings.IndexByte(s[i+1:], c)
+			require.GreaterOrEqual(t, j, 0, "unbalanced quote in %q", s)
+			cur.WriteString(s[i+1 : i+1+j])
+			i += j + 1
+			inWord = true
+		default:
+			cur.WriteByte(c)
+			inWord = true
+		}
+	}
+	if inWord {
+		words = append(words, cur.String())
+	}
+	return words
+}
+
+func do(t *testing.T, r *http.Request) (*http.Response, []byte) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	res, err := http.DefaultClient.Do(r.WithContext(ctx))
+	require.NoError(t, err)
+	defer res.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
+	require.NoError(t, err)
+	return res, b
+}
+
+const e2eSecret = "an end-to-end SSO secret of 32+ bytes"
+
+func TestDevModeEndToEnd(t *testing.T) {
+	ssoserver, lobapp := binaries(t)
+	srv := start(t, ssoserver, []string{"SSO_SECRET=" + e2eSecret}, "-addr", "127.0.0.1:0", "-log-format", "json")
+	dev := readDevOutput(t, srv)
+
+	// 1. GenerateSSOToken, as printed.
+	res, body := do(t, curlRequest(t, dev.curls[0]))
+	require.Equal(t, http.StatusOK, res.StatusCode, string(body))
+	assert.Equal(t, "no-store", res.Header.Get("Cache-Control"))
+	var resp ssotoken.Response
+	require.NoError(t, json.Unmarshal(body, &resp))
+	assert.Equal(t, 1, resp.ReturnCode)
+	assert.Equal(t, "Token Generated successfully", resp.ReturnMessage)
+	assert.True(t, ssotoken.ValidRefNo(resp.TokenRefNo))
+
+	// 2. The cookie exchange, as printed.
+	res, body = do(t, curlRequest(t, dev.curls[1]))
+	require.Equal(t, http.StatusOK, res.StatusCode, string(body))
+	var ex struct{ JWT string }
+	require.NoError(t, json.Unmarshal(body, &ex))
+	require.NotEmpty(t, ex.JWT)
+
+	// 3. user.json with that JWT: the third line's second command.
+	third := dev.curls[2]
+	userCurl := third[strings.LastIndex(third, "; curl ")+2:]
+	userReq := curlRequest(t, strings.ReplaceAll(userCurl, "$JWT", ex.JWT))
+	res, body = do(t, userReq)
+	require.Equal(t, http.StatusOK, res.StatusCode, string(body))
+	assert.Contains(t, string(body), `"username":"dev-user"`)
+
+	// The sample's alias path answers too.
+	alias := curlRequest(t, dev.curls[1])
+	alias.URL.Path = "/services/v2/auth/token.json"
+	res, _ = do(t, alias)
+	assert.Equal(t, http.StatusOK, res.StatusCode)
+
+	// 4. The linked LOB: first redemption accepted, second refused.
+	lob := start(t, lobapp, []string{"SSO_SECRET=" + e2eSecret}, "-addr", "127.0.0.1:0")
+	lobURL := waitListening(t, lob)
+	res, body = do(t, formPost(t, lobURL+"/sso", resp.TokenNo))
+	require.Equal(t, http.StatusOK, res.StatusCode, string(body))
+	assert.Contains(t, string(body), "CIINo 10001004")
+	var session *http.Cookie
+	for _, c := range res.Cookies() {
+		if c.Name == "lob_session" {
+			session = c
+		}
+	}
+	require.NotNil(t, session, "a session cookie")
+	assert.True(t, session.HttpOnly)
+	assert.Equal(t, http.SameSiteLaxMode, session.SameSite)
+	home, _ := http.NewRequest(http.MethodGet, lobURL+"/", nil)
+	home.AddCookie(session)
+	res, body = do(t, home)
+	assert.Equal(t, http.StatusOK, res.StatusCode)
+	assert.Contains(t, string(body), "functionality D")
+
+	res, body = do(t, formPost(t, lobURL+"/sso", resp.TokenNo))
+	assert.Equal(t, http.StatusUnauthorized, res.StatusCode)
+	assert.Contains(t, string(body), "token_replayed")
+
+	// 5. A failure per documented status.
+	gen := func(mod func(*http.Request)) (int, string) {
+		r := curlRequest(t, dev.curls[0])
+		mod(r)
+		res, body := do(t, r)
+		var env struct{ ErrorCode string }
+		_ = json.Unmarshal(body, &env)
+		return res.StatusCode, env.ErrorCode
+	}
+	for _, tt := range []struct {
+		name   string
+		mod    func(*http.Request)
+		status int
+		code   string
+	}{
+		{"400 missing x-api-version", func(r *http.Request) { r.Header.Del("x-api-version") }, 400, "missing_api_version"},
+		{"401 no Authorization", func(r *http.Request) { r.Header.Del("Authorization") }, 401, "missing_authorization"},
+		{"401 forged token", func(r *http.Request) {
+			r.Header.Set("Authorization", "Bearer "+dev.accessToken[:len(dev.accessToken)-4]+"AAAA")
+		}, 401, "bad_signature"},
+		{"403 unknown x-lob-client-id", func(r *http.Request) { r.Header.Set("x-lob-client-id", "stranger") }, 403, "unknown_client"},
+		{"405 GET", func(r *http.Request) { r.Method = http.MethodGet }, 405, "method_not_allowed"},
+		{"413 huge body", func(r *http.Request) {
+			r.Body = io.NopCloser(strings.NewReader(`{"CIINo":"` + strings.Repeat("1", 20000) + `"}`))
+			r.ContentLength = -1
+		}, 413, "body_too_large"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			status, code := gen(tt.mod)
+			assert.Equal(t, tt.status, status)
+			assert.Equal(t, tt.code, code)
+		})
+	}
+
+	// Health, and no credential in the logs.
+	res, _ = do(t, mustRequest(t, http.MethodGet, dev.base+"/healthz"))
+	assert.Equal(t, http.StatusOK, res.StatusCode)
+	logs := srv.logs()
+	assert.Contains(t, logs, `"token_ref_no":"`+resp.TokenRefNo+`"`)
+	for _, secret := range []string{dev.accessToken, dev.cookie, resp.TokenNo, ex.JWT, e2eSecret} {
+		assert.NotContains(t, logs, secret)
+	}
+}
+
+func TestGuardAndUnavailableKeysEndToEnd(t *testing.T) {
+	ssoserver, _ := binaries(t)
+
+	// 406: only 10.0.0.0/8 may call, and the test calls from 127.0.0.1.
+	guarded := start(t, ssoserver, nil, "-addr", "127.0.0.1:0", "-allow-cidr", "10.0.0.0/8")
+	dev := readDevOutput(t, guarded)
+	res, body := do(t, curlRequest(t, dev.curls[0]))
+	assert.Equal(t, http.StatusNotAcceptable, res.StatusCode, string(body))
+	res, _ = do(t, mustRequest(t, http.MethodGet, dev.base+"/healthz"))
+	assert.Equal(t, http.StatusOK, res.StatusCode, "health is not behind the guard")
+
+	// 502: a real-mode server whose JWKS cannot be reached starts anyway
+	// and answers 502 while it has no key.
+	real := start(t, ssoserver, []string{"SSO_SECRET=" + e2eSecret}, "-addr", "127.0.0.1:0",
+		"-cognito-issuer", "http://127.0.0.1:1/pool", "-cognito-jwks-url", "http://127.0.0.1:1/jwks",
+		"-cognito-client-id", "app", "-lob-client", "cid:01",
+		"-cookie-secret", "a cookie secret that is 32+ bytes long", "-api-secret", "an API secret that is 32+ bytes long!")
+	base := waitListening(t, real)
+	r := curlRequest(t, dev.curls[0])
+	r.URL, _ = url.Parse(base + "/v2/get_sso_token")
+	r.Header.Set("x-lob-client-id", "cid")
+	res, body = do(t, r)
+	assert.Equal(t, http.StatusBadGateway, res.StatusCode, string(body))
+	assert.Contains(t, string(body), `"ErrorCode":"jwks_unavailable"`)
+}
+
+func TestBadFlagsExitTwo(t *testing.T) {
+	ssoserver, _ := binaries(t)
+	for _, args := range [][]string{
+		{"-allow-cidr", "10.0.0.0/33"},
+		{"-sso-secret", "short"},
+		{"-lob-client", "no-colon"},
+		{"-no-such-flag"},
+	} {
+		out, err := exec.Command(ssoserver, append([]string{"-addr", "127.0.0.1:0"}, args...)...).CombinedOutput()
+		var exit *exec.ExitError
+		require.ErrorAs(t, err, &exit, "%v", args)
+		assert.Equal(t, 2, exit.ExitCode(), "%v", args)
+		assert.Equal(t, 1, strings.Count(strings.TrimSpace(string(out)), "\n")+1, "one line: %q", out)
+	}
+	out, err := exec.Command(ssoserver, "-h").CombinedOutput()
+	require.NoError(t, err)
+	for _, flag := range []string{"-addr", "-cognito-user-pool-id", "-cognito-jwks-url", "-sso-secret", "-lob-client", "-allow-cidr", "-cookie-secret", "-api-secret", "SSO_ADDR", "COOKIE_SECRET", "API_SECRET"} {
+		assert.Contains(t, string(out), flag)
+	}
+}
+
+// listenRE matches the "listening" log line of ssoserver and lobapp (text
+// format).
+var listenRE = regexp.MustCompile(`listening"? (?:addr=|url=http://)(127\.0\.0\.1:\d+)`)
+
+// waitListening waits for a program's "listening" log line and returns its
+// base URL.
+func waitListening(t *testing.T, p *proc) string {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		logs := p.logs()
+		if m := listenRE.FindStringSubmatch(logs); m != nil {
+			return "http://" + m[1]
+		}
+		time.Sleep(20 * time.Millisecond) // polling a child process's output, not waiting out a timer
+	}
+	t.Fatalf("not listening within 30 s: %s", p.logs())
+	return ""
+}
+
+func formPost(t *testing.T, target, token string) *http.Request {
+	r, err := http.NewRequest(http.MethodPost, target, strings.NewReader(url.Values{"TokenNo": {token}}.Encode()))
+	require.NoError(t, err)
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return r
+}
+
+func mustRequest(t *testing.T, method, target string) *http.Request {
+	r, err := http.NewRequest(method, target, nil)
+	require.NoError(t, err)
+	return r
+}
