@@ -1,0 +1,236 @@
+package httpadapter_test
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"mime"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/MicahParks/keyfunc/v3"
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/ssokit/ssokit/cognito"
+	"github.com/ssokit/ssokit/httpadapter"
+	"github.com/ssokit/ssokit/ssotoken"
+)
+
+// The GenerateSSOToken handler beside the handler a user would write
+// instead (golang-jwt, keyfunc, encoding/json, the same checks) and beside
+// its raw crypto (one RSA-2048 verify and one HS256 signing), in one run:
+//
+//	go test -run '^$' -bench . -benchmem ./httpadapter/
+
+const (
+	benchIssuer   = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Bench0001"
+	benchClient   = "bench-app-client"
+	benchLOBClnt  = "1RrLMyLrZGA="
+	benchBodyJSON = `{"CIINo":"10001004","LOBId":"01","Functionality":"D"}`
+)
+
+var benchSSOSecret = []byte("a benchmark SSO secret of 32+ bytes!!")
+
+// benchEnv is a Cognito stand-in: an RSA key, its JWKS and an access token.
+type benchEnv struct {
+	priv  *rsa.PrivateKey
+	jwks  []byte
+	token string
+}
+
+func newBenchEnv(b *testing.B) *benchEnv {
+	priv, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		b.Fatal(err)
+	}
+	key, err := ssotoken.NewSigningKey("bench-kid", ssotoken.RS256, priv)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ring, _ := ssotoken.NewKeyring(key)
+	jwks, _ := json.Marshal(ring.JWKS())
+	now := time.Now()
+	payload, _ := json.Marshal(map[string]any{
+		"sub": "5b0a3c1e-0000-4000-8000-000000000001", "cognito:groups": []string{"Use API"}, "iss": benchIssuer,
+		"version": 2, "client_id": benchClient, "token_use": "access", "scope": "aws.cognito.signin.user.admin",
+		"auth_time": now.Unix(), "iat": now.Unix(), "exp": now.Add(time.Hour).Unix(), "jti": "bench-jti", "username": "bench-user",
+	})
+	tok, err := ssotoken.AppendJWS(nil, key, payload)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return &benchEnv{priv: priv, jwks: jwks, token: string(tok)}
+}
+
+func (e *benchEnv) handler(b *testing.B, cache bool) http.Handler {
+	auth, err := cognito.NewStatic(cognito.Config{
+		Issuer: benchIssuer, ClientIDs: []string{benchClient}, TokenUse: cognito.TokenUseAccess, DisableCache: !cache,
+	}, e.jwks)
+	if err != nil {
+		b.Fatal(err)
+	}
+	key, _ := ssotoken.NewHMACKey("", benchSSOSecret)
+	ring, _ := ssotoken.NewKeyring(key)
+	signer, _ := ssotoken.NewSigner(ssotoken.SignerConfig{Keys: ring})
+	h, err := httpadapter.NewHandler(httpadapter.Config{
+		Authenticator: auth, Issuer: signer, Clients: httpadapter.StaticRegistry{benchLOBClnt: {"01"}},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return h
+}
+
+// discard is a ResponseWriter that keeps only the status.
+type discard struct {
+	h    http.Header
+	code int
+}
+
+func (d *discard) Header() http.Header         { return d.h }
+func (d *discard) Write(p []byte) (int, error) { return len(p), nil }
+func (d *discard) WriteHeader(code int)        { d.code = code }
+
+func (e *benchEnv) run(b *testing.B, h http.Handler) {
+	r, _ := http.NewRequest(http.MethodPost, "http://127.0.0.1/v2/get_sso_token", nil)
+	r.RemoteAddr = "127.0.0.1:50000"
+	r.Header.Set("x-api-version", "1.0.0")
+	r.Header.Set("x-lob-client-id", benchLOBClnt)
+	r.Header.Set("Content-Type", "application/json")
+	r.Header.Set("Authorization", "Bearer "+e.token)
+	body := bytes.NewReader([]byte(benchBodyJSON))
+	w := &discard{h: http.Header{}}
+	b.ReportAllocs()
+	for b.Loop() {
+		body.Seek(0, io.SeekStart)
+		r.Body = io.NopCloser(body)
+		clear(w.h)
+		h.ServeHTTP(w, r)
+		if w.code != http.StatusOK {
+			b.Fatalf("status %d", w.code)
+		}
+	}
+}
+
+// BenchmarkGenerateSSOToken is the handler through ServeHTTP: an RS256
+// Cognito token verified with the cache off, then an HS256 TokenNo issued.
+func BenchmarkGenerateSSOToken(b *testing.B) {
+	e := newBenchEnv(b)
+	e.run(b, e.handler(b, false))
+}
+
+// BenchmarkGenerateSSOTokenCached is the same with the verified-token
+// cache on, as for a caller that repeats its token.
+func BenchmarkGenerateSSOTokenCached(b *testing.B) {
+	e := newBenchEnv(b)
+	e.run(b, e.handler(b, true))
+}
+
+// BenchmarkBaselineHandwritten is the handler a user would write instead:
+// golang-jwt with a keyfunc over the same JWKS into MapClaims, the same
+// header, claim, client and body checks, encoding/json, and golang-jwt to
+// sign the TokenNo.
+func BenchmarkBaselineHandwritten(b *testing.B) {
+	e := newBenchEnv(b)
+	kf, err := keyfunc.NewJWKSetJSON(e.jwks)
+	if err != nil {
+		b.Fatal(err)
+	}
+	clients := map[string][]string{benchLOBClnt: {"01"}}
+	parser := jwt.NewParser(jwt.WithValidMethods([]string{"RS256"}), jwt.WithExpirationRequired(), jwt.WithIssuer(benchIssuer), jwt.WithIssuedAt())
+	fail := func(w http.ResponseWriter, status int, code string) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		_ = json.NewEncoder(w).Encode(map[string]any{"ReturnCode": 0, "ReturnMessage": code, "ErrorCode": code})
+	}
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			fail(w, 405, "method_not_allowed")
+			return
+		}
+		if r.Header.Get("x-api-version") != "1.0.0" || r.Header.Get("x-lob-client-id") == "" {
+			fail(w, 400, "bad_headers")
+			return
+		}
+		if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+			fail(w, 400, "bad_content_type")
+			return
+		}
+		raw := strings.TrimSpace(r.Header.Get("Authorization"))
+		if len(raw) > 7 && strings.EqualFold(raw[:7], "bearer ") {
+			raw = raw[7:]
+		}
+		tok, err := parser.Parse(raw, kf.KeyfuncCtx(r.Context()))
+		if err != nil {
+			fail(w, 401, "invalid_token")
+			return
+		}
+		mc := tok.Claims.(jwt.MapClaims)
+		if mc["token_use"] != "access" || mc["client_id"] != benchClient {
+			fail(w, 401, "invalid_token")
+			return
+		}
+		lobs, ok := clients[r.Header.Get("x-lob-client-id")]
+		if !ok {
+			fail(w, 403, "unknown_client")
+			return
+		}
+		var req ssotoken.Request
+		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 8<<10)).Decode(&req); err != nil || req.Validate() != nil {
+			fail(w, 400, "bad_body")
+			return
+		}
+		if !slices.Contains(lobs, req.LOBId) {
+			fail(w, 403, "lob_not_allowed")
+			return
+		}
+		now := time.Now()
+		ref := "17954165980280173354"
+		s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
+			"CIINo": req.CIINo, "LOBId": req.LOBId, "Functionality": req.Functionality,
+			"Date": now.UTC().Format(ssotoken.DateLayout), "iat": now.Unix(), "exp": now.Add(time.Hour).Unix(), "jti": ref,
+		}).SignedString(benchSSOSecret)
+		if err != nil {
+			fail(w, 502, "internal_error")
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusOK)
+		_ = json.NewEncoder(w).Encode(ssotoken.Response{ReturnCode: 1, ReturnMessage: ssotoken.MessageGenerated, TokenRefNo: ref, TokenNo: s})
+	})
+	e.run(b, h)
+}
+
+// BenchmarkRawRSAVerifyPlusHS256 is the crypto floor of one call: one
+// RSA-2048 PKCS#1 v1.5 verify of the caller's token and one HMAC-SHA256
+// over a TokenNo's signing input.
+func BenchmarkRawRSAVerifyPlusHS256(b *testing.B) {
+	e := newBenchEnv(b)
+	dot := strings.LastIndexByte(e.token, '.')
+	input := []byte(e.token[:dot])
+	sig, err := base64.RawURLEncoding.DecodeString(e.token[dot+1:])
+	if err != nil {
+		b.Fatal(err)
+	}
+	ssoInput := []byte(strings.Repeat("x", 230)) // the length of a TokenNo's signing input
+	b.ReportAllocs()
+	for b.Loop() {
+		d := sha256.Sum256(input)
+		if err := rsa.VerifyPKCS1v15(&e.priv.PublicKey, crypto.SHA256, d[:], sig); err != nil {
+			b.Fatal(err)
+		}
+		m := hmac.New(sha256.New, benchSSOSecret)
+		m.Write(ssoInput)
+		m.Sum(nil)
+	}
+}
