@@ -24,7 +24,7 @@ var (
 // Authorization headers. A token in the query string or a form field is
 // never read.
 func BearerToken(r *http.Request) (string, error) {
-	values := r.Header.Values("Authorization")
+	values := r.Header["Authorization"]
 	switch len(values) {
 	case 0:
 		return "", errMissingAuthorization
@@ -40,7 +40,10 @@ func parseAuthorization(v string) (string, error) {
 	if v == "" {
 		return "", errMissingAuthorization
 	}
-	sp := strings.IndexAny(v, " \t")
+	sp := strings.IndexByte(v, ' ')
+	if tab := strings.IndexByte(v, '\t'); tab >= 0 && (sp < 0 || tab < sp) {
+		sp = tab
+	}
 	if sp < 0 {
 		if strings.EqualFold(v, "Bearer") {
 			return "", errMissingAuthorization // the scheme alone
@@ -54,10 +57,16 @@ func parseAuthorization(v string) (string, error) {
 	switch {
 	case tok == "":
 		return "", errMissingAuthorization
-	case strings.ContainsAny(tok, " \t,"):
+	case !tokenChars(tok):
 		return "", errInvalidAuthorization
 	}
 	return tok, nil
+}
+
+// tokenChars reports whether tok holds no space, tab or comma: one
+// credential, not a list.
+func tokenChars(tok string) bool {
+	return strings.IndexByte(tok, ' ') < 0 && strings.IndexByte(tok, '\t') < 0 && strings.IndexByte(tok, ',') < 0
 }
 
 type principalKey struct{}

@@ -42,10 +42,10 @@ func TestClientRoundTrip(t *testing.T) {
 		{name: "502", bearer: "tok-jwks-down", kind: ssotoken.ErrUpstream, code: "jwks_unavailable"},
 		{name: "504", mod: func(c *Config) {
 			c.Timeout = 20 * time.Millisecond
-			c.Issuer = ssotoken.IssuerFunc(func(context.Context, ssotoken.Request) (ssotoken.Response, error) {
+			c.Issuer = AbandonOnDeadline(ssotoken.IssuerFunc(func(context.Context, ssotoken.Request) (ssotoken.Response, error) {
 				<-hang
 				return ssotoken.Response{}, nil
-			})
+			}))
 		}, kind: ssotoken.ErrTimeout, code: ssotoken.CodeDeadlineExceeded},
 	}
 	for _, tt := range tests {

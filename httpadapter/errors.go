@@ -3,7 +3,9 @@ package httpadapter
 import (
 	"encoding/json"
 	"net/http"
+	"strconv"
 
+	"github.com/ssokit/ssokit/internal/jsonx"
 	"github.com/ssokit/ssokit/ssotoken"
 )
 
@@ -100,6 +102,26 @@ func WriteError(w http.ResponseWriter, err error) {
 		ReturnMessage: ssotoken.MessageOf(err),
 		ErrorCode:     code,
 	})
+}
+
+// writeResponse writes the success envelope, encoded without reflection.
+func writeResponse(w http.ResponseWriter, resp *ssotoken.Response) {
+	b := make([]byte, 0, 96+len(resp.ReturnMessage)+len(resp.TokenRefNo)+len(resp.TokenNo))
+	b = append(b, `{"ReturnCode":`...)
+	b = strconv.AppendInt(b, int64(resp.ReturnCode), 10)
+	b = append(b, `,"ReturnMessage":`...)
+	b = jsonx.AppendString(b, resp.ReturnMessage)
+	b = append(b, `,"TokenRefNo":`...)
+	b = jsonx.AppendString(b, resp.TokenRefNo)
+	b = append(b, `,"TokenNo":`...)
+	b = jsonx.AppendString(b, resp.TokenNo)
+	b = append(b, "}\n"...)
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(b)
 }
 
 // writeJSON writes v with status, as JSON that is never cached.

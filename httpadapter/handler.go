@@ -1,14 +1,15 @@
 package httpadapter
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"log/slog"
 	"mime"
 	"net/http"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/ssokit/ssokit/ssotoken"
@@ -19,6 +20,21 @@ const (
 	HeaderAPIVersion = "x-api-version"
 	HeaderClientID   = "x-lob-client-id"
 )
+
+// The same names in canonical form, for map lookups without
+// canonicalizing on every request.
+var (
+	canonicalAPIVersion = http.CanonicalHeaderKey(HeaderAPIVersion)
+	canonicalClientID   = http.CanonicalHeaderKey(HeaderClientID)
+)
+
+// headerValue returns the first value of the canonical header key.
+func headerValue(h http.Header, key string) string {
+	if v := h[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
 
 // Defaults of a Handler.
 const (
@@ -202,7 +218,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		WriteError(w, err)
 	} else {
-		writeJSON(w, http.StatusOK, resp)
+		writeResponse(w, &resp)
 	}
 	ev.Status = StatusFor(err)
 	ev.Code = ssotoken.CodeOf(err)
@@ -226,7 +242,7 @@ func (h *Handler) serve(ctx context.Context, w http.ResponseWriter, r *http.Requ
 	if err := h.checkHeaders(r); err != nil {
 		return ssotoken.Response{}, err
 	}
-	clientID := r.Header.Get(HeaderClientID)
+	clientID := headerValue(r.Header, canonicalClientID)
 
 	tok, err := BearerToken(r)
 	if err != nil {
@@ -264,19 +280,21 @@ func (h *Handler) serve(ctx context.Context, w http.ResponseWriter, r *http.Requ
 }
 
 func (h *Handler) checkHeaders(r *http.Request) error {
-	version := r.Header.Get(HeaderAPIVersion)
+	version := headerValue(r.Header, canonicalAPIVersion)
 	switch {
 	case version == "":
 		return errMissingAPIVersion
-	case r.Header.Get(HeaderClientID) == "":
+	case headerValue(r.Header, canonicalClientID) == "":
 		return errMissingClientID
 	}
-	ct := r.Header.Get("Content-Type")
+	ct := headerValue(r.Header, "Content-Type")
 	if ct == "" {
 		return errMissingContentType
 	}
-	if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
-		return errBadContentType
+	if ct != "application/json" { // the common case needs no parsing
+		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
+			return errBadContentType
+		}
 	}
 	if !slices.Contains(h.versions, version) {
 		return errUnsupportedAPIVersion
@@ -287,16 +305,16 @@ func (h *Handler) checkHeaders(r *http.Request) error {
 // decodeBody reads one JSON object of at most h.maxBody bytes.
 func (h *Handler) decodeBody(w http.ResponseWriter, r *http.Request) (ssotoken.Request, error) {
 	var req ssotoken.Request
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, h.maxBody))
-	err := dec.Decode(&req)
+	buf := bodyPool.Get().(*bytes.Buffer)
+	defer bodyPool.Put(buf)
+	buf.Reset()
+	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, h.maxBody))
 	if err == nil {
-		// Exactly one value: anything but trailing space is an error.
-		if _, terr := dec.Token(); terr != io.EOF {
-			err = errors.New("data after the JSON object")
-			if terr != nil {
-				err = terr
-			}
-		}
+		// Unmarshal takes exactly one value: trailing data is an error.
+		err = json.Unmarshal(buf.Bytes(), &req)
+	}
+	if buf.Cap() > 4*DefaultMaxBodyBytes {
+		*buf = bytes.Buffer{} // do not keep a large body in the pool
 	}
 	if err != nil {
 		var tooLarge *http.MaxBytesError
@@ -308,27 +326,42 @@ func (h *Handler) decodeBody(w http.ResponseWriter, r *http.Request) (ssotoken.R
 	return req, req.Validate()
 }
 
-// issue calls the issuer, but never waits past ctx: an issuer that hangs
-// regardless of its context is left behind with a 504.
+var bodyPool = sync.Pool{New: func() any { return bytes.NewBuffer(make([]byte, 0, 512)) }}
+
+// issue calls the issuer under ctx. Issuers return when ctx is done (the
+// module's all do); wrap one that may not with AbandonOnDeadline.
 func (h *Handler) issue(ctx context.Context, req ssotoken.Request) (ssotoken.Response, error) {
-	type result struct {
-		resp ssotoken.Response
-		err  error
+	resp, err := h.issuer.Issue(ctx, req)
+	if err != nil {
+		return ssotoken.Response{}, ssotoken.Wrap(err)
 	}
-	done := make(chan result, 1)
-	go func() {
-		resp, err := h.issuer.Issue(ctx, req)
-		done <- result{resp, err}
-	}()
-	select {
-	case res := <-done:
-		if res.err != nil {
-			return ssotoken.Response{}, ssotoken.Wrap(res.err)
+	return resp, nil
+}
+
+// AbandonOnDeadline wraps an Issuer that may not return when its context
+// is done (a third-party client without deadlines, say): each Issue runs
+// in a goroutine of its own, and the caller gets ErrTimeout as soon as ctx
+// is done, while the abandoned call finishes in the background. It costs a
+// goroutine per call, so the module's own issuers, which honour ctx, do
+// without it.
+func AbandonOnDeadline(iss ssotoken.Issuer) ssotoken.Issuer {
+	return ssotoken.IssuerFunc(func(ctx context.Context, req ssotoken.Request) (ssotoken.Response, error) {
+		type result struct {
+			resp ssotoken.Response
+			err  error
 		}
-		return res.resp, nil
-	case <-ctx.Done():
-		return ssotoken.Response{}, ssotoken.Wrap(ctx.Err())
-	}
+		done := make(chan result, 1)
+		go func() {
+			resp, err := iss.Issue(ctx, req)
+			done <- result{resp, err}
+		}()
+		select {
+		case res := <-done:
+			return res.resp, res.err
+		case <-ctx.Done():
+			return ssotoken.Response{}, ssotoken.Wrap(ctx.Err())
+		}
+	})
 }
 
 func (h *Handler) audit(r *http.Request, ev *Event, err error) {

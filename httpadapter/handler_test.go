@@ -198,12 +198,12 @@ func TestHandlerErrorTable(t *testing.T) {
 				return ssotoken.Response{}, ctx.Err()
 			})
 		}, status: 504, code: ssotoken.CodeDeadlineExceeded},
-		{name: "504 issuer that ignores its context", mod: func(c *Config) {
+		{name: "504 issuer that ignores its context, abandoned", mod: func(c *Config) {
 			c.Timeout = 20 * time.Millisecond
-			c.Issuer = ssotoken.IssuerFunc(func(context.Context, ssotoken.Request) (ssotoken.Response, error) {
+			c.Issuer = AbandonOnDeadline(ssotoken.IssuerFunc(func(context.Context, ssotoken.Request) (ssotoken.Response, error) {
 				<-hang
 				return ssotoken.Response{}, nil
-			})
+			}))
 		}, status: 504, code: ssotoken.CodeDeadlineExceeded},
 		{name: "405 GET", req: func(r *http.Request) { r.Method = http.MethodGet }, status: 405, code: CodeMethodNotAllowed},
 		{name: "413 body over the limit", mod: func(c *Config) { c.MaxBodyBytes = 64 }, body: `{"CIINo":"` + strings.Repeat("1", 100) + `","LOBId":"01","Functionality":"D"}`, status: 413, code: CodeBodyTooLarge},
