@@ -1,0 +1,112 @@
+package main
+
+import (
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ssokit/ssokit/ssotoken"
+)
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestParseOptions(t *testing.T) {
+	secret := strings.Repeat("s", 32)
+	tests := []struct {
+		name  string
+		args  []string
+		env   map[string]string
+		check func(*testing.T, *options)
+		err   string
+	}{
+		{name: "no flags: dev mode", check: func(t *testing.T, o *options) {
+			assert.True(t, o.devMode)
+			assert.Equal(t, "127.0.0.1:8080", o.addr)
+			assert.Equal(t, map[string][]string{devLOBClient: {"01", "XX"}}, o.clients)
+			assert.Equal(t, listFlag{devAppClient}, o.cognitoClientIDs)
+			assert.Equal(t, listFlag{"1.0.0"}, o.apiVersions)
+		}},
+		{name: "environment", env: map[string]string{"SSO_ADDR": "127.0.0.1:9999", "SSO_SECRET": secret, "COOKIE_SECRET": secret + "c", "API_SECRET": secret + "a"}, check: func(t *testing.T, o *options) {
+			assert.Equal(t, "127.0.0.1:9999", o.addr)
+			assert.Equal(t, secret, o.ssoSecret)
+			assert.Equal(t, secret+"c", o.cookieSecret)
+			assert.Equal(t, secret+"a", o.apiSecret)
+		}},
+		{name: "flags beat the environment", args: []string{"-addr", "127.0.0.1:7000"}, env: map[string]string{"SSO_ADDR": "127.0.0.1:9999"}, check: func(t *testing.T, o *options) {
+			assert.Equal(t, "127.0.0.1:7000", o.addr)
+		}},
+		{name: "repeatable flags", args: []string{"-lob-client", "a:01,02", "-lob-client", "b=:03", "-api-version", "1.0.0", "-api-version", "1.1.0"}, check: func(t *testing.T, o *options) {
+			assert.Equal(t, map[string][]string{"a": {"01", "02"}, "b=": {"03"}}, o.clients)
+			assert.Equal(t, listFlag{"1.0.0", "1.1.0"}, o.apiVersions)
+		}},
+		{name: "a user pool turns dev mode off", args: []string{"-cognito-user-pool-id", "eu-west-1_abc", "-cognito-client-id", "app", "-sso-secret", secret, "-lob-client", "c:01"}, check: func(t *testing.T, o *options) {
+			assert.False(t, o.devMode)
+		}},
+		{name: "real mode needs a client id", args: []string{"-cognito-issuer", "http://127.0.0.1:1/p"}, err: "-cognito-client-id is required"},
+		{name: "real mode needs a secret", args: []string{"-cognito-jwks-url", "http://127.0.0.1:1/j", "-cognito-client-id", "app"}, err: "-sso-secret"},
+		{name: "real mode needs a LOB client", args: []string{"-cognito-jwks-url", "http://127.0.0.1:1/j", "-cognito-client-id", "app", "-sso-secret", secret}, err: "-lob-client is required"},
+		{name: "short secret", args: []string{"-sso-secret", "short"}, err: "-sso-secret is 5 bytes"},
+		{name: "short cookie secret from the environment", env: map[string]string{"COOKIE_SECRET": "x"}, err: "-cookie-secret is 1 bytes"},
+		{name: "one secret for two purposes", args: []string{"-sso-secret", secret, "-api-secret", secret}, err: "must all differ"},
+		{name: "-lob-client without a colon", args: []string{"-lob-client", "abc"}, err: "want ID:LOB,LOB"},
+		{name: "-lob-client with an empty LOB", args: []string{"-lob-client", "abc:01,"}, err: "is not valid"},
+		{name: "bad CIDR", args: []string{"-allow-cidr", "10.0.0.0/33"}, err: "-allow-cidr"},
+		{name: "bad trusted proxy", args: []string{"-trusted-proxy", "proxy"}, err: "-trusted-proxy"},
+		{name: "bad address", args: []string{"-addr", "8080"}, err: "-addr"},
+		{name: "bad TTL", args: []string{"-sso-ttl", "0s"}, err: "-sso-ttl"},
+		{name: "bad log format", args: []string{"-log-format", "xml"}, err: "-log-format"},
+		{name: "unknown flag", args: []string{"-nope"}, err: "flag provided but not defined"},
+		{name: "stray argument", args: []string{"serve"}, err: "unexpected argument"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o, err := parseOptions(tt.args, env(tt.env), io.Discard)
+			if tt.err != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tt.err)
+				assert.NotContains(t, err.Error(), "\n", "one line")
+				assert.NotContains(t, err.Error(), secret, "no secret in the error")
+				return
+			}
+			require.NoError(t, err)
+			tt.check(t, o)
+		})
+	}
+}
+
+// FuzzLOBClientFlag feeds arbitrary -lob-client values to the option
+// parser: it never panics, and a value it accepts registers exactly the
+// id before the first colon with the valid LOBIds after it. The corpus is
+// in testdata/fuzz/FuzzLOBClientFlag.
+func FuzzLOBClientFlag(f *testing.F) {
+	for _, s := range []string{"1RrLMyLrZGA=:01,XX", "a:b", ":", "a:", ":01", "a:01,,02", "a:b:c", "é:ü", "a:\x00", "a:" + strings.Repeat("x", 65)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		o, err := parseOptions([]string{"-lob-client", v}, env(nil), io.Discard)
+		if err != nil {
+			if strings.Contains(err.Error(), "\n") {
+				t.Fatalf("multi-line error %q", err)
+			}
+			return
+		}
+		id, rest, ok := strings.Cut(v, ":")
+		if !ok || id == "" {
+			t.Fatalf("accepted %q", v)
+		}
+		lobs := o.clients[id]
+		if len(o.clients) != 1 || strings.Join(lobs, ",") != rest {
+			t.Fatalf("%q registered %v", v, o.clients)
+		}
+		for _, lob := range lobs {
+			if (&ssotoken.Request{CIINo: "x", LOBId: lob, Functionality: "x"}).Validate() != nil {
+				t.Fatalf("accepted LOBId %q", lob)
+			}
+		}
+	})
+}
