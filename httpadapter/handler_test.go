@@ -445,3 +445,31 @@ func TestNewHandlerErrors(t *testing.T) {
 		})
 	}
 }
+
+// endless is a body that never ends.
+type endless struct{}
+
+func (endless) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = ' '
+	}
+	return len(p), nil
+}
+
+// TestHandlerEndlessBody is SECURITY.md line 33: an endless chunked body is
+// cut at the limit and answered 413, after reading at most the limit.
+func TestHandlerEndlessBody(t *testing.T) {
+	h, _ := newTestHandler(t, nil)
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	r, err := http.NewRequest(http.MethodPost, srv.URL+"/v2/get_sso_token", io.MultiReader(strings.NewReader("{"), endless{}))
+	require.NoError(t, err)
+	r.Header = newRequest(testBody).Header.Clone()
+	r.ContentLength = -1 // chunked
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	res, err := srv.Client().Do(r.WithContext(ctx))
+	require.NoError(t, err)
+	defer res.Body.Close()
+	assert.Equal(t, http.StatusRequestEntityTooLarge, res.StatusCode)
+}
