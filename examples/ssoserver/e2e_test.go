@@ -391,9 +391,9 @@ func TestBadFlagsExitTwo(t *testing.T) {
 	}
 }
 
-// listenRE matches the "listening" log line of ssoserver and lobapp (text
-// format).
-var listenRE = regexp.MustCompile(`listening"? (?:addr=|url=http://)(127\.0\.0\.1:\d+)`)
+// listenRE matches the "listening" log line of ssoserver and lobapp, in
+// text or JSON format.
+var listenRE = regexp.MustCompile(`listening"?(?:,"| )(?:addr|url)"?[=:]"?(?:http://)?(127\.0\.0\.1:\d+)`)
 
 // waitListening waits for a program's "listening" log line and returns its
 // base URL.
