@@ -41,6 +41,8 @@ type options struct {
 	cookieName, cookieSecret    string
 	apiSecret                   string
 	logFormat                   string
+	cognitoCache                bool                // -cognito-cache: the verified-token cache (default on)
+	debugAddr                   string              // -debug-addr: the opt-in debug listener, off when empty
 	clients                     map[string][]string // parsed -lob-client
 	guard                       *httpadapter.Guard  // from -allow-cidr, -allow-host, -trusted-proxy
 	devMode                     bool
@@ -77,6 +79,8 @@ func parseOptions(args []string, getenv func(string) string, usage io.Writer) (*
 	fs.StringVar(&o.cookieSecret, "cookie-secret", getenv("COOKIE_SECRET"), "HS256 `secret` of the SSO cookie (env COOKIE_SECRET); random in dev mode")
 	fs.StringVar(&o.apiSecret, "api-secret", getenv("API_SECRET"), "HS256 `secret` of the JWT the cookie exchange returns (env API_SECRET); random in dev mode")
 	fs.StringVar(&o.logFormat, "log-format", "text", "log `format`: json or text")
+	fs.BoolVar(&o.cognitoCache, "cognito-cache", true, "cache verified Cognito tokens so a repeated token costs no RSA verify; -cognito-cache=false verifies every call")
+	fs.StringVar(&o.debugAddr, "debug-addr", "", "loopback listen `address` of a debug endpoint, GET /debug/runtime (goroutine count as JSON); off when empty")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), `Usage: ssoserver [flags]
 
@@ -113,6 +117,12 @@ func (o *options) check() error {
 	}
 	if o.ssoTTL < time.Second || o.ssoTTL > 24*time.Hour {
 		return fmt.Errorf("-sso-ttl %s: want between 1s and 24h", o.ssoTTL)
+	}
+	if o.debugAddr != "" {
+		host, _, err := net.SplitHostPort(o.debugAddr)
+		if ip := net.ParseIP(host); err != nil || (host != "localhost" && (ip == nil || !ip.IsLoopback())) {
+			return fmt.Errorf("-debug-addr %q: want a loopback host:port", o.debugAddr)
+		}
 	}
 	switch o.logFormat {
 	case "json", "text":

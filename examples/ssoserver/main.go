@@ -23,6 +23,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime"
 	"syscall"
 	"time"
 
@@ -73,6 +74,14 @@ func run(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	logger.Info("listening", "addr", ln.Addr().String(), "dev_mode", o.devMode)
+	if o.debugAddr != "" {
+		stopDebug, err := serveDebug(o.debugAddr, logger)
+		if err != nil {
+			hs.Close()
+			return fmt.Errorf("-debug-addr: %w", err)
+		}
+		defer stopDebug()
+	}
 	if dev != nil {
 		dev.print(stdout, base, o)
 	}
@@ -94,6 +103,29 @@ func run(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	return nil
 }
 
+// serveDebug serves the opt-in debug endpoint (-debug-addr) on its own
+// listener: GET /debug/runtime answers {"goroutines":N}, for load tests that
+// watch for leaks. It carries no request data, token or configuration.
+// The returned func closes it.
+func serveDebug(addr string, logger *slog.Logger) (func(), error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /debug/runtime", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		_ = json.NewEncoder(w).Encode(struct {
+			Goroutines int `json:"goroutines"`
+		}{runtime.NumGoroutine()})
+	})
+	ds := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 60 * time.Second}
+	go func() { _ = ds.Serve(ln) }()
+	logger.Info("debug endpoint", "url", "http://"+ln.Addr().String()+"/debug/runtime")
+	return func() { ds.Close() }, nil
+}
+
 func newLogger(format string, w io.Writer) *slog.Logger {
 	if format == "json" {
 		return slog.New(slog.NewJSONHandler(w, nil))
@@ -110,7 +142,7 @@ func build(o *options, base string, logger *slog.Logger) (http.Handler, *devCred
 		auth    *cognito.Authenticator
 		dev     *devCreds
 		err     error
-		cogCfg  = cognito.Config{ClientIDs: o.cognitoClientIDs, TokenUse: cognito.TokenUseAccess, RequiredScopes: o.reqScopes, Logger: logger}
+		cogCfg  = cognito.Config{ClientIDs: o.cognitoClientIDs, TokenUse: cognito.TokenUseAccess, RequiredScopes: o.reqScopes, DisableCache: !o.cognitoCache, Logger: logger}
 		closers []func()
 	)
 	cleanup := func() {
