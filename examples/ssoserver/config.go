@@ -33,7 +33,10 @@ type options struct {
 	cognitoClientIDs, reqScopes listFlag
 	ciinoClaim                  string
 	ssoSecret                   string
+	ssoKeyFile                  string        // -sso-key: PEM private key for asymmetric TokenNo
+	ssoKey                      *ssotoken.Key // loaded from ssoKeyFile
 	ssoTTL                      time.Duration
+	timeout                     time.Duration // -timeout: deadline of one GenerateSSOToken call
 	apiVersions                 listFlag
 	lobClients                  listFlag
 	allowCIDRs, allowHosts      listFlag
@@ -69,7 +72,9 @@ func parseOptions(args []string, getenv func(string) string, usage io.Writer) (*
 	fs.Var(&o.reqScopes, "required-scope", "`scope` the caller's access token must carry, else 403; repeatable")
 	fs.StringVar(&o.ciinoClaim, "ciino-claim", "", "when set, the body's CIINo must equal this `claim` of the caller's token, else 403")
 	fs.StringVar(&o.ssoSecret, "sso-secret", getenv("SSO_SECRET"), "HS256 `secret` of TokenNo, 32 bytes or more (env SSO_SECRET); random in dev mode")
+	fs.StringVar(&o.ssoKeyFile, "sso-key", "", "PEM private key `file` (RSA 2048+, P-256 or Ed25519) to sign TokenNo with RS256, ES256 or EdDSA instead of -sso-secret; its public key is served at /.well-known/jwks.json")
 	fs.DurationVar(&o.ssoTTL, "sso-ttl", time.Hour, "lifetime of TokenNo")
+	fs.DurationVar(&o.timeout, "timeout", httpadapter.DefaultTimeout, "deadline of one GenerateSSOToken call, authentication and issuing included; past it the answer is 504")
 	fs.Var(&o.apiVersions, "api-version", "accepted x-api-version `value`; repeatable (default 1.0.0)")
 	fs.Var(&o.lobClients, "lob-client", "registered x-lob-client-id and the LOBIds it may ask for, `ID:LOB,LOB`; repeatable")
 	fs.Var(&o.allowCIDRs, "allow-cidr", "allowed client `network`; repeatable (default: all)")
@@ -117,6 +122,18 @@ func (o *options) check() error {
 	}
 	if o.ssoTTL < time.Second || o.ssoTTL > 24*time.Hour {
 		return fmt.Errorf("-sso-ttl %s: want between 1s and 24h", o.ssoTTL)
+	}
+	if o.timeout < 10*time.Millisecond || o.timeout > 5*time.Minute {
+		return fmt.Errorf("-timeout %s: want between 10ms and 5m", o.timeout)
+	}
+	if o.ssoKeyFile != "" {
+		if o.ssoSecret != "" {
+			return errors.New("-sso-key and -sso-secret are exclusive: TokenNo has one signing key")
+		}
+		var err error
+		if o.ssoKey, err = loadSigningKey(o.ssoKeyFile); err != nil {
+			return fmt.Errorf("-sso-key: %w", err)
+		}
 	}
 	if o.debugAddr != "" {
 		host, _, err := net.SplitHostPort(o.debugAddr)
@@ -170,8 +187,8 @@ func (o *options) check() error {
 	switch {
 	case len(o.cognitoClientIDs) == 0:
 		return errors.New("-cognito-client-id is required with a real user pool")
-	case o.ssoSecret == "":
-		return errors.New("-sso-secret (or SSO_SECRET) is required with a real user pool: the linked LOBs verify TokenNo with it")
+	case o.ssoSecret == "" && o.ssoKey == nil:
+		return errors.New("-sso-secret (or SSO_SECRET) or -sso-key is required with a real user pool: the linked LOBs verify TokenNo with it")
 	case len(o.clients) == 0:
 		return errors.New("-lob-client is required with a real user pool")
 	}

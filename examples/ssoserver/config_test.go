@@ -60,6 +60,10 @@ func TestParseOptions(t *testing.T) {
 		{name: "bad address", args: []string{"-addr", "8080"}, err: "-addr"},
 		{name: "bad TTL", args: []string{"-sso-ttl", "0s"}, err: "-sso-ttl"},
 		{name: "bad log format", args: []string{"-log-format", "xml"}, err: "-log-format"},
+		{name: "bad timeout", args: []string{"-timeout", "1ns"}, err: "-timeout"},
+		{name: "missing key file", args: []string{"-sso-key", "/nonexistent/key.pem"}, err: "-sso-key"},
+		{name: "key file that is not a key", args: []string{"-sso-key", "config_test.go"}, err: "no PEM block"},
+		{name: "key and secret", args: []string{"-sso-key", "x.pem", "-sso-secret", secret}, err: "exclusive"},
 		{name: "unknown flag", args: []string{"-nope"}, err: "flag provided but not defined"},
 		{name: "stray argument", args: []string{"serve"}, err: "unexpected argument"},
 	}

@@ -36,7 +36,7 @@ type devCreds struct {
 // signs a dev SSO cookie.
 func newDevCreds(o *options, base string) (*devCreds, error) {
 	for _, s := range []*string{&o.ssoSecret, &o.cookieSecret, &o.apiSecret} {
-		if *s == "" {
+		if *s == "" && (s != &o.ssoSecret || o.ssoKey == nil) {
 			*s = rand.Text() + rand.Text()
 		}
 	}

@@ -214,6 +214,22 @@ func TestFaultSlowJWKS(t *testing.T) {
 	t.Logf("slow JWKS: %d %s after %s", status, code, took.Round(100*time.Millisecond))
 }
 
+// TestFaultSlowJWKSPastTheDeadline: with a call deadline shorter than the
+// JWKS fetch timeout, the caller gets 504 at its deadline.
+func TestFaultSlowJWKSPastTheDeadline(t *testing.T) {
+	pool := newFakePool(t, "slow")
+	ssoserver, _ := binaries(t)
+	srv := start(t, ssoserver, []string{"SSO_SECRET=" + e2eSecret}, "-addr", "127.0.0.1:0", "-timeout", "1s",
+		"-cognito-issuer", pool.issuer, "-cognito-jwks-url", pool.srv.URL+"/jwks", "-cognito-client-id", "app",
+		"-lob-client", "cid:01",
+		"-cookie-secret", "a cookie secret that is 32+ bytes long", "-api-secret", "an API secret that is 32+ bytes long!")
+	base := waitListening(t, srv)
+	status, code, took := generate(t, base, pool.token(t, "k1"))
+	assert.Equal(t, http.StatusGatewayTimeout, status, code)
+	assert.Equal(t, "deadline_exceeded", code)
+	assert.Less(t, took, 3*time.Second, "answered at the 1 s deadline")
+}
+
 func TestFaultHugeJWKS(t *testing.T) {
 	pool := newFakePool(t, "up")
 	_, base := startReal(t, pool)

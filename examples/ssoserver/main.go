@@ -167,8 +167,13 @@ func build(o *options, base string, logger *slog.Logger) (http.Handler, *devCred
 	}
 	closers = append(closers, func() { auth.Close() })
 
-	ssoKeys, err := hmacRing(o.ssoSecret)
-	if err != nil {
+	var ssoKeys *ssotoken.Keyring
+	if o.ssoKey != nil {
+		if ssoKeys, err = ssotoken.NewKeyring(o.ssoKey); err != nil {
+			return nil, nil, cleanup, err
+		}
+		mux.Handle("/.well-known/jwks.json", httpadapter.JWKSHandler(ssoKeys, 0))
+	} else if ssoKeys, err = hmacRing(o.ssoSecret); err != nil {
 		return nil, nil, cleanup, fmt.Errorf("-sso-secret: %w", err)
 	}
 	signer, err := ssotoken.NewSigner(ssotoken.SignerConfig{Keys: ssoKeys, TTL: o.ssoTTL})
@@ -183,6 +188,7 @@ func build(o *options, base string, logger *slog.Logger) (http.Handler, *devCred
 		APIVersions:   o.apiVersions,
 		CIINoClaim:    o.ciinoClaim,
 		Guard:         guard,
+		Timeout:       o.timeout,
 		Logger:        logger,
 	})
 	if err != nil {
