@@ -86,3 +86,29 @@ func FuzzDecodeRequest(f *testing.F) {
 		}
 	})
 }
+
+// FuzzUnmarshalRequest checks the body's fast path against encoding/json:
+// whatever the fast path accepts, encoding/json decodes to the same
+// request. The corpus is in testdata/fuzz/FuzzUnmarshalRequest.
+func FuzzUnmarshalRequest(f *testing.F) {
+	for _, s := range []string{
+		testBody, ` { "LOBId" : "01" ,"Functionality":"D", "CIINo":"1" } `, `{"CIINo":"1","CIINo":"2","LOBId":"01","Functionality":"D"}`,
+		`{"ciino":"1","LOBId":"01","Functionality":"D"}`, `{"CIINo":"\u0031","LOBId":"01","Functionality":"D"}`,
+		`{"CIINo":"1","LOBId":"01"}`, `{"CIINo":"1","LOBId":"01","Functionality":"D"} x`, `{}`, `{"CIINo":"é"}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var fast ssotoken.Request
+		if !fastRequest(b, &fast) {
+			return
+		}
+		var ref ssotoken.Request
+		if err := json.Unmarshal(b, &ref); err != nil {
+			t.Fatalf("fast path accepted %q, encoding/json refuses it: %v", b, err)
+		}
+		if fast != ref {
+			t.Fatalf("fast path %+v, encoding/json %+v for %q", fast, ref, b)
+		}
+	})
+}

@@ -3,7 +3,6 @@ package httpadapter
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"mime"
@@ -310,8 +309,8 @@ func (h *Handler) decodeBody(w http.ResponseWriter, r *http.Request) (ssotoken.R
 	buf.Reset()
 	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, h.maxBody))
 	if err == nil {
-		// Unmarshal takes exactly one value: trailing data is an error.
-		err = json.Unmarshal(buf.Bytes(), &req)
+		// Exactly one value: trailing data is an error.
+		err = unmarshalRequest(buf.Bytes(), &req)
 	}
 	if buf.Cap() > 4*DefaultMaxBodyBytes {
 		*buf = bytes.Buffer{} // do not keep a large body in the pool
