@@ -91,8 +91,34 @@ func start(t *testing.T, bin string, env []string, args ...string) *proc {
 			_ = cmd.Process.Kill()
 			<-done
 		}
+		assertNoCredentials(t, p.logs())
 	})
 	return p
+}
+
+// credentials are the secrets, tokens, cookies and key material the tests
+// hand to or get from the programs; none may ever appear in their logs.
+var credentials sync.Map
+
+// credential records s as a credential and returns it.
+func credential(s string) string {
+	if len(s) >= 16 {
+		credentials.Store(s, true)
+	}
+	return s
+}
+
+func assertNoCredentials(t *testing.T, logs string) {
+	credentials.Range(func(k, _ any) bool {
+		assert.NotContains(t, logs, k.(string), "a credential in the logs")
+		return true
+	})
+}
+
+func init() {
+	for _, s := range []string{e2eSecret, "a cookie secret that is 32+ bytes long", "an API secret that is 32+ bytes long!"} {
+		credential(s)
+	}
 }
 
 func (p *proc) logs() string {
@@ -137,9 +163,10 @@ func readDevOutput(t *testing.T, p *proc) devOutput {
 			case baseRE.MatchString(l):
 				d.base = baseRE.FindStringSubmatch(l)[1]
 			case strings.HasPrefix(l, "dev access token: "):
-				d.accessToken = strings.TrimPrefix(l, "dev access token: ")
+				d.accessToken = credential(strings.TrimPrefix(l, "dev access token: "))
 			case strings.HasPrefix(l, "dev SSO cookie: "):
-				d.cookie = strings.TrimPrefix(l, "dev SSO cookie: ")
+				d.cookie = credential(strings.TrimPrefix(l, "dev SSO cookie: "))
+				credential(strings.TrimPrefix(d.cookie, "ssoCookie="))
 			case strings.HasPrefix(l, "curl "), strings.HasPrefix(l, "JWT=$("):
 				d.curls = append(d.curls, l)
 			}
@@ -250,6 +277,7 @@ func TestDevModeEndToEnd(t *testing.T) {
 	assert.Equal(t, "no-store", res.Header.Get("Cache-Control"))
 	var resp ssotoken.Response
 	require.NoError(t, json.Unmarshal(body, &resp))
+	credential(resp.TokenNo)
 	assert.Equal(t, 1, resp.ReturnCode)
 	assert.Equal(t, "Token Generated successfully", resp.ReturnMessage)
 	assert.True(t, ssotoken.ValidRefNo(resp.TokenRefNo))
@@ -260,6 +288,7 @@ func TestDevModeEndToEnd(t *testing.T) {
 	var ex struct{ JWT string }
 	require.NoError(t, json.Unmarshal(body, &ex))
 	require.NotEmpty(t, ex.JWT)
+	credential(ex.JWT)
 
 	// 3. user.json with that JWT: the third line's second command.
 	third := dev.curls[2]

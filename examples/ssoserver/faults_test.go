@@ -57,6 +57,10 @@ func newFakePool(t *testing.T, mode string) *fakePool {
 		require.NoError(t, err)
 		p.keys[kid] = k
 	}
+	for _, k := range p.keys {
+		ring, _ := ssotoken.NewKeyring(k)
+		credential(ring.JWKS().Keys[0].N) // a JWKS body in a log would carry it
+	}
 	p.srv = httptest.NewServer(http.HandlerFunc(p.serveJWKS))
 	p.issuer = p.srv.URL + "/pool"
 	t.Cleanup(func() { close(p.release); p.srv.Close() })
@@ -119,7 +123,7 @@ func (p *fakePool) token(t *testing.T, kid string) string {
 	require.NoError(t, err)
 	tok, err := ssotoken.AppendJWS(nil, p.keys[kid], payload)
 	require.NoError(t, err)
-	return string(tok)
+	return credential(string(tok))
 }
 
 // startReal starts ssoserver in real mode against the pool.
