@@ -10,18 +10,15 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
-	"mime"
 	"net/http"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/MicahParks/keyfunc/v3"
-	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/ssokit/ssokit/cognito"
 	"github.com/ssokit/ssokit/httpadapter"
+	"github.com/ssokit/ssokit/internal/handwritten"
 	"github.com/ssokit/ssokit/ssotoken"
 )
 
@@ -135,79 +132,16 @@ func BenchmarkGenerateSSOTokenCached(b *testing.B) {
 	e.run(b, e.handler(b, true))
 }
 
-// BenchmarkBaselineHandwritten is the handler a user would write instead:
-// golang-jwt with a keyfunc over the same JWKS into MapClaims, the same
-// header, claim, client and body checks, encoding/json, and golang-jwt to
-// sign the TokenNo.
+// BenchmarkBaselineHandwritten is the handler a user would write instead
+// (internal/handwritten): golang-jwt with a keyfunc over the same JWKS into
+// MapClaims, the same header, claim, client and body checks,
+// encoding/json, and golang-jwt to sign the TokenNo.
 func BenchmarkBaselineHandwritten(b *testing.B) {
 	e := newBenchEnv(b)
-	kf, err := keyfunc.NewJWKSetJSON(e.jwks)
+	h, err := handwritten.New(e.jwks, benchIssuer, benchClient, map[string][]string{benchLOBClnt: {"01"}}, benchSSOSecret)
 	if err != nil {
 		b.Fatal(err)
 	}
-	clients := map[string][]string{benchLOBClnt: {"01"}}
-	parser := jwt.NewParser(jwt.WithValidMethods([]string{"RS256"}), jwt.WithExpirationRequired(), jwt.WithIssuer(benchIssuer), jwt.WithIssuedAt())
-	fail := func(w http.ResponseWriter, status int, code string) {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(status)
-		_ = json.NewEncoder(w).Encode(map[string]any{"ReturnCode": 0, "ReturnMessage": code, "ErrorCode": code})
-	}
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost {
-			fail(w, 405, "method_not_allowed")
-			return
-		}
-		if r.Header.Get("x-api-version") != "1.0.0" || r.Header.Get("x-lob-client-id") == "" {
-			fail(w, 400, "bad_headers")
-			return
-		}
-		if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
-			fail(w, 400, "bad_content_type")
-			return
-		}
-		raw := strings.TrimSpace(r.Header.Get("Authorization"))
-		if len(raw) > 7 && strings.EqualFold(raw[:7], "bearer ") {
-			raw = raw[7:]
-		}
-		tok, err := parser.Parse(raw, kf.KeyfuncCtx(r.Context()))
-		if err != nil {
-			fail(w, 401, "invalid_token")
-			return
-		}
-		mc := tok.Claims.(jwt.MapClaims)
-		if mc["token_use"] != "access" || mc["client_id"] != benchClient {
-			fail(w, 401, "invalid_token")
-			return
-		}
-		lobs, ok := clients[r.Header.Get("x-lob-client-id")]
-		if !ok {
-			fail(w, 403, "unknown_client")
-			return
-		}
-		var req ssotoken.Request
-		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 8<<10)).Decode(&req); err != nil || req.Validate() != nil {
-			fail(w, 400, "bad_body")
-			return
-		}
-		if !slices.Contains(lobs, req.LOBId) {
-			fail(w, 403, "lob_not_allowed")
-			return
-		}
-		now := time.Now()
-		ref := "17954165980280173354"
-		s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
-			"CIINo": req.CIINo, "LOBId": req.LOBId, "Functionality": req.Functionality,
-			"Date": now.UTC().Format(ssotoken.DateLayout), "iat": now.Unix(), "exp": now.Add(time.Hour).Unix(), "jti": ref,
-		}).SignedString(benchSSOSecret)
-		if err != nil {
-			fail(w, 502, "internal_error")
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Cache-Control", "no-store")
-		w.WriteHeader(http.StatusOK)
-		_ = json.NewEncoder(w).Encode(ssotoken.Response{ReturnCode: 1, ReturnMessage: ssotoken.MessageGenerated, TokenRefNo: ref, TokenNo: s})
-	})
 	e.run(b, h)
 }
 

@@ -1,9 +1,7 @@
 // Command baseline serves POST /v2/get_sso_token with the handler a user
-// would write instead of ssokit: the one of BenchmarkBaselineHandwritten in
-// httpadapter/bench_test.go (golang-jwt with a keyfunc over the Cognito
-// JWKS into MapClaims, the same header, claim, client and body checks,
-// encoding/json, and golang-jwt to sign the TokenNo), behind the same
-// http.Server settings as examples/ssoserver. It is the baseline of
+// would write instead of ssokit (internal/handwritten, the same one as
+// httpadapter's BenchmarkBaselineHandwritten), behind the same http.Server
+// settings as examples/ssoserver. It is the baseline of
 // examples/loadtest, which starts it; it is not an example to copy.
 //
 //	baseline -addr 127.0.0.1:0 -issuer http://127.0.0.1:8080/dev/cognito \
@@ -23,21 +21,15 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"mime"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
 	"runtime"
-	"slices"
-	"strings"
 	"syscall"
 	"time"
 
-	"github.com/MicahParks/keyfunc/v3"
-	"github.com/golang-jwt/jwt/v5"
-
-	"github.com/ssokit/ssokit/ssotoken"
+	"github.com/ssokit/ssokit/internal/handwritten"
 )
 
 func main() {
@@ -67,7 +59,7 @@ func run(ctx context.Context, logger *slog.Logger, addr, debugAddr, issuer, jwks
 		return fmt.Errorf("JWKS: %w", err)
 	}
 	secret := []byte(rand.Text() + rand.Text())
-	h, err := handler(jwks, issuer, clientID, map[string][]string{lobClient: {"01"}}, secret)
+	h, err := handwritten.New(jwks, issuer, clientID, map[string][]string{lobClient: {"01"}}, secret)
 	if err != nil {
 		return err
 	}
@@ -140,75 +132,4 @@ func fetch(ctx context.Context, url string) ([]byte, error) {
 		return nil, fmt.Errorf("status %d", res.StatusCode)
 	}
 	return io.ReadAll(io.LimitReader(res.Body, 1<<20))
-}
-
-// handler is BenchmarkBaselineHandwritten's handler, with the issuer,
-// client id, LOB clients and secret as parameters.
-func handler(jwks []byte, issuer, clientID string, clients map[string][]string, secret []byte) (http.Handler, error) {
-	kf, err := keyfunc.NewJWKSetJSON(jwks)
-	if err != nil {
-		return nil, err
-	}
-	parser := jwt.NewParser(jwt.WithValidMethods([]string{"RS256"}), jwt.WithExpirationRequired(), jwt.WithIssuer(issuer), jwt.WithIssuedAt())
-	fail := func(w http.ResponseWriter, status int, code string) {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(status)
-		_ = json.NewEncoder(w).Encode(map[string]any{"ReturnCode": 0, "ReturnMessage": code, "ErrorCode": code})
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost {
-			fail(w, 405, "method_not_allowed")
-			return
-		}
-		if r.Header.Get("x-api-version") != "1.0.0" || r.Header.Get("x-lob-client-id") == "" {
-			fail(w, 400, "bad_headers")
-			return
-		}
-		if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
-			fail(w, 400, "bad_content_type")
-			return
-		}
-		raw := strings.TrimSpace(r.Header.Get("Authorization"))
-		if len(raw) > 7 && strings.EqualFold(raw[:7], "bearer ") {
-			raw = raw[7:]
-		}
-		tok, err := parser.Parse(raw, kf.KeyfuncCtx(r.Context()))
-		if err != nil {
-			fail(w, 401, "invalid_token")
-			return
-		}
-		mc := tok.Claims.(jwt.MapClaims)
-		if mc["token_use"] != "access" || mc["client_id"] != clientID {
-			fail(w, 401, "invalid_token")
-			return
-		}
-		lobs, ok := clients[r.Header.Get("x-lob-client-id")]
-		if !ok {
-			fail(w, 403, "unknown_client")
-			return
-		}
-		var req ssotoken.Request
-		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 8<<10)).Decode(&req); err != nil || req.Validate() != nil {
-			fail(w, 400, "bad_body")
-			return
-		}
-		if !slices.Contains(lobs, req.LOBId) {
-			fail(w, 403, "lob_not_allowed")
-			return
-		}
-		now := time.Now()
-		ref := "17954165980280173354"
-		s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
-			"CIINo": req.CIINo, "LOBId": req.LOBId, "Functionality": req.Functionality,
-			"Date": now.UTC().Format(ssotoken.DateLayout), "iat": now.Unix(), "exp": now.Add(time.Hour).Unix(), "jti": ref,
-		}).SignedString(secret)
-		if err != nil {
-			fail(w, 502, "internal_error")
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Cache-Control", "no-store")
-		w.WriteHeader(http.StatusOK)
-		_ = json.NewEncoder(w).Encode(ssotoken.Response{ReturnCode: 1, ReturnMessage: ssotoken.MessageGenerated, TokenRefNo: ref, TokenNo: s})
-	}), nil
 }
