@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/ssokit/ssokit/cognito"
 	"github.com/ssokit/ssokit/httpadapter"
 	"github.com/ssokit/ssokit/internal/handwritten"
