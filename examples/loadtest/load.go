@@ -93,7 +93,8 @@ func run(ctx context.Context, cfg config) ([]result, error) {
 		}
 		wg.Wait()
 	}()
-	ssoArgs := []string{"-addr", "127.0.0.1:0", "-debug-addr", "127.0.0.1:0", "-log-format", "json"}
+	// No per-call audit record: the baseline logs nothing either.
+	ssoArgs := []string{"-addr", "127.0.0.1:0", "-debug-addr", "127.0.0.1:0", "-log-format", "json", "-audit=false"}
 	// The cache-off server also stands in for Cognito for the baseline:
 	// its dev JWKS, issuer and access token.
 	if want(targetCacheOff) || want(targetBaseline) {

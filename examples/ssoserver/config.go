@@ -45,6 +45,7 @@ type options struct {
 	apiSecret                   string
 	logFormat                   string
 	cognitoCache                bool                // -cognito-cache: the verified-token cache (default on)
+	audit                       bool                // -audit: one log record per GenerateSSOToken call (default on)
 	debugAddr                   string              // -debug-addr: the opt-in debug listener, off when empty
 	clients                     map[string][]string // parsed -lob-client
 	guard                       *httpadapter.Guard  // from -allow-cidr, -allow-host, -trusted-proxy
@@ -84,6 +85,7 @@ func parseOptions(args []string, getenv func(string) string, usage io.Writer) (*
 	fs.StringVar(&o.cookieSecret, "cookie-secret", getenv("COOKIE_SECRET"), "HS256 `secret` of the SSO cookie (env COOKIE_SECRET); random in dev mode")
 	fs.StringVar(&o.apiSecret, "api-secret", getenv("API_SECRET"), "HS256 `secret` of the JWT the cookie exchange returns (env API_SECRET); random in dev mode")
 	fs.StringVar(&o.logFormat, "log-format", "text", "log `format`: json or text")
+	fs.BoolVar(&o.audit, "audit", true, "log one audit record per GenerateSSOToken call; -audit=false only for load tests that compare with a server that logs nothing")
 	fs.BoolVar(&o.cognitoCache, "cognito-cache", true, "cache verified Cognito tokens so a repeated token costs no RSA verify; -cognito-cache=false verifies every call")
 	fs.StringVar(&o.debugAddr, "debug-addr", "", "loopback listen `address` of a debug endpoint, GET /debug/runtime (goroutine count as JSON); off when empty")
 	fs.Usage = func() {

@@ -126,6 +126,15 @@ func serveDebug(addr string, logger *slog.Logger) (func(), error) {
 	return func() { ds.Close() }, nil
 }
 
+// auditLogger is the logger of the per-call audit records: logger, or nil
+// (none) with -audit=false.
+func auditLogger(on bool, logger *slog.Logger) *slog.Logger {
+	if on {
+		return logger
+	}
+	return nil
+}
+
 func newLogger(format string, w io.Writer) *slog.Logger {
 	if format == "json" {
 		return slog.New(slog.NewJSONHandler(w, nil))
@@ -189,7 +198,7 @@ func build(o *options, base string, logger *slog.Logger) (http.Handler, *devCred
 		CIINoClaim:    o.ciinoClaim,
 		Guard:         guard,
 		Timeout:       o.timeout,
-		Logger:        logger,
+		Logger:        auditLogger(o.audit, logger),
 	})
 	if err != nil {
 		return nil, nil, cleanup, err
