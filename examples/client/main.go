@@ -27,7 +27,7 @@ func main() {
 	base := fs.String("url", "http://127.0.0.1:8080", "base `URL` of the GenerateSSOToken endpoint")
 	clientID := fs.String("client-id", "1RrLMyLrZGA=", "x-lob-client-id `value`")
 	version := fs.String("api-version", "1.0.0", "x-api-version `value`")
-	token := fs.String("token", os.Getenv("SSO_BEARER"), "the caller's Cognito access `token` (env SSO_BEARER)")
+	token := fs.String("token", "", "the caller's Cognito access `token` (env SSO_BEARER)")
 	ciino := fs.String("ciino", "10001004", "the user's `CIINo`")
 	lob := fs.String("lob", "01", "the `LOBId` to enter")
 	fn := fs.String("functionality", "D", "the `Functionality`")
@@ -35,10 +35,18 @@ func main() {
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.SetOutput(os.Stdout)
+			fmt.Println("Usage: client -token TOKEN [flags]\n\nCalls a GenerateSSOToken endpoint and prints the response.\n\nFlags:")
 			fs.PrintDefaults()
 			return
 		}
 		fmt.Fprintln(os.Stderr, "client:", err)
+		os.Exit(2)
+	}
+	if *token == "" {
+		*token = os.Getenv("SSO_BEARER") // read after parsing, so that -h never shows it
+	}
+	if *token == "" {
+		fmt.Fprintln(os.Stderr, "client: -token (or SSO_BEARER) is required: the caller's access token")
 		os.Exit(2)
 	}
 	c, err := httpadapter.NewClient(httpadapter.ClientConfig{

@@ -36,19 +36,24 @@ func main() {
 	fs := flag.NewFlagSet("lobapp", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	addr := fs.String("addr", "127.0.0.1:8081", "listen `address`")
-	secret := fs.String("sso-secret", os.Getenv("SSO_SECRET"), "HS256 `secret` shared with the issuer, 32 bytes or more (env SSO_SECRET)")
+	secret := fs.String("sso-secret", "", "HS256 `secret` shared with the issuer, 32 bytes or more (env SSO_SECRET)")
 	lob := fs.String("lob", "01", "this line of business's `LOBId`")
 	leeway := fs.Duration("leeway", 30*time.Second, "clock skew allowed between the issuer and this app")
+	maxLifetime := fs.Duration("max-lifetime", ssotoken.DefaultTTL, "the longest TokenNo lifetime (exp - iat) accepted: at least the issuer's -sso-ttl")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.SetOutput(os.Stdout)
+			fmt.Println("Usage: lobapp [flags]\n\nA linked LOB: POST a TokenNo to /sso (TokenNo form field or Authorization header).\n\nFlags:")
 			fs.PrintDefaults()
 			return
 		}
 		fmt.Fprintln(os.Stderr, "lobapp:", err)
 		os.Exit(2)
 	}
-	app, err := newApp(*secret, *lob, *leeway, time.Now)
+	if *secret == "" {
+		*secret = os.Getenv("SSO_SECRET") // read after parsing, so that -h never shows it
+	}
+	app, err := newApp(*secret, *lob, *leeway, *maxLifetime, time.Now)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "lobapp:", err)
 		os.Exit(2)
@@ -96,7 +101,7 @@ type session struct {
 
 const maxSessions = 10_000
 
-func newApp(secret, lob string, leeway time.Duration, now func() time.Time) (*app, error) {
+func newApp(secret, lob string, leeway, maxLifetime time.Duration, now func() time.Time) (*app, error) {
 	key, err := ssotoken.NewHMACKey("", []byte(secret))
 	if err != nil {
 		return nil, fmt.Errorf("-sso-secret: %w", err)
@@ -106,11 +111,12 @@ func newApp(secret, lob string, leeway time.Duration, now func() time.Time) (*ap
 		return nil, err
 	}
 	v, err := ssotoken.NewVerifier(ssotoken.VerifierConfig{
-		Keys:   ring,
-		LOBId:  lob,
-		Leeway: leeway,
-		Replay: ssotoken.NewMemoryReplayStore(ssotoken.MemoryReplayConfig{Now: now}),
-		Now:    now,
+		Keys:        ring,
+		LOBId:       lob,
+		Leeway:      leeway,
+		MaxLifetime: maxLifetime,
+		Replay:      ssotoken.NewMemoryReplayStore(ssotoken.MemoryReplayConfig{Now: now}),
+		Now:         now,
 	})
 	if err != nil {
 		return nil, err

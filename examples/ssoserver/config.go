@@ -41,6 +41,7 @@ type options struct {
 	lobClients                  listFlag
 	allowCIDRs, allowHosts      listFlag
 	trustedProxies              listFlag
+	cookieOrigins               listFlag
 	cookieName, cookieSecret    string
 	apiSecret                   string
 	logFormat                   string
@@ -53,7 +54,9 @@ type options struct {
 }
 
 // parseOptions parses args (without the program name), with environment
-// variables as defaults where DESIGN.md names one. An error is one line.
+// variables (SSO_ADDR, SSO_SECRET, COOKIE_SECRET, API_SECRET) for the flags
+// not given. Secrets from the environment are read after parsing, so that
+// -h never prints them. An error is one line.
 func parseOptions(args []string, getenv func(string) string, usage io.Writer) (*options, error) {
 	o := &options{}
 	fs := flag.NewFlagSet("ssoserver", flag.ContinueOnError)
@@ -72,9 +75,9 @@ func parseOptions(args []string, getenv func(string) string, usage io.Writer) (*
 	fs.Var(&o.cognitoClientIDs, "cognito-client-id", "accepted app client `id` (client_id of access tokens); repeatable")
 	fs.Var(&o.reqScopes, "required-scope", "`scope` the caller's access token must carry, else 403; repeatable")
 	fs.StringVar(&o.ciinoClaim, "ciino-claim", "", "when set, the body's CIINo must equal this `claim` of the caller's token, else 403")
-	fs.StringVar(&o.ssoSecret, "sso-secret", getenv("SSO_SECRET"), "HS256 `secret` of TokenNo, 32 bytes or more (env SSO_SECRET); random in dev mode")
+	fs.StringVar(&o.ssoSecret, "sso-secret", "", "HS256 `secret` of TokenNo, 32 bytes or more (env SSO_SECRET); random in dev mode")
 	fs.StringVar(&o.ssoKeyFile, "sso-key", "", "PEM private key `file` (RSA 2048+, P-256 or Ed25519) to sign TokenNo with RS256, ES256 or EdDSA instead of -sso-secret; its public key is served at /.well-known/jwks.json")
-	fs.DurationVar(&o.ssoTTL, "sso-ttl", time.Hour, "lifetime of TokenNo")
+	fs.DurationVar(&o.ssoTTL, "sso-ttl", time.Hour, "lifetime of TokenNo; a LOB refuses tokens that live longer than its own maximum (1h by default, lobapp -max-lifetime)")
 	fs.DurationVar(&o.timeout, "timeout", httpadapter.DefaultTimeout, "deadline of one GenerateSSOToken call, authentication and issuing included; past it the answer is 504")
 	fs.Var(&o.apiVersions, "api-version", "accepted x-api-version `value`; repeatable (default 1.0.0)")
 	fs.Var(&o.lobClients, "lob-client", "registered x-lob-client-id and the LOBIds it may ask for, `ID:LOB,LOB`; repeatable")
@@ -82,8 +85,9 @@ func parseOptions(args []string, getenv func(string) string, usage io.Writer) (*
 	fs.Var(&o.allowHosts, "allow-host", "allowed Host `name`, optionally with :port; repeatable (default: all)")
 	fs.Var(&o.trustedProxies, "trusted-proxy", "`network` of a reverse proxy whose X-Forwarded-For is believed; repeatable")
 	fs.StringVar(&o.cookieName, "cookie-name", "ssoCookie", "`name` of the SSO cookie")
-	fs.StringVar(&o.cookieSecret, "cookie-secret", getenv("COOKIE_SECRET"), "HS256 `secret` of the SSO cookie (env COOKIE_SECRET); random in dev mode")
-	fs.StringVar(&o.apiSecret, "api-secret", getenv("API_SECRET"), "HS256 `secret` of the JWT the cookie exchange returns (env API_SECRET); random in dev mode")
+	fs.StringVar(&o.cookieSecret, "cookie-secret", "", "HS256 `secret` of the SSO cookie (env COOKIE_SECRET); random in dev mode")
+	fs.Var(&o.cookieOrigins, "cookie-allowed-origin", "`origin` (scheme://host[:port]) a browser may call the cookie exchange from; repeatable (default: any)")
+	fs.StringVar(&o.apiSecret, "api-secret", "", "HS256 `secret` of the JWT the cookie exchange returns (env API_SECRET); random in dev mode")
 	fs.StringVar(&o.logFormat, "log-format", "text", "log `format`: json or text")
 	fs.BoolVar(&o.audit, "audit", true, "log one audit record per GenerateSSOToken call; -audit=false only for load tests that compare with a server that logs nothing")
 	fs.BoolVar(&o.cognitoCache, "cognito-cache", true, "cache verified Cognito tokens so a repeated token costs no RSA verify; -cognito-cache=false verifies every call")
@@ -95,9 +99,10 @@ Serves GenerateSSOToken (POST /v2/get_sso_token), the Cookie SSO exchange
 (POST /services/v2/auth/cookiesso/token.json and /services/v2/auth/token.json),
 GET /services/v2/user.json and GET /healthz.
 
-With no -cognito-* flag it runs in dev mode: an ephemeral RSA key stands in
-for Cognito, and it prints a dev access token, a dev SSO cookie and curl
-lines that work as pasted.
+Without -cognito-user-pool-id, -cognito-issuer and -cognito-jwks-url it runs
+in dev mode: an ephemeral RSA key stands in for Cognito, the x-lob-client-id
+1RrLMyLrZGA= may ask for LOBs 01 and XX, and it prints a dev access token, a
+dev SSO cookie and curl lines that work as pasted.
 
 Flags:
 `)
@@ -112,6 +117,16 @@ Flags:
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	for _, e := range []struct {
+		flag, env string
+		dst       *string
+	}{{"sso-secret", "SSO_SECRET", &o.ssoSecret}, {"cookie-secret", "COOKIE_SECRET", &o.cookieSecret}, {"api-secret", "API_SECRET", &o.apiSecret}} {
+		if !set[e.flag] && !(e.flag == "sso-secret" && set["sso-key"]) {
+			*e.dst = getenv(e.env)
+		}
 	}
 	return o, o.check()
 }

@@ -29,12 +29,15 @@ type devCreds struct {
 	jwks        []byte
 	accessToken string
 	cookie      string
+
+	generatedSSOSecret bool // -sso-secret was neither given nor in SSO_SECRET
 }
 
 // newDevCreds makes an ephemeral RSA key for the dev Cognito, signs a dev
 // access token with it, fills in random secrets that were not given, and
 // signs a dev SSO cookie.
 func newDevCreds(o *options, base string) (*devCreds, error) {
+	d := &devCreds{generatedSSOSecret: o.ssoSecret == "" && o.ssoKey == nil}
 	for _, s := range []*string{&o.ssoSecret, &o.cookieSecret, &o.apiSecret} {
 		if *s == "" && (s != &o.ssoSecret || o.ssoKey == nil) {
 			*s = rand.Text() + rand.Text()
@@ -56,7 +59,7 @@ func newDevCreds(o *options, base string) (*devCreds, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &devCreds{issuer: base + "/dev/cognito", cognitoKeys: ring, jwks: jwks}
+	d.issuer, d.cognitoKeys, d.jwks = base+"/dev/cognito", ring, jwks
 
 	now := time.Now()
 	scope := strings.Join(append([]string{"aws.cognito.signin.user.admin"}, o.reqScopes...), " ")
@@ -112,6 +115,14 @@ func (d *devCreds) print(w io.Writer, base string, o *options) {
 	exchange := fmt.Sprintf(`curl -sS -X POST %q -H "Cookie: %s" -H "Accept: application/json" -H "Content-Type: application/json"`,
 		base+"/services/v2/auth/cookiesso/token.json", cookie)
 
+	lobapp := "# examples/lobapp verifies HS256 TokenNo only; with -sso-key, verify with the JWKS at " + base + "/.well-known/jwks.json"
+	switch {
+	case o.ssoKey != nil:
+	case d.generatedSSOSecret:
+		lobapp = "SSO_SECRET='" + o.ssoSecret + "' go run ./examples/lobapp   # this dev server's random secret"
+	default:
+		lobapp = "SSO_SECRET=<this server's SSO_SECRET> go run ./examples/lobapp"
+	}
 	fmt.Fprintf(w, `
 ssoserver is running in dev mode on %[1]s: an ephemeral RSA key stands in for Cognito
 (its JWKS: %[1]s/dev/cognito/.well-known/jwks.json). Everything below is valid for 12 hours.
@@ -128,5 +139,8 @@ curl -sS -X POST %[5]q -H "x-api-version: %[6]s" -H "x-lob-client-id: %[7]s" -H 
 # The user behind the JWT (needs the "Use API" role)
 JWT=$(%[9]s | sed -E 's/.*"jwt":"([^"]+)".*/\1/'); curl -sS %[10]q -H "Accept: application/json" -H "Authorization: Bearer $JWT"
 
-`, base, d.accessToken, cookie, lobID, base+"/v2/get_sso_token", o.apiVersions[0], clientID, body, exchange, base+"/services/v2/user.json")
+# The linked LOB, to hand a TokenNo to (POST it to http://127.0.0.1:8081/sso as TokenNo=...)
+%[11]s
+
+`, base, d.accessToken, cookie, lobID, base+"/v2/get_sso_token", o.apiVersions[0], clientID, body, exchange, base+"/services/v2/user.json", lobapp)
 }

@@ -212,7 +212,7 @@ func build(o *options, base string, logger *slog.Logger) (http.Handler, *devCred
 	if err != nil {
 		return nil, nil, cleanup, fmt.Errorf("-api-secret: %w", err)
 	}
-	exchanger, err := cookiesso.New(cookiesso.Config{CookieName: o.cookieName, Validator: cookieValidator, Keys: apiKeys})
+	exchanger, err := cookiesso.New(cookiesso.Config{CookieName: o.cookieName, Validator: cookieValidator, Keys: apiKeys, AllowedOrigins: o.cookieOrigins})
 	if err != nil {
 		return nil, nil, cleanup, err
 	}
