@@ -131,6 +131,9 @@ func newAuthenticator(cfg Config) (*Authenticator, []*pool, error) {
 // validating tokens with the keys it has, but fetches no more. Close is
 // idempotent and always returns nil.
 func (a *Authenticator) Close() error {
+	if a == nil {
+		return nil // so that a deferred Close after a failed New is harmless
+	}
 	// startFetch reads closed under the pool's lock, so once closed is set
 	// under every pool's lock no fetch can start that wg.Wait would miss.
 	for _, p := range a.pools {

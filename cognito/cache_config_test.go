@@ -276,3 +276,8 @@ func TestDefaultHTTPClient(t *testing.T) {
 	assert.Equal(t, DefaultFetchTimeout, cfg.HTTPClient.Timeout)
 	assert.ErrorIs(t, cfg.HTTPClient.CheckRedirect(nil, nil), http.ErrUseLastResponse)
 }
+
+func TestCloseNilAuthenticator(t *testing.T) {
+	var a *Authenticator // as left by a failed New
+	assert.NoError(t, a.Close())
+}

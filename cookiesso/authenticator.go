@@ -28,7 +28,7 @@ type AuthenticatorConfig struct {
 	// ("Use API").
 	Role string
 	// Leeway is the clock skew allowed on "exp" and "iat", at most
-	// ssotoken.MaxLeeway.
+	// ssotoken.MaxLeeway. Zero means none.
 	Leeway time.Duration
 	// MaxTokenBytes caps the token. Zero means
 	// ssotoken.DefaultMaxTokenBytes (8 KiB).

@@ -30,7 +30,7 @@ type JWKSValidatorConfig struct {
 	// its "aud" (or one of its audiences).
 	Issuer, Audience string
 	// Leeway is the clock skew allowed on "exp", "nbf" and "iat", at most
-	// ssotoken.MaxLeeway.
+	// ssotoken.MaxLeeway. Zero means none.
 	Leeway time.Duration
 	// HTTPClient fetches the JWKS. Nil means a client with a 10 s timeout.
 	// Either way a JWKS body over MaxJWKSBytes is refused.

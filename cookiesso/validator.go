@@ -64,7 +64,7 @@ type HMACValidatorConfig struct {
 	// "aud".
 	Issuer, Audience string
 	// Leeway is the clock skew allowed on "exp", "nbf" and "iat", at most
-	// ssotoken.MaxLeeway.
+	// ssotoken.MaxLeeway. Zero means none.
 	Leeway time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time

@@ -12,22 +12,22 @@ import (
 // Codes of the failures this package finds itself. Codes of the other
 // packages pass through unchanged.
 const (
-	CodeMethodNotAllowed      = "method_not_allowed"      // 405
-	CodeBodyTooLarge          = "body_too_large"          // 413
-	CodeMissingAPIVersion     = "missing_api_version"     // 400
-	CodeUnsupportedAPIVersion = "unsupported_api_version" // 400
-	CodeMissingClientID       = "missing_client_id"       // 400
-	CodeMissingContentType    = "missing_content_type"    // 400
-	CodeBadContentType        = "unsupported_content_type"
-	CodeMalformedBody         = "malformed_body"         // 400
-	CodeMissingAuthorization  = "missing_authorization"  // 401
-	CodeInvalidAuthorization  = "invalid_authorization"  // 401
-	CodeMultipleAuthorization = "multiple_authorization" // 400
-	CodeUnknownClient         = "unknown_client"         // 403
-	CodeLOBNotAllowed         = "lob_not_allowed"        // 403
-	CodeCIINoMismatch         = "ciino_mismatch"         // 403
-	CodeIPNotAllowed          = "ip_not_allowed"         // 406
-	CodeHostNotAllowed        = "host_not_allowed"       // 406
+	CodeMethodNotAllowed      = "method_not_allowed"       // 405
+	CodeBodyTooLarge          = "body_too_large"           // 413
+	CodeMissingAPIVersion     = "missing_api_version"      // 400
+	CodeUnsupportedAPIVersion = "unsupported_api_version"  // 400
+	CodeMissingClientID       = "missing_client_id"        // 400
+	CodeMissingContentType    = "missing_content_type"     // 400
+	CodeBadContentType        = "unsupported_content_type" // 400
+	CodeMalformedBody         = "malformed_body"           // 400
+	CodeMissingAuthorization  = "missing_authorization"    // 401
+	CodeInvalidAuthorization  = "invalid_authorization"    // 401
+	CodeMultipleAuthorization = "multiple_authorization"   // 400
+	CodeUnknownClient         = "unknown_client"           // 403
+	CodeLOBNotAllowed         = "lob_not_allowed"          // 403
+	CodeCIINoMismatch         = "ciino_mismatch"           // 403
+	CodeIPNotAllowed          = "ip_not_allowed"           // 406
+	CodeHostNotAllowed        = "host_not_allowed"         // 406
 )
 
 var (

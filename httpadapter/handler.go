@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"reflect"
 	"slices"
 	"sync"
 	"time"
@@ -138,11 +139,11 @@ type Handler struct {
 // a required field is missing.
 func NewHandler(cfg Config) (*Handler, error) {
 	switch {
-	case cfg.Authenticator == nil:
+	case isNil(cfg.Authenticator):
 		return nil, errors.New("httpadapter: Config.Authenticator is required")
-	case cfg.Issuer == nil:
+	case isNil(cfg.Issuer):
 		return nil, errors.New("httpadapter: Config.Issuer is required")
-	case cfg.Clients == nil:
+	case isNil(cfg.Clients):
 		return nil, errors.New("httpadapter: Config.Clients is required")
 	case cfg.MaxBodyBytes < 0 || cfg.Timeout < 0:
 		return nil, errors.New("httpadapter: Config.MaxBodyBytes and Timeout must not be negative")
@@ -181,6 +182,20 @@ var (
 	errLOBNotAllowed         = ssotoken.NewError(ssotoken.ErrForbidden, CodeLOBNotAllowed, "this client may not request a token for that LOB", nil)
 	errCIINoMismatch         = ssotoken.NewError(ssotoken.ErrForbidden, CodeCIINoMismatch, "the CIINo is not the caller's", nil)
 )
+
+// isNil reports whether v is nil or an interface holding a nil pointer,
+// map or func (a *ssotoken.Signer left nil by an ignored error, say), so
+// that NewHandler fails at construction rather than at the first request.
+func isNil(v any) bool {
+	if v == nil {
+		return true
+	}
+	switch r := reflect.ValueOf(v); r.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Func, reflect.Interface, reflect.Slice, reflect.Chan:
+		return r.IsNil()
+	}
+	return false
+}
 
 func badRequest(code, msg string) error {
 	return ssotoken.NewError(ssotoken.ErrBadRequest, code, msg, nil)

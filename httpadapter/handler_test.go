@@ -434,10 +434,12 @@ func TestNewHandlerErrors(t *testing.T) {
 	auth := &fakeAuth{}
 	signer := newTestSigner(t, newTestRing(t))
 	for name, cfg := range map[string]Config{
-		"no authenticator": {Issuer: signer, Clients: StaticRegistry{}},
-		"no issuer":        {Authenticator: auth, Clients: StaticRegistry{}},
-		"no clients":       {Authenticator: auth, Issuer: signer},
-		"negative body":    {Authenticator: auth, Issuer: signer, Clients: StaticRegistry{}, MaxBodyBytes: -1},
+		"no authenticator":                      {Issuer: signer, Clients: StaticRegistry{}},
+		"no issuer":                             {Authenticator: auth, Clients: StaticRegistry{}},
+		"no clients":                            {Authenticator: auth, Issuer: signer},
+		"negative body":                         {Authenticator: auth, Issuer: signer, Clients: StaticRegistry{}, MaxBodyBytes: -1},
+		"nil *Signer, as from an ignored error": {Authenticator: auth, Issuer: (*ssotoken.Signer)(nil), Clients: StaticRegistry{}},
+		"nil StaticRegistry":                    {Authenticator: auth, Issuer: signer, Clients: StaticRegistry(nil)},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := NewHandler(cfg)

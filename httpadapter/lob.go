@@ -95,15 +95,21 @@ func ssoToken(w http.ResponseWriter, r *http.Request, opts *SSOTokenOptions) (st
 	}
 	switch len(values) {
 	case 0:
-		return "", errMissingAuthorization
+		return "", errMissingSSOToken(opts.FormField)
 	case 1:
 		if values[0] == "" {
-			return "", errMissingAuthorization
+			return "", errMissingSSOToken(opts.FormField)
 		}
 		return values[0], nil
 	default:
 		return "", badRequest(CodeMultipleAuthorization, "more than one token was sent")
 	}
+}
+
+// errMissingSSOToken says where a TokenNo may be sent.
+func errMissingSSOToken(field string) error {
+	return ssotoken.NewError(ssotoken.ErrUnauthorized, CodeMissingAuthorization,
+		"no TokenNo was sent: use the Authorization header or the "+field+" form field", nil)
 }
 
 // KeySetSource gives the public keys to publish; *ssotoken.Keyring is one.

@@ -154,6 +154,7 @@ func TestRequireSSOToken(t *testing.T) {
 		landing(SSOTokenOptions{}).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/sso?TokenNo="+issue(), nil))
 		assert.Equal(t, 401, rec.Code)
 		assert.Contains(t, rec.Body.String(), CodeMissingAuthorization)
+		assert.Contains(t, rec.Body.String(), "TokenNo form field", "the message says where the token goes")
 	})
 	t.Run("query string when opted in", func(t *testing.T) {
 		rec := httptest.NewRecorder()

@@ -18,7 +18,7 @@ import (
 // The kinds are constants, so no package can reassign them.
 type Kind uint8
 
-// The kinds of the taxonomy, in the order of DESIGN.md's status table.
+// The kinds of the taxonomy, in the order of the README's status table.
 const (
 	// ErrBadRequest: the request is malformed or incomplete (missing header
 	// or field, unsupported API version, ill-formatted cookie).

@@ -22,7 +22,7 @@
 // document's GenerateSSOToken call. The report gives requests/s, p50 and
 // p99 latency, errors, RSS and goroutines, duplicate TokenRefNo, the
 // throughput ratios against the baseline, and PASS or FAIL for each
-// criterion of issue 7:
+// load criterion:
 //
 //   - every request answered 200 with a TokenRefNo, none twice;
 //   - RSS after the run at most 1.2x RSS after warm-up;

@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// The criteria of issue 7.
+// The criteria the load test is judged by.
 const (
 	maxRSSGrowth      = 1.2 // RSS after the run over RSS after warm-up
 	minRatioCacheOff  = 1.0 // requests/s over the baseline's, cache off
@@ -22,7 +22,7 @@ type verdict struct {
 	text   string
 }
 
-// criteria judges the results against issue 7.
+// criteria judges the results against the load criteria.
 func criteria(rs []result) []verdict {
 	var out []verdict
 	add := func(ok bool, format string, args ...any) {

@@ -23,7 +23,7 @@ func (l *listFlag) Set(v string) error {
 	return nil
 }
 
-// options are the command line of DESIGN.md "The example server's command
+// options are the command line of the project's design ("The example server's command
 // line".
 type options struct {
 	addr string
