@@ -78,7 +78,7 @@ func (e *benchEnv) handler(b *testing.B, cache bool) http.Handler {
 	ring, _ := ssotoken.NewKeyring(key)
 	signer, _ := ssotoken.NewSigner(ssotoken.SignerConfig{Keys: ring})
 	h, err := httpadapter.NewHandler(httpadapter.Config{
-		Authenticator: auth, Issuer: signer, Clients: httpadapter.StaticRegistry{benchLOBClnt: {"01"}},
+		Authenticator: auth, Issuer: signer, Clients: httpadapter.StaticRegistry{benchLOBClnt: {LOBs: []string{"01"}, AppClients: []string{benchClient}}},
 	})
 	if err != nil {
 		b.Fatal(err)

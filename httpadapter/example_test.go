@@ -20,7 +20,7 @@ var devAuth = ssotoken.AuthenticatorFunc(func(_ context.Context, tok string) (*s
 	if tok != "dev-access-token" {
 		return nil, ssotoken.NewError(ssotoken.ErrUnauthorized, "bad_token", "the token is not valid", nil)
 	}
-	return &ssotoken.Principal{Subject: "user-1", Groups: []string{"Use API"}}, nil
+	return &ssotoken.Principal{Subject: "user-1", ClientID: "dev-app", Groups: []string{"Use API"}}, nil
 })
 
 func exampleRing() *ssotoken.Keyring {
@@ -45,7 +45,7 @@ func ExampleNewHandler() {
 	h, err := httpadapter.NewHandler(httpadapter.Config{
 		Authenticator: devAuth,
 		Issuer:        signer,
-		Clients:       httpadapter.StaticRegistry{"1RrLMyLrZGA=": {"01"}},
+		Clients:       httpadapter.StaticRegistry{"1RrLMyLrZGA=": {LOBs: []string{"01"}, AppClients: []string{"dev-app"}}},
 	})
 	if err != nil {
 		log.Fatal(err)

@@ -43,24 +43,61 @@ const (
 	DefaultTimeout      = 10 * time.Second
 )
 
-// ClientRegistry knows the registered x-lob-client-id values and the LOBs
-// each may ask a token for. Implementations are safe for concurrent use; a
-// host can back one with its own store. StaticRegistry is a map-based one.
+// ClientRegistry knows the registered x-lob-client-id values, which
+// callers may present each, and the LOBs each may ask a token for.
+// Implementations are safe for concurrent use; a host can back one with its
+// own store. StaticRegistry is a map-based one.
+//
+// The x-lob-client-id header is an identifier, not a credential (the API
+// document prints one): a registry must tie it to the authenticated caller,
+// or any caller the Authenticator accepts could use another client's id.
 type ClientRegistry interface {
-	// LOBs returns the LOBIds clientID may request, with ok false when
-	// clientID is not registered. An error means the registry could not
-	// answer (the request then fails with 502, or 504 past its deadline).
-	LOBs(ctx context.Context, clientID string) (lobs []string, ok bool, err error)
+	// LOBs returns the LOBIds clientID may request when caller presents
+	// it, with ok false when clientID is not registered or not for this
+	// caller. An error means the registry could not answer (the request
+	// then fails with 502, or 504 past its deadline).
+	LOBs(ctx context.Context, clientID string, caller *ssotoken.Principal) (lobs []string, ok bool, err error)
 }
 
-// StaticRegistry is a ClientRegistry held in memory: client id to the
-// LOBIds it may request. It must not be changed while in use.
-type StaticRegistry map[string][]string
+// Registration is one x-lob-client-id of a StaticRegistry.
+type Registration struct {
+	// LOBs are the LOBIds the client may ask a token for.
+	LOBs []string
+	// AppClients are the app clients (Principal.ClientID: a Cognito access
+	// token's client_id) allowed to present this x-lob-client-id.
+	// Required unless InsecureAnyAppClient is set.
+	AppClients []string
+	// InsecureAnyAppClient lets every caller the Authenticator accepts
+	// present this x-lob-client-id. Set it only when the Authenticator
+	// accepts a single app client, so that the binding would add nothing.
+	InsecureAnyAppClient bool
+}
+
+// StaticRegistry is a ClientRegistry held in memory: x-lob-client-id to
+// its Registration. It must not be changed while in use. NewHandler
+// refuses one with an entry that has no LOB, or neither AppClients nor
+// InsecureAnyAppClient.
+type StaticRegistry map[string]Registration
 
 // LOBs implements ClientRegistry.
-func (s StaticRegistry) LOBs(_ context.Context, clientID string) ([]string, bool, error) {
-	lobs, ok := s[clientID]
-	return lobs, ok, nil
+func (s StaticRegistry) LOBs(_ context.Context, clientID string, caller *ssotoken.Principal) ([]string, bool, error) {
+	r, ok := s[clientID]
+	if !ok || !r.InsecureAnyAppClient && (caller == nil || !slices.Contains(r.AppClients, caller.ClientID)) {
+		return nil, false, nil
+	}
+	return r.LOBs, true, nil
+}
+
+func (s StaticRegistry) validate() error {
+	for id, r := range s {
+		switch {
+		case len(r.LOBs) == 0:
+			return errors.New("httpadapter: StaticRegistry[" + id + "] has no LOB")
+		case len(r.AppClients) == 0 && !r.InsecureAnyAppClient:
+			return errors.New("httpadapter: StaticRegistry[" + id + "] names no AppClients (set InsecureAnyAppClient only when a single app client is accepted)")
+		}
+	}
+	return nil
 }
 
 // Event describes one finished GenerateSSOToken call, for metrics and
@@ -84,8 +121,8 @@ type Config struct {
 	// Issuer mints the token, for example an ssotoken.Signer or a Client
 	// of a remote endpoint. Required.
 	Issuer ssotoken.Issuer
-	// Clients lists the x-lob-client-id values and the LOBs each may
-	// request. Required.
+	// Clients lists the x-lob-client-id values, the callers that may
+	// present each, and the LOBs each may request. Required.
 	Clients ClientRegistry
 
 	// APIVersions are the accepted x-api-version values. Empty means
@@ -148,6 +185,11 @@ func NewHandler(cfg Config) (*Handler, error) {
 	case cfg.MaxBodyBytes < 0 || cfg.Timeout < 0:
 		return nil, errors.New("httpadapter: Config.MaxBodyBytes and Timeout must not be negative")
 	}
+	if r, ok := cfg.Clients.(StaticRegistry); ok {
+		if err := r.validate(); err != nil {
+			return nil, err
+		}
+	}
 	h := &Handler{
 		auth:       cfg.Authenticator,
 		issuer:     cfg.Issuer,
@@ -178,7 +220,7 @@ var (
 	errMissingClientID       = badRequest(CodeMissingClientID, "the x-lob-client-id header is missing")
 	errMissingContentType    = badRequest(CodeMissingContentType, "the Content-Type header is missing")
 	errBadContentType        = badRequest(CodeBadContentType, "the Content-Type must be application/json")
-	errUnknownClient         = ssotoken.NewError(ssotoken.ErrForbidden, CodeUnknownClient, "the x-lob-client-id is not registered", nil)
+	errUnknownClient         = ssotoken.NewError(ssotoken.ErrForbidden, CodeUnknownClient, "the x-lob-client-id is not registered for this caller", nil)
 	errLOBNotAllowed         = ssotoken.NewError(ssotoken.ErrForbidden, CodeLOBNotAllowed, "this client may not request a token for that LOB", nil)
 	errCIINoMismatch         = ssotoken.NewError(ssotoken.ErrForbidden, CodeCIINoMismatch, "the CIINo is not the caller's", nil)
 )
@@ -268,7 +310,7 @@ func (h *Handler) serve(ctx context.Context, w http.ResponseWriter, r *http.Requ
 	}
 	ev.Subject = p.Subject
 
-	lobs, ok, err := h.clients.LOBs(ctx, clientID)
+	lobs, ok, err := h.clients.LOBs(ctx, clientID, p)
 	switch {
 	case err != nil:
 		return ssotoken.Response{}, ssotoken.Wrap(err)

@@ -77,7 +77,10 @@ func newTestHandler(t testing.TB, mod func(*Config)) (*Handler, *fakeAuth) {
 	cfg := Config{
 		Authenticator: auth,
 		Issuer:        newTestSigner(t, newTestRing(t)),
-		Clients:       StaticRegistry{testClientID: {"01", "03"}, "other-client": {"02"}},
+		Clients: StaticRegistry{
+			testClientID:   {LOBs: []string{"01", "03"}, AppClients: []string{"app"}},
+			"other-client": {LOBs: []string{"02"}, AppClients: []string{"another-app"}},
+		},
 	}
 	if mod != nil {
 		mod(&cfg)
@@ -165,6 +168,7 @@ func TestHandlerErrorTable(t *testing.T) {
 		{name: "401 Basic scheme", req: set("Authorization", "Basic dXNlcjpwYXNz"), status: 401, code: CodeInvalidAuthorization, challenge: `Bearer error="invalid_token"`},
 		{name: "403 lacks the required permissions", req: bearer("tok-no-scope"), status: 403, code: ssotoken.CodeInsufficientScope, challenge: `Bearer error="insufficient_scope"`},
 		{name: "403 unknown x-lob-client-id", req: set("x-lob-client-id", "stranger"), status: 403, code: CodeUnknownClient},
+		{name: "403 x-lob-client-id of another app client", req: set("x-lob-client-id", "other-client"), body: `{"CIINo":"10001004","LOBId":"02","Functionality":"D"}`, status: 403, code: CodeUnknownClient},
 		{name: "403 LOB not registered for the client", body: `{"CIINo":"10001004","LOBId":"02","Functionality":"D"}`, status: 403, code: CodeLOBNotAllowed},
 		{name: "403 CIINo not the caller's", mod: func(c *Config) { c.CIINoClaim = "custom:ciino" }, body: `{"CIINo":"10001005","LOBId":"01","Functionality":"D"}`, status: 403, code: CodeCIINoMismatch},
 		{name: "403 CIINo claim absent", mod: func(c *Config) { c.CIINoClaim = "custom:other" }, status: 403, code: CodeCIINoMismatch},
@@ -254,7 +258,7 @@ func del(k string) func(*http.Request) { return func(r *http.Request) { r.Header
 
 type failingRegistry struct{}
 
-func (failingRegistry) LOBs(context.Context, string) ([]string, bool, error) {
+func (failingRegistry) LOBs(context.Context, string, *ssotoken.Principal) ([]string, bool, error) {
 	return nil, false, errors.New("registry: connection refused")
 }
 
@@ -440,6 +444,8 @@ func TestNewHandlerErrors(t *testing.T) {
 		"negative body":                         {Authenticator: auth, Issuer: signer, Clients: StaticRegistry{}, MaxBodyBytes: -1},
 		"nil *Signer, as from an ignored error": {Authenticator: auth, Issuer: (*ssotoken.Signer)(nil), Clients: StaticRegistry{}},
 		"nil StaticRegistry":                    {Authenticator: auth, Issuer: signer, Clients: StaticRegistry(nil)},
+		"registration without app clients":      {Authenticator: auth, Issuer: signer, Clients: StaticRegistry{"c": {LOBs: []string{"01"}}}},
+		"registration without LOBs":             {Authenticator: auth, Issuer: signer, Clients: StaticRegistry{"c": {AppClients: []string{"app"}}}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := NewHandler(cfg)

@@ -193,7 +193,7 @@ func build(o *options, base string, logger *slog.Logger) (http.Handler, *devCred
 	generate, err := httpadapter.NewHandler(httpadapter.Config{
 		Authenticator: auth,
 		Issuer:        signer,
-		Clients:       httpadapter.StaticRegistry(o.clients),
+		Clients:       registry(o.clients, o.cognitoClientIDs),
 		APIVersions:   o.apiVersions,
 		CIINoClaim:    o.ciinoClaim,
 		Guard:         guard,
@@ -231,6 +231,18 @@ func build(o *options, base string, logger *slog.Logger) (http.Handler, *devCred
 		_, _ = io.WriteString(w, "ok\n")
 	})
 	return mux, dev, cleanup, nil
+}
+
+// registry binds every -lob-client to the accepted app clients
+// (-cognito-client-id): a caller must hold an access token of one of them.
+// With several app clients that need different x-lob-client-ids, use a
+// registry of your own (httpadapter.StaticRegistry with AppClients per id).
+func registry(clients map[string][]string, appClients []string) httpadapter.StaticRegistry {
+	r := make(httpadapter.StaticRegistry, len(clients))
+	for id, lobs := range clients {
+		r[id] = httpadapter.Registration{LOBs: lobs, AppClients: appClients}
+	}
+	return r
 }
 
 func hmacRing(secret string) (*ssotoken.Keyring, error) {
