@@ -27,7 +27,7 @@ const (
 const (
 	CodeIssuerUnreachable = "issuer_unreachable"  // the request could not be sent or the answer read (502)
 	CodeIssuerBadResponse = "issuer_bad_response" // the answer is not the document's envelope (502)
-	CodeIssuerRefused     = "issuer_refused"      // 200 with ReturnCode other than 1 (502)
+	CodeIssuerRefused     = "issuer_refused"      // a 200 with ReturnCode other than 1, or an issuer refusal that is not the caller's fault (502)
 	CodeBearerUnavailable = "bearer_unavailable"  // ClientConfig.Token failed (502)
 )
 

@@ -42,7 +42,7 @@ func CookieExchangeHandler(ex CookieExchanger) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
-			WriteError(w, errMethodNotAllowed)
+			WriteError(w, ErrMethodNotAllowed)
 			return
 		}
 		jwt, _, err := ex.ExchangeRequest(r)

@@ -2,6 +2,7 @@ package httpadapter
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 
@@ -30,25 +31,31 @@ const (
 	CodeHostNotAllowed        = "host_not_allowed"         // 406
 )
 
+// The errors of plain HTTP that StatusFor answers 405 and 413. A host's
+// own handler writes them with WriteError (setting Allow first when POST is
+// not the method it allows). Other errors with the same codes, such as a
+// remote server's relayed by a Client, are not these and are not answered
+// 405 or 413.
 var (
-	errMethodNotAllowed = ssotoken.NewError(ssotoken.ErrBadRequest, CodeMethodNotAllowed, "method not allowed", nil)
-	errBodyTooLarge     = ssotoken.NewError(ssotoken.ErrBadRequest, CodeBodyTooLarge, "the request body is too large", nil)
+	ErrMethodNotAllowed = ssotoken.NewError(ssotoken.ErrBadRequest, CodeMethodNotAllowed, "method not allowed", nil)
+	ErrBodyTooLarge     = ssotoken.NewError(ssotoken.ErrBadRequest, CodeBodyTooLarge, "the request body is too large", nil)
 )
 
 // StatusFor returns the HTTP status for err: 200 for nil, then by kind
 // 400, 401, 403, 406, 502 and 504, as the GenerateSSOToken document's
 // error table has them; 405 and 413 for the codes method_not_allowed and
-// body_too_large. An error outside the taxonomy is 502 and a context
+// body_too_large (this package's own errors of those codes, not a remote
+// server's). An error outside the taxonomy is 502 and a context
 // deadline 504 (see ssotoken.KindOf). This is the one place in the module
 // where errors meet statuses.
 func StatusFor(err error) int {
 	if err == nil {
 		return http.StatusOK
 	}
-	switch ssotoken.CodeOf(err) {
-	case CodeMethodNotAllowed:
+	if errors.Is(err, ErrMethodNotAllowed) {
 		return http.StatusMethodNotAllowed
-	case CodeBodyTooLarge:
+	}
+	if errors.Is(err, ErrBodyTooLarge) {
 		return http.StatusRequestEntityTooLarge
 	}
 	switch ssotoken.KindOf(err) {

@@ -290,7 +290,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) serve(ctx context.Context, w http.ResponseWriter, r *http.Request, ev *Event) (ssotoken.Response, error) {
 	if r.Method != http.MethodPost {
-		return ssotoken.Response{}, errMethodNotAllowed
+		return ssotoken.Response{}, ErrMethodNotAllowed
 	}
 	if err := h.guard.Check(r); err != nil {
 		return ssotoken.Response{}, err
@@ -375,7 +375,7 @@ func (h *Handler) decodeBody(w http.ResponseWriter, r *http.Request) (ssotoken.R
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			return req, errBodyTooLarge
+			return req, ErrBodyTooLarge
 		}
 		return req, ssotoken.NewError(ssotoken.ErrBadRequest, CodeMalformedBody, "the body must be one JSON object with CIINo, LOBId and Functionality", err)
 	}
@@ -386,12 +386,21 @@ var bodyPool = sync.Pool{New: func() any { return bytes.NewBuffer(make([]byte, 0
 
 // issue calls the issuer under ctx. Issuers return when ctx is done (the
 // module's all do); wrap one that may not with AbandonOnDeadline.
+//
+// The request has passed every check by then, so an issuer's failure is
+// never the caller's fault: a remote issuer that refuses our own
+// credential (401) or network (406) is answered 502, not passed on as if
+// the caller's token or address were wrong. Only timeouts keep their kind.
 func (h *Handler) issue(ctx context.Context, req ssotoken.Request) (ssotoken.Response, error) {
 	resp, err := h.issuer.Issue(ctx, req)
-	if err != nil {
+	if err == nil {
+		return resp, nil
+	}
+	switch ssotoken.KindOf(err) {
+	case ssotoken.ErrUpstream, ssotoken.ErrTimeout:
 		return ssotoken.Response{}, ssotoken.Wrap(err)
 	}
-	return resp, nil
+	return ssotoken.Response{}, ssotoken.NewError(ssotoken.ErrUpstream, CodeIssuerRefused, "the token could not be issued", err)
 }
 
 // AbandonOnDeadline wraps an Issuer that may not return when its context

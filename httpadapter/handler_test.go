@@ -192,6 +192,16 @@ func TestHandlerErrorTable(t *testing.T) {
 				return ssotoken.Response{}, errors.New("kms: key disabled, secret=hunter2")
 			})
 		}, status: 502, code: ssotoken.CodeInternal},
+		{name: "502 remote issuer refused our own credential", mod: func(c *Config) {
+			c.Issuer = ssotoken.IssuerFunc(func(context.Context, ssotoken.Request) (ssotoken.Response, error) {
+				return ssotoken.Response{}, ssotoken.NewError(ssotoken.ErrUnauthorized, ssotoken.CodeTokenExpired, "the token has expired", nil)
+			})
+		}, status: 502, code: CodeIssuerRefused},
+		{name: "502 remote issuer relays a 405", mod: func(c *Config) {
+			c.Issuer = ssotoken.IssuerFunc(func(context.Context, ssotoken.Request) (ssotoken.Response, error) {
+				return ssotoken.Response{}, ssotoken.NewError(ssotoken.ErrBadRequest, CodeMethodNotAllowed, "method not allowed", nil)
+			})
+		}, status: 502, code: CodeIssuerRefused},
 		{name: "502 signing keys unavailable", req: bearer("tok-jwks-down"), status: 502, code: "jwks_unavailable"},
 		{name: "502 registry down", mod: func(c *Config) { c.Clients = failingRegistry{} }, status: 502, code: ssotoken.CodeInternal},
 		{name: "504 authenticator past its deadline", req: bearer("tok-jwks-slow"), status: 504, code: ssotoken.CodeDeadlineExceeded},

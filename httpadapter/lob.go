@@ -83,7 +83,7 @@ func ssoToken(w http.ResponseWriter, r *http.Request, opts *SSOTokenOptions) (st
 			if err := r.ParseForm(); err != nil {
 				var tooLarge *http.MaxBytesError
 				if errors.As(err, &tooLarge) {
-					return "", errBodyTooLarge
+					return "", ErrBodyTooLarge
 				}
 				return "", ssotoken.NewError(ssotoken.ErrBadRequest, CodeMalformedBody, "the form could not be read", err)
 			}
@@ -130,7 +130,7 @@ func JWKSHandler(src KeySetSource, maxAge time.Duration) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
-			WriteError(w, errMethodNotAllowed)
+			WriteError(w, ErrMethodNotAllowed)
 			return
 		}
 		b, err := json.Marshal(src.JWKS())

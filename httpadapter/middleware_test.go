@@ -225,8 +225,8 @@ func TestStatusFor(t *testing.T) {
 		{ssotoken.NewError(ssotoken.ErrNotAcceptable, "x", "x", nil), 406},
 		{ssotoken.NewError(ssotoken.ErrUpstream, "x", "x", nil), 502},
 		{ssotoken.NewError(ssotoken.ErrTimeout, "x", "x", nil), 504},
-		{errMethodNotAllowed, 405},
-		{errBodyTooLarge, 413},
+		{ErrMethodNotAllowed, 405},
+		{ErrBodyTooLarge, 413},
 		{context.DeadlineExceeded, 504},
 		{assert.AnError, 502},
 	}

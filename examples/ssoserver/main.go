@@ -258,7 +258,7 @@ func hmacRing(secret string) (*ssotoken.Keyring, error) {
 func userJSON(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
-		httpadapter.WriteError(w, ssotoken.NewError(ssotoken.ErrBadRequest, httpadapter.CodeMethodNotAllowed, "method not allowed", nil))
+		httpadapter.WriteError(w, httpadapter.ErrMethodNotAllowed)
 		return
 	}
 	p, _ := httpadapter.PrincipalFromContext(r.Context())
