@@ -99,6 +99,9 @@ func RequireBearer(auth ssotoken.Authenticator) func(http.Handler) http.Handler 
 				return
 			}
 			p, err := auth.Authenticate(r.Context(), tok)
+			if err == nil && p == nil {
+				err = errNoPrincipal
+			}
 			if err != nil {
 				WriteError(w, err)
 				return

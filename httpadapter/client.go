@@ -45,7 +45,8 @@ type ClientConfig struct {
 	// for each call. Required.
 	Token func(ctx context.Context) (string, error)
 	// HTTPClient sends the requests. Nil means a client with a
-	// DefaultClientTimeout (10 s) timeout.
+	// DefaultClientTimeout (10 s) timeout that follows no redirect (a
+	// redirect would carry the bearer token along).
 	HTTPClient *http.Client
 	// MaxResponseBytes caps the response body read. Zero means 64 KiB.
 	MaxResponseBytes int64
@@ -92,12 +93,23 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		c.version = DefaultAPIVersion
 	}
 	if c.hc == nil {
-		c.hc = &http.Client{Timeout: DefaultClientTimeout}
+		c.hc = defaultHTTPClient()
 	}
 	if c.max == 0 {
 		c.max = DefaultMaxResponseBytes
 	}
 	return c, nil
+}
+
+// defaultHTTPClient has a timeout and follows no redirect, so that a
+// redirect (to http, or to another host of the same domain) never carries
+// the bearer token or the cookie anywhere else: a 3xx is an upstream
+// error.
+func defaultHTTPClient() *http.Client {
+	return &http.Client{
+		Timeout:       DefaultClientTimeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
 }
 
 // Issue calls the remote endpoint with req.

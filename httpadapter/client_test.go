@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -175,4 +176,31 @@ func TestNewClientErrors(t *testing.T) {
 			assert.Error(t, err)
 		})
 	}
+}
+
+// TestClientsFollowNoRedirect: a redirect never carries the bearer token
+// or the cookie elsewhere; it is an upstream error.
+func TestClientsFollowNoRedirect(t *testing.T) {
+	var leaked atomic.Int32
+	elsewhere := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "" || r.Header.Get("Cookie") != "" {
+			leaked.Add(1)
+		}
+	}))
+	defer elsewhere.Close()
+	redirect := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, elsewhere.URL+r.URL.Path, http.StatusTemporaryRedirect)
+	}))
+	defer redirect.Close()
+
+	c, err := NewClient(ClientConfig{BaseURL: redirect.URL, ClientID: "cid", Token: func(context.Context) (string, error) { return "secret-bearer", nil }})
+	require.NoError(t, err)
+	_, err = c.Issue(context.Background(), ssotoken.Request{CIINo: "1", LOBId: "01", Functionality: "D"})
+	assert.ErrorIs(t, err, ssotoken.ErrUpstream)
+
+	cc, err := NewCookieClient(CookieClientConfig{URL: redirect.URL + CookieSSOPath})
+	require.NoError(t, err)
+	_, err = cc.Exchange(context.Background(), "ssoCookie", "secret-cookie")
+	assert.ErrorIs(t, err, ssotoken.ErrUpstream)
+	assert.Zero(t, leaked.Load(), "nothing was sent to the redirect's target")
 }

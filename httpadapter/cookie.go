@@ -60,7 +60,8 @@ type CookieClientConfig struct {
 	// "https://answers.example.com/services/v2/auth/cookiesso/token.json".
 	URL string
 	// HTTPClient sends the requests. Nil means a client with a 10 s
-	// timeout.
+	// timeout that follows no redirect (a redirect would carry the cookie
+	// along).
 	HTTPClient *http.Client
 	// MaxResponseBytes caps the response body read. Zero means 64 KiB.
 	MaxResponseBytes int64
@@ -82,7 +83,7 @@ func NewCookieClient(cfg CookieClientConfig) (*CookieClient, error) {
 	}
 	c := &CookieClient{url: cfg.URL, hc: cfg.HTTPClient, max: cfg.MaxResponseBytes}
 	if c.hc == nil {
-		c.hc = &http.Client{Timeout: DefaultClientTimeout}
+		c.hc = defaultHTTPClient()
 	}
 	if c.max <= 0 {
 		c.max = DefaultMaxResponseBytes

@@ -203,13 +203,20 @@ func remoteAddr(s string) (netip.Addr, bool) {
 // prefixSet matches an address against a set of networks with one map
 // lookup per distinct prefix length, so its cost is bounded by the number
 // of lengths (at most 33 for IPv4 and 129 for IPv6), not of networks.
+// IPv4 and IPv6 networks are kept apart: an IPv6 network never admits an
+// IPv4 client (though ::/0 contains ::ffff:0:0/96), and IPv4-mapped IPv6
+// networks and addresses count as IPv4.
 type prefixSet struct {
-	lens []int // distinct prefix lengths, IPv4 ones as 4in6 lengths + 96
+	v4, v6 lengthSet
+}
+
+type lengthSet struct {
+	lens []int // distinct prefix lengths, ascending
 	nets map[netip.Prefix]bool
 }
 
 func newPrefixSet(cidrs []string) (prefixSet, error) {
-	s := prefixSet{nets: make(map[netip.Prefix]bool, len(cidrs))}
+	var s prefixSet
 	for _, c := range cidrs {
 		c = strings.TrimSpace(c)
 		p, err := netip.ParsePrefix(c)
@@ -220,35 +227,47 @@ func newPrefixSet(cidrs []string) (prefixSet, error) {
 			}
 			p = netip.PrefixFrom(a, a.BitLen())
 		}
-		p = to16(p)
-		s.nets[p] = true
-		if !slices.Contains(s.lens, p.Bits()) {
-			s.lens = append(s.lens, p.Bits())
+		a, bits := p.Addr().WithZone(""), p.Bits()
+		switch {
+		case a.Is4():
+			s.v4.add(netip.PrefixFrom(a, bits))
+		case a.Is4In6() && bits >= 96:
+			s.v4.add(netip.PrefixFrom(a.Unmap(), bits-96))
+		default:
+			s.v6.add(netip.PrefixFrom(a, bits))
 		}
 	}
-	slices.Sort(s.lens)
 	return s, nil
 }
 
-// to16 expresses an IPv4 prefix as its IPv4-mapped IPv6 prefix, masked.
-func to16(p netip.Prefix) netip.Prefix {
-	a, bits := p.Addr().WithZone(""), p.Bits()
-	if a.Is4() {
-		a, bits = netip.AddrFrom16(a.As16()), bits+96
+func (l *lengthSet) add(p netip.Prefix) {
+	if l.nets == nil {
+		l.nets = map[netip.Prefix]bool{}
 	}
-	return netip.PrefixFrom(a, bits).Masked()
+	l.nets[p.Masked()] = true
+	if !slices.Contains(l.lens, p.Bits()) {
+		l.lens = append(l.lens, p.Bits())
+		slices.Sort(l.lens)
+	}
 }
 
-func (s prefixSet) empty() bool { return len(s.nets) == 0 }
+func (s prefixSet) empty() bool { return len(s.v4.nets) == 0 && len(s.v6.nets) == 0 }
 
 func (s prefixSet) contains(a netip.Addr) bool {
-	if len(s.nets) == 0 || !a.IsValid() {
+	if !a.IsValid() {
 		return false
 	}
-	a = netip.AddrFrom16(a.Unmap().As16()) // IPv4 as 4in6, like the set
-	for _, l := range s.lens {
-		p, err := a.Prefix(l)
-		if err == nil && s.nets[p] {
+	a = a.Unmap().WithZone("")
+	if a.Is4() {
+		return s.v4.contains(a)
+	}
+	return s.v6.contains(a)
+}
+
+func (l lengthSet) contains(a netip.Addr) bool {
+	for _, n := range l.lens {
+		p, err := a.Prefix(n)
+		if err == nil && l.nets[p] {
 			return true
 		}
 	}

@@ -69,6 +69,30 @@ func TestGuardClientIP(t *testing.T) {
 	}
 }
 
+// TestGuardKeepsIPv4AndIPv6Apart: an IPv6 network never admits an IPv4
+// client, and an IPv4-mapped network counts as IPv4.
+func TestGuardKeepsIPv4AndIPv6Apart(t *testing.T) {
+	for _, tt := range []struct {
+		cidrs   []string
+		peer    string
+		allowed bool
+	}{
+		{[]string{"::/0"}, "203.0.113.7:1", false},
+		{[]string{"::/64"}, "203.0.113.7:1", false},
+		{[]string{"::/0"}, "[2001:db8::1]:1", true},
+		{[]string{"::ffff:203.0.113.0/120"}, "203.0.113.7:1", true},
+		{[]string{"::ffff:203.0.113.0/120"}, "203.0.114.7:1", false},
+		{[]string{"203.0.113.0/24"}, "[::ffff:203.0.113.7]:1", true},
+		{[]string{"0.0.0.0/0"}, "[2001:db8::1]:1", false},
+	} {
+		g, err := NewGuard(GuardConfig{AllowedCIDRs: tt.cidrs})
+		require.NoError(t, err)
+		r := httptest.NewRequest(http.MethodPost, "/", nil)
+		r.RemoteAddr = tt.peer
+		assert.Equal(t, tt.allowed, g.Check(r) == nil, "%v from %s", tt.cidrs, tt.peer)
+	}
+}
+
 func TestGuardHosts(t *testing.T) {
 	g, err := NewGuard(GuardConfig{
 		AllowedHosts:   []string{"API.example.com", "admin.example.com:8443", "[2001:db8::1]"},

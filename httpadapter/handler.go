@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"os"
 	"reflect"
 	"slices"
 	"sync"
@@ -239,6 +240,10 @@ func isNil(v any) bool {
 	return false
 }
 
+// errNoPrincipal answers an Authenticator that broke its contract by
+// returning neither a principal nor an error.
+var errNoPrincipal = ssotoken.NewError(ssotoken.ErrUpstream, ssotoken.CodeInternal, "internal error", errors.New("the authenticator returned no principal"))
+
 func badRequest(code, msg string) error {
 	return ssotoken.NewError(ssotoken.ErrBadRequest, code, msg, nil)
 }
@@ -305,6 +310,9 @@ func (h *Handler) serve(ctx context.Context, w http.ResponseWriter, r *http.Requ
 		return ssotoken.Response{}, err
 	}
 	p, err := h.auth.Authenticate(ctx, tok)
+	if err == nil && p == nil {
+		err = errNoPrincipal
+	}
 	if err != nil {
 		return ssotoken.Response{}, err
 	}
@@ -319,7 +327,7 @@ func (h *Handler) serve(ctx context.Context, w http.ResponseWriter, r *http.Requ
 	}
 	ev.ClientID = clientID
 
-	req, err := h.decodeBody(w, r)
+	req, err := h.decodeBody(ctx, w, r)
 	if err != nil {
 		return ssotoken.Response{}, err
 	}
@@ -359,8 +367,13 @@ func (h *Handler) checkHeaders(r *http.Request) error {
 }
 
 // decodeBody reads one JSON object of at most h.maxBody bytes.
-func (h *Handler) decodeBody(w http.ResponseWriter, r *http.Request) (ssotoken.Request, error) {
+func (h *Handler) decodeBody(ctx context.Context, w http.ResponseWriter, r *http.Request) (ssotoken.Request, error) {
 	var req ssotoken.Request
+	if deadline, ok := ctx.Deadline(); ok {
+		// The call's deadline bounds reading the body too (a no-op where
+		// the ResponseWriter cannot, such as a test recorder).
+		_ = http.NewResponseController(w).SetReadDeadline(deadline)
+	}
 	buf := bodyPool.Get().(*bytes.Buffer)
 	defer bodyPool.Put(buf)
 	buf.Reset()
@@ -374,8 +387,11 @@ func (h *Handler) decodeBody(w http.ResponseWriter, r *http.Request) (ssotoken.R
 	}
 	if err != nil {
 		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
+		switch {
+		case errors.As(err, &tooLarge):
 			return req, ErrBodyTooLarge
+		case errors.Is(err, os.ErrDeadlineExceeded) || ctx.Err() != nil:
+			return req, ssotoken.Wrap(context.DeadlineExceeded) // the body did not arrive in time
 		}
 		return req, ssotoken.NewError(ssotoken.ErrBadRequest, CodeMalformedBody, "the body must be one JSON object with CIINo, LOBId and Functionality", err)
 	}

@@ -203,6 +203,9 @@ func TestHandlerErrorTable(t *testing.T) {
 			})
 		}, status: 502, code: CodeIssuerRefused},
 		{name: "502 signing keys unavailable", req: bearer("tok-jwks-down"), status: 502, code: "jwks_unavailable"},
+		{name: "502 authenticator that returns no principal", mod: func(c *Config) {
+			c.Authenticator = ssotoken.AuthenticatorFunc(func(context.Context, string) (*ssotoken.Principal, error) { return nil, nil })
+		}, status: 502, code: ssotoken.CodeInternal},
 		{name: "502 registry down", mod: func(c *Config) { c.Clients = failingRegistry{} }, status: 502, code: ssotoken.CodeInternal},
 		{name: "504 authenticator past its deadline", req: bearer("tok-jwks-slow"), status: 504, code: ssotoken.CodeDeadlineExceeded},
 		{name: "504 issuer that honours its context", mod: func(c *Config) {
@@ -490,4 +493,23 @@ func TestHandlerEndlessBody(t *testing.T) {
 	require.NoError(t, err)
 	defer res.Body.Close()
 	assert.Equal(t, http.StatusRequestEntityTooLarge, res.StatusCode)
+}
+
+// TestHandlerSlowBodyTimesOut: the call's deadline bounds reading the body.
+func TestHandlerSlowBodyTimesOut(t *testing.T) {
+	h, _ := newTestHandler(t, func(c *Config) { c.Timeout = 200 * time.Millisecond })
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	go func() { _, _ = pw.Write([]byte(`{"CIINo":`)) }() // and then nothing
+	r, err := http.NewRequest(http.MethodPost, srv.URL+"/v2/get_sso_token", pr)
+	require.NoError(t, err)
+	r.Header = newRequest(testBody).Header.Clone()
+	start := time.Now()
+	res, err := srv.Client().Do(r)
+	require.NoError(t, err)
+	res.Body.Close()
+	assert.Equal(t, http.StatusGatewayTimeout, res.StatusCode)
+	assert.Less(t, time.Since(start), 3*time.Second)
 }
