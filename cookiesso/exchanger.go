@@ -85,7 +85,7 @@ func New(cfg Config) (*Exchanger, error) {
 		return nil, errors.New("cookiesso: Config.Validator is required")
 	case cfg.Keys == nil:
 		return nil, errors.New("cookiesso: Config.Keys is required")
-	case !cfg.Keys.Active().CanSign():
+	case cfg.Keys.Active() == nil || !cfg.Keys.Active().CanSign():
 		return nil, errors.New("cookiesso: the active key of Config.Keys cannot sign")
 	case cfg.TTL < 0 || cfg.MaxCookieBytes < 0:
 		return nil, errors.New("cookiesso: Config.TTL and MaxCookieBytes must not be negative")
@@ -135,7 +135,9 @@ func (e *Exchanger) CookieName() string { return e.name }
 // cookie's own expiry), "jti", "iss" and "aud", signed with the
 // exchanger's own key. The value must be at most MaxCookieBytes (else
 // ErrBadRequest); validation failures keep their kind (400 for an
-// ill-formatted cookie, 401 for a bad signature or an expired one).
+// ill-formatted cookie, 401 for a bad signature or an expired one). The
+// JWT never outlives the cookie, so a cookie that a validator accepts only
+// thanks to its leeway (past "exp") cannot be exchanged: cookie_expired.
 func (e *Exchanger) Exchange(ctx context.Context, value string) (Token, error) {
 	switch {
 	case value == "":

@@ -180,10 +180,11 @@ func MessageOf(err error) string {
 	}
 }
 
-// Wrap returns err as an *Error. An *Error (anywhere in the chain) is
-// returned as it is; a context deadline or cancellation becomes an
-// ErrTimeout; anything else becomes ErrUpstream with code "internal_error".
-// Wrap(nil) is nil.
+// Wrap returns err classified in the taxonomy. An error that has an *Error
+// in its chain is returned unchanged (use errors.As to reach the *Error); a
+// context deadline or cancellation becomes an ErrTimeout *Error; anything
+// else becomes an ErrUpstream *Error with code "internal_error", err as its
+// cause. Wrap(nil) is nil.
 func Wrap(err error) error {
 	if err == nil {
 		return nil

@@ -96,6 +96,8 @@ func TestRequestValidate(t *testing.T) {
 		{"LOBId with a C1 control", Request{CIINo: "1", LOBId: "0\u0085", Functionality: "D"}, "invalid_lob_id"},
 		{"Functionality invalid UTF-8", Request{CIINo: "1", LOBId: "01", Functionality: "\xff"}, "invalid_functionality"},
 		{"Functionality with a line separator", Request{CIINo: "1", LOBId: "01", Functionality: "a\u2028b"}, "invalid_functionality"},
+		{"CIINo with a bidi override", Request{CIINo: "1\u202e2", LOBId: "01", Functionality: "D"}, "invalid_ciino"},
+		{"LOBId with a zero-width space", Request{CIINo: "1", LOBId: "0\u200b1", Functionality: "D"}, "invalid_lob_id"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -61,7 +61,7 @@ func ParseJWS(dst []byte, ring *Keyring, token string) ([]byte, *Key, error) {
 	if strings.IndexByte(token[j+1:], '.') >= 0 {
 		return dst, nil, errTokenMalformed
 	}
-	key, err := lookupKey(ring.snap.Load(), token[:i+1])
+	key, err := lookupKey(ring.load(), token[:i+1])
 	if err != nil {
 		return dst, nil, err
 	}

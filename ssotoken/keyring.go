@@ -81,25 +81,37 @@ func (s *keySnapshot) with(add ...*Key) (*keySnapshot, error) {
 	return n, nil
 }
 
-// Active returns the key that signs new tokens.
-func (r *Keyring) Active() *Key { return r.snap.Load().active }
+// emptySnapshot is what a zero Keyring holds: no key at all.
+var emptySnapshot = &keySnapshot{byID: map[string]*Key{}, byHeader: map[string]*Key{}}
+
+// load returns the current snapshot; a zero Keyring (not made by
+// NewKeyring) has no key, verifies nothing and cannot sign.
+func (r *Keyring) load() *keySnapshot {
+	if s := r.snap.Load(); s != nil {
+		return s
+	}
+	return emptySnapshot
+}
+
+// Active returns the key that signs new tokens, or nil for a zero Keyring.
+func (r *Keyring) Active() *Key { return r.load().active }
 
 // Key returns the key with the given id ("" for the key without id).
 func (r *Keyring) Key(id string) (*Key, bool) {
-	k, ok := r.snap.Load().byID[id]
+	k, ok := r.load().byID[id]
 	return k, ok
 }
 
 // Keys returns every key of the ring, the active one included, in the
 // order they were added.
-func (r *Keyring) Keys() []*Key { return slices.Clone(r.snap.Load().keys) }
+func (r *Keyring) Keys() []*Key { return slices.Clone(r.load().keys) }
 
 // Add adds a key that verifies but does not sign: a retired key, or the
 // next key published ahead of a rotation.
 func (r *Keyring) Add(k *Key) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	n, err := r.snap.Load().with(k)
+	n, err := r.load().with(k)
 	if err != nil {
 		return err
 	}
@@ -116,7 +128,7 @@ func (r *Keyring) Rotate(next *Key) error {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	n := r.snap.Load()
+	n := r.load()
 	if cur, ok := n.byID[next.id]; !ok {
 		var err error
 		if n, err = n.with(next); err != nil {
@@ -137,7 +149,7 @@ func (r *Keyring) Rotate(next *Key) error {
 func (r *Keyring) Remove(id string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	s := r.snap.Load()
+	s := r.load()
 	k, ok := s.byID[id]
 	switch {
 	case !ok:
@@ -178,7 +190,7 @@ type JWKS struct {
 // an empty set.
 func (r *Keyring) JWKS() JWKS {
 	set := JWKS{Keys: []JWK{}}
-	for _, k := range r.snap.Load().keys {
+	for _, k := range r.load().keys {
 		if j, ok := k.jwk(); ok {
 			set.Keys = append(set.Keys, j)
 		}

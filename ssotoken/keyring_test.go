@@ -1279,3 +1279,20 @@ func TestPerLOBKeys(t *testing.T) {
 		}
 	})
 }
+
+func TestZeroKeyring(t *testing.T) {
+	var ring ssotoken.Keyring // not made by NewKeyring
+	assert.Nil(t, ring.Active())
+	assert.Empty(t, ring.Keys())
+	_, err := ssotoken.NewSigner(ssotoken.SignerConfig{Keys: &ring})
+	assert.Error(t, err, "a zero ring cannot sign")
+	_, _, err = ssotoken.ParseJWS(nil, &ring, "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.e30.AAAA")
+	assert.Equal(t, ssotoken.CodeUnknownKey, ssotoken.CodeOf(err), "a zero ring verifies nothing")
+	assert.Equal(t, `{"keys":[]}`, mustJSON(t, ring.JWKS()))
+}
+
+func mustJSON(t *testing.T, v any) string {
+	b, err := json.Marshal(v)
+	require.NoError(t, err)
+	return string(b)
+}

@@ -14,11 +14,13 @@ const RefNoLen = 20
 // Layout of a TokenRefNo: 10 digits of Unix seconds (the API document's
 // sample starts the same way), then a 10-digit sequence. The sequence starts
 // each second at a random point in [0, refSeqStartMax) and counts up, so
-// that numbers from one generator are strictly increasing and numbers from
-// independent generators (other instances, with no coordination) collide
-// only when two random starts fall within a generator's output of the same
-// second: at 1,000 numbers per second per instance, about 2 in 10^6 per pair
-// of instances per second.
+// that numbers from one generator are strictly increasing, and numbers from
+// independent generators (other instances, with no coordination) are
+// unique with high probability: two generators that each make n numbers in
+// the same second collide with probability about (2n-1)/9e9, that is about
+// 2 in 10^7 per pair of instances per second at 1,000 numbers per second
+// each. A collision makes a shared replay store refuse the second token as
+// used; it never lets one be used twice.
 const (
 	refSeqDigits   = 10
 	refSeqMod      = 10_000_000_000 // 10^refSeqDigits

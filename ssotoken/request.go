@@ -41,10 +41,11 @@ const (
 )
 
 // Validate reports whether r can be issued: every field present (not empty
-// or blank), within its length cap, valid UTF-8 and free of control
-// characters. A failure is an ErrBadRequest *Error whose code names the
-// field: "missing_ciino", "invalid_ciino", "missing_lob_id",
-// "invalid_lob_id", "missing_functionality" or "invalid_functionality".
+// or blank), within its length cap, valid UTF-8 and free of control and
+// format characters (bidi overrides, zero-width characters). A failure is
+// an ErrBadRequest *Error whose code names the field: "missing_ciino",
+// "invalid_ciino", "missing_lob_id", "invalid_lob_id",
+// "missing_functionality" or "invalid_functionality".
 func (r *Request) Validate() error {
 	if err := validateField(r.CIINo, "CIINo", "ciino", MaxCIINoLen); err != nil {
 		return err
@@ -69,7 +70,8 @@ func validateField(v, name, code string, maxLen int) error {
 }
 
 // printable reports whether s is valid UTF-8 with no control characters
-// (C0, DEL, C1) and no Unicode line or paragraph separators.
+// (C0, DEL, C1), no Unicode line or paragraph separators and no format
+// characters (category Cf: bidi overrides, zero-width characters, BOM).
 func printable(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c < 0x20 || c == 0x7f {
@@ -86,7 +88,9 @@ func printableSlow(s string) bool {
 		return false
 	}
 	for _, r := range s {
-		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+		// Control characters, line separators and format characters
+		// (bidi overrides, zero-width characters, BOM) are refused.
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || unicode.Is(unicode.Cf, r) {
 			return false
 		}
 	}

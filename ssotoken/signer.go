@@ -60,12 +60,12 @@ func NewSigner(cfg SignerConfig) (*Signer, error) {
 	if cfg.Keys == nil {
 		return nil, errors.New("ssotoken: SignerConfig.Keys is required")
 	}
-	if !cfg.Keys.Active().CanSign() {
+	if k := cfg.Keys.Active(); k == nil || !k.CanSign() {
 		return nil, errors.New("ssotoken: the active key of SignerConfig.Keys cannot sign")
 	}
 	lobKeys := make(map[string]*Keyring, len(cfg.LOBKeys))
 	for lob, ring := range cfg.LOBKeys {
-		if ring == nil || !ring.Active().CanSign() {
+		if ring == nil || ring.Active() == nil || !ring.Active().CanSign() {
 			return nil, errors.New("ssotoken: SignerConfig.LOBKeys[" + lob + "] has no active key that can sign")
 		}
 		lobKeys[lob] = ring
