@@ -394,3 +394,21 @@ func TestAuthenticatorValidator(t *testing.T) {
 	_, err = ex.Exchange(context.Background(), "old")
 	assert.Equal(t, ssotoken.CodeTokenExpired, ssotoken.CodeOf(err))
 }
+
+func TestHMACValidatorKeyID(t *testing.T) {
+	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"sub": "jdoe", "exp": testNow.Add(time.Hour).Unix()})
+	tok.Header["kid"] = "cookie-2026"
+	cookie, err := tok.SignedString(cookieSecret)
+	require.NoError(t, err)
+
+	named, err := NewHMACValidator(HMACValidatorConfig{Secret: cookieSecret, KeyID: "cookie-2026", Now: clock(testNow)})
+	require.NoError(t, err)
+	p, err := named.Validate(context.Background(), cookie)
+	require.NoError(t, err)
+	assert.Equal(t, "jdoe", p.Subject)
+
+	unnamed, err := NewHMACValidator(HMACValidatorConfig{Secret: cookieSecret, Now: clock(testNow)})
+	require.NoError(t, err)
+	_, err = unnamed.Validate(context.Background(), cookie)
+	assert.Equal(t, CodeCookieBadSignature, ssotoken.CodeOf(err), "a kid the validator does not know")
+}

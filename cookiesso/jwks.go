@@ -5,10 +5,12 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/MicahParks/jwkset"
 	"github.com/MicahParks/keyfunc/v3"
 	"github.com/golang-jwt/jwt/v5"
 	"golang.org/x/time/rate"
@@ -41,12 +43,15 @@ type JWKSValidatorConfig struct {
 	RefreshInterval time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Logger receives one line per failed JWKS fetch (never a body or a
+	// cookie). Nil means slog.Default().
+	Logger *slog.Logger
 }
 
 // JWKSValidator validates cookies that are JWTs signed by a key of a
 // remote JWKS, which keyfunc fetches at start (without failing when the
-// JWKS is down) and refreshes in the background. Cookies must carry
-// "kid"; "sub" and "exp" are required and "roles" (an array of strings)
+// JWKS is down) and refreshes in the background. Only keys whose "use" is
+// "sig" (or absent) verify. Cookies must carry "kid"; "sub" and "exp" are required and "roles" (an array of strings)
 // becomes Principal.Groups. Close stops the background refresh. It is
 // safe for concurrent use.
 type JWKSValidator struct {
@@ -79,16 +84,31 @@ func NewJWKSValidator(cfg JWKSValidatorConfig) (*JWKSValidator, error) {
 		}
 	}
 	client := limit.Client(cfg.HTTPClient, 10*time.Second, MaxJWKSBytes)
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	kf, err := keyfunc.NewDefaultOverrideCtx(ctx, []string{cfg.URL}, keyfunc.Override{
 		Client:            client,
 		RefreshInterval:   cfg.RefreshInterval,
 		RefreshUnknownKID: rate.NewLimiter(rate.Every(10*time.Second), 1),
 		RateLimitWaitMax:  time.Second,
-		RefreshErrorHandlerFunc: func(string) func(context.Context, error) {
-			return func(context.Context, error) {} // requests report it; the body is never logged
+		RefreshErrorHandlerFunc: func(u string) func(context.Context, error) {
+			return func(ctx context.Context, err error) {
+				// One line per failed fetch, never per request; the body
+				// is never logged.
+				logger.WarnContext(ctx, "cookiesso: JWKS fetch failed; the last good keys stay", "jwks_url", u, "error", err.Error())
+			}
 		},
 	})
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	// Only signing keys verify cookies: a key marked "use":"enc" never
+	// does (a key without "use" may).
+	kf, err = keyfunc.New(keyfunc.Options{Ctx: ctx, Storage: kf.Storage(), UseWhitelist: []jwkset.USE{jwkset.UseSig, ""}})
 	if err != nil {
 		cancel()
 		return nil, err

@@ -46,7 +46,11 @@ type jwksServer struct {
 }
 
 func newJWKSServer(t *testing.T, priv *rsa.PrivateKey) *jwksServer {
-	jwk, err := jwkset.NewJWKFromKey(&priv.PublicKey, jwkset.JWKOptions{Metadata: jwkset.JWKMetadataOptions{KID: "k1", ALG: jwkset.AlgRS256, USE: jwkset.UseSig}})
+	return newJWKSServerUse(t, priv, jwkset.UseSig)
+}
+
+func newJWKSServerUse(t *testing.T, priv *rsa.PrivateKey, use jwkset.USE) *jwksServer {
+	jwk, err := jwkset.NewJWKFromKey(&priv.PublicKey, jwkset.JWKOptions{Metadata: jwkset.JWKMetadataOptions{KID: "k1", ALG: jwkset.AlgRS256, USE: use}})
 	require.NoError(t, err)
 	body, err := json.Marshal(jwkset.JWKSMarshal{Keys: []jwkset.JWKMarshal{jwk.Marshal()}})
 	require.NoError(t, err)
@@ -158,4 +162,16 @@ func TestNewJWKSValidatorErrors(t *testing.T) {
 			v.Close()
 		}
 	}
+}
+
+// TestJWKSValidatorRefusesEncryptionKeys is SECURITY.md line 18: a key
+// marked "use":"enc" never verifies a cookie.
+func TestJWKSValidatorRefusesEncryptionKeys(t *testing.T) {
+	srv := newJWKSServerUse(t, testRSA(t), jwkset.UseEnc)
+	v, err := NewJWKSValidator(JWKSValidatorConfig{URL: srv.URL, Now: clock(testNow)})
+	require.NoError(t, err)
+	defer v.Close()
+	_, err = v.Validate(context.Background(), rsCookie(t, "k1", jwt.MapClaims{"sub": "jdoe", "exp": testNow.Add(time.Hour).Unix()}))
+	assert.ErrorIs(t, err, ssotoken.ErrUnauthorized)
+	assert.Equal(t, CodeCookieBadSignature, ssotoken.CodeOf(err))
 }

@@ -60,6 +60,9 @@ type HMACValidatorConfig struct {
 	// cookie's own: never the key of the exchanged JWT or of TokenNo.
 	// Required.
 	Secret []byte
+	// KeyID is the "kid" the cookie's header carries, for issuers that
+	// name their keys. Empty means the header has no "kid".
+	KeyID string
 	// Issuer and Audience, when set, must equal the cookie's "iss" and
 	// "aud".
 	Issuer, Audience string
@@ -94,7 +97,7 @@ type hmacValidator struct {
 // (an array of strings, optional) and "exp" (required); "nbf" and "iat"
 // are honoured when present. The header's algorithm must be HS256.
 func NewHMACValidator(cfg HMACValidatorConfig) (Validator, error) {
-	key, err := ssotoken.NewHMACKey("", cfg.Secret)
+	key, err := ssotoken.NewHMACKey(cfg.KeyID, cfg.Secret)
 	if err != nil {
 		return nil, err
 	}
