@@ -143,3 +143,38 @@ func ExampleStatusFor() {
 	// 406
 	// 504
 }
+
+// The network guard on its own, as middleware: only 10.0.0.0/8 may call,
+// and X-Forwarded-For is believed only from the proxy at 10.1.0.1.
+func ExampleNewGuard() {
+	guard, err := httpadapter.NewGuard(httpadapter.GuardConfig{
+		AllowedCIDRs:   []string{"10.0.0.0/8"},
+		AllowedHosts:   []string{"api.example.com"},
+		TrustedProxies: []string{"10.1.0.1"},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	h := guard.Middleware(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+
+	for _, c := range []struct{ peer, xff string }{
+		{"10.2.3.4:5000", ""},            // an allowed client
+		{"203.0.113.7:5000", "10.2.3.4"}, // a spoofed header from the internet
+		{"10.1.0.1:5000", "203.0.113.7"}, // the proxy forwarding an outside client
+		{"10.1.0.1:5000", "10.2.3.4"},    // the proxy forwarding an allowed client
+	} {
+		r := httptest.NewRequest(http.MethodPost, "https://api.example.com/v2/get_sso_token", nil)
+		r.RemoteAddr = c.peer
+		if c.xff != "" {
+			r.Header.Set("X-Forwarded-For", c.xff)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		fmt.Println(rec.Code)
+	}
+	// Output:
+	// 204
+	// 406
+	// 406
+	// 204
+}
