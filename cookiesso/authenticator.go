@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/ssokit/ssokit/ssotoken"
@@ -101,15 +100,13 @@ var (
 	errRoleMissing   = unauthorized(CodeRoleMissing, "the user lacks the role this API needs")
 )
 
-var parsePool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
-
 // Authenticate implements ssotoken.Authenticator.
 func (a *Authenticator) Authenticate(_ context.Context, token string) (*ssotoken.Principal, error) {
 	if len(token) > a.max {
 		return nil, errTooLarge
 	}
-	b := parsePool.Get().(*[]byte)
-	defer parsePool.Put(b)
+	b := bufPool.Get().(*[]byte)
+	defer bufPool.Put(b)
 	payload, _, err := ssotoken.ParseJWS((*b)[:0], a.keys, token)
 	*b = payload[:0]
 	if err != nil {

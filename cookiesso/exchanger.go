@@ -175,6 +175,7 @@ func (e *Exchanger) Exchange(ctx context.Context, value string) (Token, error) {
 	return Token{JWT: string(tok), ExpiresAt: time.Unix(exp.Unix(), 0).UTC()}, nil
 }
 
+// bufPool holds the scratch buffers of Exchange and Authenticate.
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 
 // ExchangeRequest finds the SSO cookie of r (see CookieValue), checks the

@@ -122,13 +122,7 @@ func writeResponse(w http.ResponseWriter, resp *ssotoken.Response) {
 	b = jsonx.AppendString(b, resp.TokenRefNo)
 	b = append(b, `,"TokenNo":`...)
 	b = jsonx.AppendString(b, resp.TokenNo)
-	b = append(b, "}\n"...)
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(b)
+	writeBody(w, http.StatusOK, append(b, "}\n"...))
 }
 
 // writeJSON writes v with status, as JSON that is never cached.
@@ -137,10 +131,15 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	if err != nil {
 		status, b = http.StatusInternalServerError, []byte(`{"ReturnCode":0,"ReturnMessage":"internal error","ErrorCode":"internal_error"}`)
 	}
+	writeBody(w, status, append(b, '\n'))
+}
+
+// writeBody writes a JSON body with status; it is never cached.
+func writeBody(w http.ResponseWriter, status int, body []byte) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
-	_, _ = w.Write(append(b, '\n'))
+	_, _ = w.Write(body)
 }

@@ -128,16 +128,16 @@ func (r *Keyring) Rotate(next *Key) error {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	n := r.load()
-	if cur, ok := n.byID[next.id]; !ok {
-		var err error
-		if n, err = n.with(next); err != nil {
-			return err
+	n, add := r.load(), []*Key{next}
+	if cur, ok := n.byID[next.id]; ok {
+		if cur != next {
+			return errors.New("ssotoken: keyring: another key already has id " + next.id)
 		}
-	} else if cur != next {
-		return errors.New("ssotoken: keyring: another key already has id " + next.id)
-	} else {
-		n, _ = n.with()
+		add = nil // already in the ring: only the active key changes
+	}
+	n, err := n.with(add...)
+	if err != nil {
+		return err
 	}
 	n.active = next
 	r.snap.Store(n)
