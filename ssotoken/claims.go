@@ -52,7 +52,7 @@ func (c *Claims) appendJSON(b []byte, date time.Time, jti []byte) []byte {
 		b = jsonx.AppendString(b, c.Date)
 	} else {
 		b = append(b, `,"Date":"`...)
-		b = date.UTC().AppendFormat(b, DateLayout)
+		b = appendDate(b, date)
 		b = append(b, '"')
 	}
 	b = append(b, `,"iat":`...)
@@ -80,4 +80,22 @@ func (c *Claims) appendJSON(b []byte, date time.Time, jti []byte) []byte {
 		b = jsonx.AppendString(b, c.Audience)
 	}
 	return append(b, '}')
+}
+
+// appendDate appends t in DateLayout, as t.UTC().AppendFormat(b,
+// DateLayout) does but without interpreting the layout: a signing spent a
+// tenth of its time there.
+func appendDate(b []byte, t time.Time) []byte {
+	t = t.UTC()
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		return t.AppendFormat(b, DateLayout)
+	}
+	hour, minute, sec := t.Clock()
+	ms := t.Nanosecond() / int(time.Millisecond)
+	b = append(b, byte('0'+year/1000), byte('0'+year/100%10), byte('0'+year/10%10), byte('0'+year%10), '-')
+	b = append(b, byte('0'+month/10), byte('0'+month%10), '-', byte('0'+day/10), byte('0'+day%10), 'T')
+	b = append(b, byte('0'+hour/10), byte('0'+hour%10), ':', byte('0'+minute/10), byte('0'+minute%10), ':')
+	b = append(b, byte('0'+sec/10), byte('0'+sec%10), '.')
+	return append(b, byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10), 'Z')
 }
