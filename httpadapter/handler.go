@@ -269,8 +269,8 @@ func badRequest(code, msg string) error {
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	ev := Event{}
-	ctx, cancel := context.WithTimeout(r.Context(), h.timeout)
-	defer cancel()
+	ctx := newCallContext(r.Context(), h.timeout)
+	defer ctx.release()
 
 	resp, err := h.serve(ctx, w, r, &ev)
 	if err == nil && ctx.Err() != nil {
