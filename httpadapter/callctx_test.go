@@ -99,7 +99,7 @@ func TestCallContextMatchesWithDeadline(t *testing.T) {
 				err, cause   error
 				deadline     time.Time
 				value        any
-				done, closed bool // Done asked; its channel closed
+				closed       bool // Done closed once Err reported an error
 			}
 			base := time.Now()
 			run := func(make func(parent context.Context, deadline time.Time) deadlineContext) answer {
