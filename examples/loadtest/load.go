@@ -41,6 +41,10 @@ type config struct {
 	SSOServer   string        // path of the ssoserver binary
 	Baseline    string        // path of the baseline binary
 	ReqTimeout  time.Duration // bound of one request
+	Client      string        // clientRaw (the default when empty) or clientNetHTTP
+	Pin         bool          // put clients and servers on separate CPUs, where possible (see place)
+	ServerCPUs  *cpuSet       // the servers' CPUs, set by place; nil: the tool's own
+	Placement   string        // how clients and servers share the CPUs, set by place
 	Progress    io.Writer     // progress lines; nil discards them
 }
 
@@ -99,7 +103,7 @@ func run(ctx context.Context, cfg config) ([]result, error) {
 	// its dev JWKS, issuer and access token.
 	if want(targetCacheOff) || want(targetBaseline) {
 		fmt.Fprintln(progress, "starting ssoserver -cognito-cache=false")
-		s, err := startServer(ctx, targetTitle[targetCacheOff], cfg.SSOServer, true, append(ssoArgs, "-cognito-cache=false")...)
+		s, err := startServer(ctx, targetTitle[targetCacheOff], cfg.SSOServer, true, cfg.ServerCPUs, append(ssoArgs, "-cognito-cache=false")...)
 		if err != nil {
 			return nil, err
 		}
@@ -107,7 +111,7 @@ func run(ctx context.Context, cfg config) ([]result, error) {
 	}
 	if want(targetCacheOn) {
 		fmt.Fprintln(progress, "starting ssoserver")
-		s, err := startServer(ctx, targetTitle[targetCacheOn], cfg.SSOServer, true, ssoArgs...)
+		s, err := startServer(ctx, targetTitle[targetCacheOn], cfg.SSOServer, true, cfg.ServerCPUs, ssoArgs...)
 		if err != nil {
 			return nil, err
 		}
@@ -116,7 +120,7 @@ func run(ctx context.Context, cfg config) ([]result, error) {
 	if want(targetBaseline) {
 		fmt.Fprintln(progress, "starting baseline")
 		cognito := servers[targetCacheOff]
-		s, err := startServer(ctx, targetTitle[targetBaseline], cfg.Baseline, false,
+		s, err := startServer(ctx, targetTitle[targetBaseline], cfg.Baseline, false, cfg.ServerCPUs,
 			"-addr", "127.0.0.1:0", "-debug-addr", "127.0.0.1:0",
 			"-issuer", cognito.base+"/dev/cognito", "-jwks-url", cognito.base+"/dev/cognito/.well-known/jwks.json")
 		if err != nil {
@@ -149,21 +153,22 @@ func measure(ctx context.Context, cfg config, target string, s *server) (result,
 	if r.GorStart, err = s.goroutines(ctx); err != nil {
 		return r, err
 	}
-	tr := newTransport(cfg.Concurrency)
-	defer tr.CloseIdleConnections()
-	client := &http.Client{Transport: tr, Timeout: cfg.ReqTimeout}
-	endpoint := s.base + "/v2/get_sso_token"
+	clients, err := newClients(cfg, s)
+	if err != nil {
+		return r, err
+	}
+	defer clients.closeIdle()
 
 	var warmRefs []string
 	if cfg.Warmup > 0 {
-		w := drive(ctx, client, endpoint, s.token, cfg.Warmup, cfg.Concurrency)
+		w := drive(ctx, clients, cfg.Warmup, cfg.Concurrency)
 		r.addErrors(w)
 		warmRefs = w.refs
 	}
 	if ctx.Err() != nil {
 		return r, context.Cause(ctx)
 	}
-	tr.CloseIdleConnections()
+	clients.closeIdle()
 	if r.GorWarm, err = s.settle(ctx, r.GorStart); err != nil {
 		return r, err
 	}
@@ -171,7 +176,7 @@ func measure(ctx context.Context, cfg config, target string, s *server) (result,
 
 	s0, _ := cpuTime(s.cmd.Process.Pid)
 	c0, _ := cpuTime(os.Getpid())
-	p := drive(ctx, client, endpoint, s.token, cfg.Requests, cfg.Concurrency)
+	p := drive(ctx, clients, cfg.Requests, cfg.Concurrency)
 	if s1, err := cpuTime(s.cmd.Process.Pid); err == nil {
 		r.ServerCPU = s1 - s0
 	}
@@ -183,7 +188,7 @@ func measure(ctx context.Context, cfg config, target string, s *server) (result,
 	if ctx.Err() != nil {
 		return r, context.Cause(ctx)
 	}
-	tr.CloseIdleConnections()
+	clients.closeIdle()
 	if r.GorAfter, err = s.settle(ctx, r.GorWarm); err != nil {
 		return r, err
 	}
@@ -229,6 +234,63 @@ func percentile(sorted []time.Duration, p int) time.Duration {
 	return sorted[max(i, 0)]
 }
 
+// The clients' HTTP implementations (-client).
+const (
+	clientRaw     = "raw"      // rawConn: one connection per client, fixed request bytes
+	clientNetHTTP = "net/http" // one http.Client with a keep-alive Transport
+)
+
+var allClients = []string{clientRaw, clientNetHTTP}
+
+// doer is one client: it sends the document's call and returns the
+// answer's status and body, valid until its next call.
+type doer interface {
+	do(ctx context.Context) (status int, body []byte, err error)
+	close()
+}
+
+// clients makes the doers of one target.
+type clients struct {
+	new       func() doer
+	closeIdle func() // closes the connections of finished doers
+}
+
+// newClients returns the clients cfg.Client names for server s.
+func newClients(cfg config, s *server) (clients, error) {
+	u, err := url.Parse(s.base)
+	if err != nil {
+		return clients{}, err
+	}
+	header := http.Header{
+		"X-Api-Version":   {"1.0.0"},
+		"X-Lob-Client-Id": {lobClientID},
+		"Content-Type":    {"application/json"},
+		"Authorization":   {"Bearer " + s.token},
+	}
+	body := []byte(requestBody)
+	switch cfg.Client {
+	case clientNetHTTP:
+		tr := newTransport(cfg.Concurrency)
+		hc := &http.Client{Transport: tr, Timeout: cfg.ReqTimeout}
+		endpoint := s.base + endpointPath
+		return clients{
+			new: func() doer {
+				return &netHTTPClient{client: hc, endpoint: endpoint, header: header, body: body}
+			},
+			closeIdle: tr.CloseIdleConnections,
+		}, nil
+	case clientRaw, "":
+		request := rawRequest(u.Host, endpointPath, header, body)
+		return clients{
+			new:       func() doer { return newRawConn(u.Host, request, cfg.ReqTimeout) },
+			closeIdle: func() {}, // each rawConn closes its own when its client stops
+		}, nil
+	}
+	return clients{}, fmt.Errorf("unknown client %q", cfg.Client)
+}
+
+const endpointPath = "/v2/get_sso_token"
+
 // newTransport is a keep-alive transport for c clients on loopback.
 func newTransport(c int) *http.Transport {
 	return &http.Transport{
@@ -241,6 +303,35 @@ func newTransport(c int) *http.Transport {
 	}
 }
 
+// netHTTPClient sends the call with net/http's client.
+type netHTTPClient struct {
+	client   *http.Client
+	endpoint string
+	header   http.Header
+	body     []byte
+	buf      bytes.Buffer
+}
+
+func (c *netHTTPClient) do(ctx context.Context) (int, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, bytes.NewReader(c.body))
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header = c.header.Clone()
+	res, err := c.client.Do(req)
+	if err != nil {
+		return 0, nil, errors.New(errorText(err))
+	}
+	defer res.Body.Close()
+	c.buf.Reset()
+	if _, err := c.buf.ReadFrom(io.LimitReader(res.Body, maxAnswerBody)); err != nil {
+		return 0, nil, fmt.Errorf("reading the answer: %s", errorText(err))
+	}
+	return res.StatusCode, c.buf.Bytes(), nil
+}
+
+func (c *netHTTPClient) close() {} // the Transport keeps the connections
+
 // phase is what n requests did.
 type phase struct {
 	elapsed time.Duration
@@ -252,17 +343,11 @@ type phase struct {
 
 var refKey = []byte(`"TokenRefNo":"`)
 
-// drive sends n requests from c goroutines, each a GenerateSSOToken call
-// as the document shows it, and waits for all of them.
-func drive(ctx context.Context, client *http.Client, target, token string, n, c int) phase {
+// drive sends n requests from c clients, each a GenerateSSOToken call as
+// the document shows it, and waits for all of them; the clients' own
+// connections are closed when it returns.
+func drive(ctx context.Context, cl clients, n, c int) phase {
 	p := phase{latency: make([]time.Duration, n), refs: make([]string, n)}
-	header := http.Header{
-		"X-Api-Version":   {"1.0.0"},
-		"X-Lob-Client-Id": {lobClientID},
-		"Content-Type":    {"application/json"},
-		"Authorization":   {"Bearer " + token},
-	}
-	body := []byte(requestBody)
 	var (
 		next   atomic.Int64
 		errs   atomic.Int64
@@ -280,34 +365,21 @@ func drive(ctx context.Context, client *http.Client, target, token string, n, c 
 	start := time.Now()
 	for range min(c, n) {
 		wg.Go(func() {
-			var buf bytes.Buffer
+			d := cl.new()
+			defer d.close()
 			for {
 				i := int(next.Add(1) - 1)
 				if i >= n || ctx.Err() != nil {
 					return
 				}
-				req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
-				if err != nil {
-					failed(err.Error())
-					continue
-				}
-				req.Header = header.Clone()
 				t0 := time.Now()
-				res, err := client.Do(req)
-				if err != nil {
-					p.latency[i] = time.Since(t0)
-					failed(errorText(err))
-					continue
-				}
-				buf.Reset()
-				_, err = buf.ReadFrom(io.LimitReader(res.Body, 64<<10))
-				res.Body.Close()
+				status, b, err := d.do(ctx)
 				p.latency[i] = time.Since(t0)
-				switch b := buf.Bytes(); {
+				switch {
 				case err != nil:
-					failed("reading the answer: " + errorText(err))
-				case res.StatusCode != http.StatusOK:
-					failed(fmt.Sprintf("status %d: %.200s", res.StatusCode, b))
+					failed(err.Error())
+				case status != http.StatusOK:
+					failed(fmt.Sprintf("status %d: %.200s", status, b))
 				default:
 					ref, ok := tokenRefNo(b)
 					if !ok {

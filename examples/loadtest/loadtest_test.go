@@ -16,6 +16,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// blockEnv makes the test binary a child that blocks until its stdin
+// closes.
+const blockEnv = "SSOKIT_LOADTEST_BLOCK"
+
 var (
 	buildOnce       sync.Once
 	buildDir        string
@@ -24,6 +28,10 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	if os.Getenv(blockEnv) == "1" { // a child of TestStartOn: wait for stdin to close
+		_, _ = io.Copy(io.Discard, os.Stdin)
+		os.Exit(0)
+	}
 	code := m.Run()
 	if buildDir != "" {
 		os.RemoveAll(buildDir)
@@ -73,6 +81,15 @@ func TestLoad(t *testing.T) {
 			assert.Positive(t, r.RPS())
 		})
 	}
+
+	// The same through net/http's client, on one target.
+	httpCfg := cfg
+	httpCfg.Client, httpCfg.Targets, httpCfg.Requests, httpCfg.Warmup = clientNetHTTP, []string{targetCacheOn}, 300, 0
+	httpResults, err := run(ctx, httpCfg)
+	require.NoError(t, err)
+	require.Len(t, httpResults, 1)
+	assert.Zero(t, httpResults[0].Errors, "%q", httpResults[0].ErrSamples)
+	assert.Zero(t, httpResults[0].Duplicates)
 
 	var out strings.Builder
 	report(&out, cfg, results)
@@ -218,14 +235,21 @@ func TestParseFlags(t *testing.T) {
 	assert.Equal(t, 64, cfg.Concurrency)
 	assert.Equal(t, allTargets, cfg.Targets)
 	assert.Equal(t, 15*time.Minute, timeout)
+	assert.Equal(t, clientRaw, cfg.Client)
+	assert.True(t, cfg.Pin)
 
 	cfg, _, err = parseFlags([]string{"-n", "10", "-c", "2", "-warmup", "0", "-targets", "baseline, cache-on,baseline"}, io.Discard)
 	require.NoError(t, err)
 	assert.Equal(t, []string{targetBaseline, targetCacheOn}, cfg.Targets)
 
+	cfg, _, err = parseFlags([]string{"-client", "net/http", "-pin=false"}, io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, clientNetHTTP, cfg.Client)
+	assert.False(t, cfg.Pin)
+
 	for _, args := range [][]string{
 		{"-n", "0"}, {"-n", "5000001"}, {"-c", "0"}, {"-warmup", "-1"}, {"-targets", "cache-off,nginx"},
-		{"-timeout", "0s"}, {"extra"}, {"-nope"},
+		{"-timeout", "0s"}, {"extra"}, {"-nope"}, {"-client", "curl"},
 	} {
 		_, _, err := parseFlags(args, io.Discard)
 		assert.Error(t, err, "%v", args)

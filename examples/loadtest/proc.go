@@ -60,12 +60,13 @@ var (
 	devTokenPfx = "dev access token: "
 )
 
-// startServer starts bin with args and waits, at most until ctx is done or
+// startServer starts bin with args, on the CPUs of cpus unless it is nil,
+// and waits, at most until ctx is done or
 // startTimeout passes, until it has logged its listening and debug
 // addresses (JSON logs on stderr) and, with wantToken, printed the dev
 // access token (stdout). The process is stopped by stop; it also dies with
 // this process where the platform allows (see setPdeathsig).
-func startServer(ctx context.Context, name, bin string, wantToken bool, args ...string) (*server, error) {
+func startServer(ctx context.Context, name, bin string, wantToken bool, cpus *cpuSet, args ...string) (*server, error) {
 	s := &server{name: name, cmd: exec.Command(bin, args...), done: make(chan struct{})}
 	setPdeathsig(s.cmd)
 	stdout, err := s.cmd.StdoutPipe()
@@ -76,7 +77,11 @@ func startServer(ctx context.Context, name, bin string, wantToken bool, args ...
 	if err != nil {
 		return nil, err
 	}
-	if err := s.cmd.Start(); err != nil {
+	start := s.cmd.Start
+	if cpus != nil {
+		start = func() error { return startOn(s.cmd, *cpus) }
+	}
+	if err := start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
 	ready := make(chan struct{})

@@ -68,8 +68,16 @@ func criteria(rs []result) []verdict {
 // report writes the results and the criteria to w and reports whether
 // every criterion passed.
 func report(w io.Writer, cfg config, rs []result) bool {
-	fmt.Fprintf(w, "loadtest: %d requests per target after %d warm-up, %d concurrent clients over 127.0.0.1; %s %s/%s, %d CPUs shared by clients and server\n\n",
-		cfg.Requests, cfg.Warmup, cfg.Concurrency, runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU())
+	placement := cfg.Placement
+	if placement == "" {
+		placement = fmt.Sprintf("%d CPUs shared by clients and servers", runtime.NumCPU())
+	}
+	client := cfg.Client
+	if client == "" {
+		client = clientRaw
+	}
+	fmt.Fprintf(w, "loadtest: %d requests per target after %d warm-up, %d concurrent %s clients over 127.0.0.1; %s %s/%s, %s\n\n",
+		cfg.Requests, cfg.Warmup, cfg.Concurrency, client, runtime.Version(), runtime.GOOS, runtime.GOARCH, placement)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "target\trequests\terrors\treq/s\tp50\tp99\tserver CPU/req\tclient CPU/req\tRSS warm\tRSS after\tratio\tgoroutines start/warm/after\tdup TokenRefNo\t")
 	for _, r := range rs {
