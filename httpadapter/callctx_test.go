@@ -96,10 +96,10 @@ func TestCallContextMatchesWithDeadline(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			type answer struct {
-				err, cause   error
-				deadline     time.Time
-				value        any
-				closed       bool // Done closed once Err reported an error
+				err, cause error
+				deadline   time.Time
+				value      any
+				closed     bool // Done closed once Err reported an error
 			}
 			base := time.Now()
 			run := func(make func(parent context.Context, deadline time.Time) deadlineContext) answer {
