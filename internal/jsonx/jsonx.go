@@ -12,6 +12,14 @@ func AppendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		// Eight bytes at a time while none needs a look: the common
+		// string (a token, an id) is printable ASCII throughout.
+		for i+8 <= len(s) && plain8(s[i:i+8]) {
+			i += 8
+		}
+		if i == len(s) {
+			break
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if c >= 0x20 && c != '"' && c != '\\' {
@@ -54,4 +62,25 @@ func AppendString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// Word masks for plain8.
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// plain8 reports whether the eight bytes of s are all printable ASCII
+// other than '"' and '\\', which AppendString copies as they are. It tests
+// the eight at once (the "has zero byte" and "has byte less than"
+// word tricks, exact for these constants): a byte of 0x80 or more, a byte
+// under 0x20, or a '"' or '\\' sets the high bit of its lane.
+func plain8(s string) bool {
+	_ = s[7]
+	w := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+	control := (w - ones*0x20) & ^w
+	quote := w ^ (ones * '"')
+	backslash := w ^ (ones * '\\')
+	return (w|control|(quote-ones)&^quote|(backslash-ones)&^backslash)&highs == 0
 }
