@@ -5,6 +5,9 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/ssokit/ssokit/internal/jsonx"
 	"github.com/ssokit/ssokit/ssotoken"
@@ -111,10 +114,11 @@ func WriteError(w http.ResponseWriter, err error) {
 	})
 }
 
-// writeResponse writes the success envelope, encoded without reflection.
+// writeResponse writes the success envelope, encoded without reflection
+// into a pooled buffer (Write does not keep it).
 func writeResponse(w http.ResponseWriter, resp *ssotoken.Response) {
-	b := make([]byte, 0, 96+len(resp.ReturnMessage)+len(resp.TokenRefNo)+len(resp.TokenNo))
-	b = append(b, `{"ReturnCode":`...)
+	bp := responsePool.Get().(*[]byte)
+	b := append((*bp)[:0], `{"ReturnCode":`...)
 	b = strconv.AppendInt(b, int64(resp.ReturnCode), 10)
 	b = append(b, `,"ReturnMessage":`...)
 	b = jsonx.AppendString(b, resp.ReturnMessage)
@@ -122,8 +126,18 @@ func writeResponse(w http.ResponseWriter, resp *ssotoken.Response) {
 	b = jsonx.AppendString(b, resp.TokenRefNo)
 	b = append(b, `,"TokenNo":`...)
 	b = jsonx.AppendString(b, resp.TokenNo)
-	writeBody(w, http.StatusOK, append(b, "}\n"...))
+	b = append(b, "}\n"...)
+	writeBody(w, http.StatusOK, b)
+	if cap(b) <= maxPooledResponse {
+		*bp = b
+		responsePool.Put(bp)
+	}
 }
+
+var responsePool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// maxPooledResponse bounds the buffers kept in responsePool.
+const maxPooledResponse = 16 << 10
 
 // writeJSON writes v with status, as JSON that is never cached.
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -136,14 +150,35 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // writeBody writes a JSON body with status; it is never cached.
 func writeBody(w http.ResponseWriter, status int, body []byte) {
-	// One allocation for the three values, keys already canonical; each
-	// slice is full, so that an append elsewhere copies it.
-	v := new([3]string)
-	*v = [3]string{"application/json", "no-store", "nosniff"}
+	// One allocation for the four values, keys already canonical; each
+	// slice is full, so that an append elsewhere copies it. With Date
+	// set, net/http does not format the time for every response.
+	v := new([4]string)
+	*v = [4]string{"application/json", "no-store", "nosniff", httpDate()}
 	h := w.Header()
 	h["Content-Type"] = v[0:1:1]
 	h["Cache-Control"] = v[1:2:2]
 	h["X-Content-Type-Options"] = v[2:3:3]
+	h["Date"] = v[3:4:4]
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
 }
+
+// httpDate is the Date header's value now, formatted at most about once a
+// second.
+func httpDate() string {
+	now := time.Now()
+	if d := lastDate.Load(); d != nil && d.unix == now.Unix() {
+		return d.value
+	}
+	d := &dateValue{unix: now.Unix(), value: now.UTC().Format(http.TimeFormat)}
+	lastDate.Store(d)
+	return d.value
+}
+
+type dateValue struct {
+	unix  int64
+	value string
+}
+
+var lastDate atomic.Pointer[dateValue]

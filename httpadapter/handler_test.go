@@ -513,3 +513,36 @@ func TestHandlerSlowBodyTimesOut(t *testing.T) {
 	assert.Equal(t, http.StatusGatewayTimeout, res.StatusCode)
 	assert.Less(t, time.Since(start), 3*time.Second)
 }
+
+// Every JSON answer carries one Date, set by the handler in net/http's
+// format, for a success and for a failure alike.
+func TestHandlerDateHeader(t *testing.T) {
+	h, _ := newTestHandler(t, func(c *Config) { c.Issuer = newTestSigner(t, newTestRing(t)) })
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	for _, tc := range []struct {
+		name   string
+		body   string
+		status int
+	}{
+		{"success", testBody, http.StatusOK},
+		{"failure", `{`, http.StatusBadRequest},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := http.NewRequest(http.MethodPost, srv.URL+"/v2/get_sso_token", strings.NewReader(tc.body))
+			require.NoError(t, err)
+			r.Header = newRequest(testBody).Header.Clone()
+			before := time.Now().Truncate(time.Second)
+			res, err := srv.Client().Do(r)
+			require.NoError(t, err)
+			res.Body.Close()
+			after := time.Now()
+			require.Equal(t, tc.status, res.StatusCode)
+			require.Len(t, res.Header.Values("Date"), 1)
+			date, err := http.ParseTime(res.Header.Get("Date"))
+			require.NoError(t, err)
+			assert.False(t, date.Before(before) || date.After(after), "%v not within [%v, %v]", date, before, after)
+			assert.Equal(t, date.UTC().Format(http.TimeFormat), res.Header.Get("Date"))
+		})
+	}
+}
