@@ -65,6 +65,7 @@ type result struct {
 	ClientCPU   time.Duration // CPU time of this tool (the clients) during them
 	CheckRefNos bool          // whether TokenRefNo uniqueness is checked (ssoserver)
 	Duplicates  int           // TokenRefNo seen more than once, warm-up included
+	Log         string        // the server's log (stderr) once the run is over, the first 1 MiB
 }
 
 // RPS is the measured requests per second.
@@ -193,6 +194,7 @@ func measure(ctx context.Context, cfg config, target string, s *server) (result,
 		return r, err
 	}
 	r.RSSAfter, _ = s.rss()
+	r.Log = s.logText()
 	if s.exited() {
 		return r, fmt.Errorf("exited under load: %s", s.lastLines())
 	}

@@ -79,6 +79,11 @@ func TestLoad(t *testing.T) {
 			assert.Positive(t, r.P50)
 			assert.LessOrEqual(t, r.P50, r.P99)
 			assert.Positive(t, r.RPS())
+			// The servers log, and never a credential: no JWT (every
+			// one starts eyJ, '{"' in base64url), neither the access
+			// token the clients sent nor a TokenNo.
+			assert.Contains(t, r.Log, `"msg":"listening"`)
+			assert.NotContains(t, r.Log, "eyJ")
 		})
 	}
 

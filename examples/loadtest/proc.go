@@ -52,6 +52,7 @@ type server struct {
 
 	mu   sync.Mutex
 	tail []string // the last lines of its output, for error messages
+	log  []byte   // its log (stderr), the first maxLog bytes
 	done chan struct{}
 }
 
@@ -109,6 +110,9 @@ func startServer(ctx context.Context, name, bin string, wantToken bool, cpus *cp
 	go func() {
 		defer readers.Done()
 		s.scan(stderr, func(line []byte) {
+			if len(s.log)+len(line) < maxLog {
+				s.log = append(append(s.log, line...), '\n')
+			}
 			if s.debugURL != "" && s.base != "" || !bytes.HasPrefix(line, []byte("{")) {
 				return // the hot path: an audit line
 			}
@@ -145,6 +149,16 @@ func startServer(ctx context.Context, name, bin string, wantToken bool, cpus *cp
 	}
 	s.stop()
 	return nil, err
+}
+
+// maxLog bounds the log kept of a server.
+const maxLog = 1 << 20
+
+// logText is the server's log so far.
+func (s *server) logText() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return string(s.log)
 }
 
 // startTimeout bounds a server's start (ssoserver makes an RSA key first).
