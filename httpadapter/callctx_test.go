@@ -3,6 +3,7 @@ package httpadapter
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -80,8 +81,8 @@ func TestCallContextMatchesWithDeadline(t *testing.T) {
 		{"parent canceled, then Done", long, 0, []step{cancelCause, waitDone}, context.Canceled, false},
 		{"Done, then parent canceled", long, 0, []step{askDone, cancelCause, waitDone}, context.Canceled, false},
 		// Without Done there is no timer to say which came first: the
-		// parent's error wins, and a parent canceled after release lends
-		// Cause its cause.
+		// parent's error wins, and a parent canceled after an error was
+		// reported lends Cause its cause.
 		{"parent canceled after the deadline, Done not asked", past, 0, []step{cancelCause}, context.Canceled, true},
 		{"parent canceled after the deadline and Done", past, 0, []step{askDone, cancelCause}, context.DeadlineExceeded, false},
 		{"parent's earlier deadline", long, time.Minute, nil, nil, false},
@@ -188,4 +189,59 @@ func TestCallContextConcurrent(t *testing.T) {
 		require.Fail(t, "Done not closed after release")
 	}
 	assert.ErrorIs(t, c.Err(), context.Canceled)
+}
+
+// The first error a context reports stays, whatever happens after: the
+// clock passing the deadline (simulated by moving the deadline), the
+// parent ending, release, or Done asked late.
+func TestCallContextErrNeverChanges(t *testing.T) {
+	type step func(c *callContext, cancelParent context.CancelFunc)
+	var (
+		deadlinePasses step = func(c *callContext, _ context.CancelFunc) { c.deadline = time.Now().Add(-time.Second) }
+		parentEnds     step = func(_ *callContext, cancel context.CancelFunc) { cancel() }
+		release        step = func(c *callContext, _ context.CancelFunc) { c.release() }
+		askDone        step = func(c *callContext, _ context.CancelFunc) { c.Done() }
+	)
+	for _, tc := range []struct {
+		name  string
+		first step
+		then  []step
+		want  error
+	}{
+		{"released, then the deadline passes and Done is asked", release, []step{deadlinePasses, askDone}, context.Canceled},
+		{"released, then the parent ends", release, []step{parentEnds, askDone}, context.Canceled},
+		{"deadline reported, then the parent ends", deadlinePasses, []step{parentEnds, askDone, release}, context.DeadlineExceeded},
+		{"parent's end reported, then the deadline passes", parentEnds, []step{deadlinePasses, askDone, release}, context.Canceled},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			parent, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			c := newCallContext(parent, time.Hour)
+			tc.first(c, cancel)
+			require.ErrorIs(t, c.Err(), tc.want)
+			for _, s := range tc.then {
+				s(c, cancel)
+				require.ErrorIs(t, c.Err(), tc.want)
+			}
+			select {
+			case <-c.Done():
+			default:
+				t.Fatal("Done not closed though Err reported an error")
+			}
+			c.mu.Lock()
+			assert.Nil(t, c.ctx, "no timer made for a context that had ended")
+			c.mu.Unlock()
+		})
+	}
+}
+
+// Printing the context while the call runs reads none of its state (run
+// with -race).
+func TestCallContextString(t *testing.T) {
+	c := newCallContext(context.Background(), time.Hour)
+	var wg sync.WaitGroup
+	wg.Go(func() { c.Done(); _ = c.Err(); c.release() })
+	s := fmt.Sprint(c)
+	wg.Wait()
+	assert.Contains(t, s, "context.Background.WithDeadline(")
 }
