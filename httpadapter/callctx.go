@@ -26,10 +26,10 @@ type callContext struct {
 	parent   context.Context
 	deadline time.Time
 
-	mu       sync.Mutex
-	ctx      context.Context // context.WithDeadline(parent, deadline), made by Done while err is nil
-	cancel   context.CancelFunc
-	err      error // the error reported while ctx is nil; it never changes once set
+	mu     sync.Mutex
+	ctx    context.Context // context.WithDeadline(parent, deadline), made by Done while err is nil
+	cancel context.CancelFunc
+	err    error // the error reported while ctx is nil; it never changes once set
 }
 
 func newCallContext(parent context.Context, timeout time.Duration) *callContext {
