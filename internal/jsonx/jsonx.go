@@ -10,22 +10,25 @@ const hexDigits = "0123456789abcdef"
 // are escaped so the output is also safe inside JavaScript.
 func AppendString(b []byte, s string) []byte {
 	b = append(b, '"')
-	start := 0
+	start, run := 0, 0 // run: plain ASCII bytes in a row
 	for i := 0; i < len(s); {
-		// Eight bytes at a time while none needs a look: the common
-		// string (a token, an id) is printable ASCII throughout.
-		for i+8 <= len(s) && plain8(s[i:i+8]) {
-			i += 8
-		}
-		if i == len(s) {
-			break
-		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if c >= 0x20 && c != '"' && c != '\\' {
 				i++
+				// After a few plain bytes, eight at a time while none
+				// needs a look: the common string (a token, an id) is
+				// plain throughout, and text dense with escapes or
+				// non-ASCII letters never pays for the attempt.
+				if run++; run >= 4 {
+					for i+8 <= len(s) && plain8(s[i:i+8]) {
+						i += 8
+					}
+					run = 0
+				}
 				continue
 			}
+			run = 0
 			b = append(b, s[start:i]...)
 			switch c {
 			case '"', '\\':
@@ -43,6 +46,7 @@ func AppendString(b []byte, s string) []byte {
 			start = i
 			continue
 		}
+		run = 0
 		r, size := utf8.DecodeRuneInString(s[i:])
 		if r == utf8.RuneError && size == 1 {
 			b = append(b, s[start:i]...)

@@ -83,22 +83,29 @@ func FuzzAppendString(f *testing.F) {
 }
 
 // BenchmarkAppendString is a TokenNo's worth of base64url beside
-// encoding/json's encoding of the same string.
+// encoding/json's encoding of the same string,
+// and, so that the fast path costs the other strings nothing, a string
+// dense with escapes and one of non-ASCII text.
 func BenchmarkAppendString(b *testing.B) {
-	s := strings.Repeat("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.", 9)
-	b.Run("jsonx", func(b *testing.B) {
-		buf := make([]byte, 0, 512)
-		b.ReportAllocs()
-		b.SetBytes(int64(len(s)))
-		for b.Loop() {
-			buf = AppendString(buf[:0], s)
-		}
-	})
-	b.Run("encoding-json", func(b *testing.B) {
-		b.ReportAllocs()
-		b.SetBytes(int64(len(s)))
-		for b.Loop() {
-			_, _ = json.Marshal(s)
-		}
-	})
+	for _, in := range []struct{ name, s string }{
+		{"token", strings.Repeat("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.", 9)},
+		{"escapes", strings.Repeat("a\"b\\c\n", 30)},
+		{"devanagari", strings.Repeat("नमस्ते दुनिया ", 12)},
+	} {
+		b.Run(in.name+"/jsonx", func(b *testing.B) {
+			buf := make([]byte, 0, 1024)
+			b.ReportAllocs()
+			b.SetBytes(int64(len(in.s)))
+			for b.Loop() {
+				buf = AppendString(buf[:0], in.s)
+			}
+		})
+		b.Run(in.name+"/encoding-json", func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(in.s)))
+			for b.Loop() {
+				_, _ = json.Marshal(in.s)
+			}
+		})
+	}
 }
