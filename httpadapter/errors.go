@@ -152,14 +152,18 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 func writeBody(w http.ResponseWriter, status int, body []byte) {
 	// One allocation for the four values, keys already canonical; each
 	// slice is full, so that an append elsewhere copies it. With Date
-	// set, net/http does not format the time for every response.
+	// set, net/http does not format the time for every response; a Date
+	// set by a middleware stays.
 	v := new([4]string)
-	*v = [4]string{"application/json", "no-store", "nosniff", httpDate()}
+	*v = [4]string{"application/json", "no-store", "nosniff"}
 	h := w.Header()
 	h["Content-Type"] = v[0:1:1]
 	h["Cache-Control"] = v[1:2:2]
 	h["X-Content-Type-Options"] = v[2:3:3]
-	h["Date"] = v[3:4:4]
+	if _, ok := h["Date"]; !ok {
+		v[3] = httpDate()
+		h["Date"] = v[3:4:4]
+	}
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
 }

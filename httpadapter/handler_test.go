@@ -546,3 +546,12 @@ func TestHandlerDateHeader(t *testing.T) {
 		})
 	}
 }
+
+// A Date set before the handler writes (by a middleware) is kept.
+func TestWriteErrorKeepsDate(t *testing.T) {
+	rec := httptest.NewRecorder()
+	rec.Header().Set("Date", "Mon, 02 Jan 2006 15:04:05 GMT")
+	WriteError(rec, ErrMethodNotAllowed)
+	assert.Equal(t, []string{"Mon, 02 Jan 2006 15:04:05 GMT"}, rec.Header().Values("Date"))
+	assert.Equal(t, http.StatusMethodNotAllowed, rec.Code)
+}
