@@ -45,6 +45,7 @@ type config struct {
 	Pin         bool          // put clients and servers on separate CPUs, where possible (see place)
 	ServerCPUs  *cpuSet       // the servers' CPUs, set by place; nil: the tool's own
 	Placement   string        // how clients and servers share the CPUs, set by place
+	ClientCPUs  int           // CPUs the clients run on, set by place (with ServerCPUs, their own)
 	Progress    io.Writer     // progress lines; nil discards them
 }
 
@@ -66,6 +67,25 @@ type result struct {
 	CheckRefNos bool          // whether TokenRefNo uniqueness is checked (ssoserver)
 	Duplicates  int           // TokenRefNo seen more than once, warm-up included
 	Log         string        // the server's log (stderr) once the run is over, the first 1 MiB
+	ClientCPUs  int           // CPUs the clients had, 0 when unknown
+	ServerCPUs  int           // CPUs the server had to itself, 0 when it shared the clients'
+}
+
+// clientUse is the share of their CPUs the clients used during the
+// measured requests, 0 when unknown.
+func (r result) clientUse() float64 {
+	if r.ClientCPUs <= 0 || r.Elapsed <= 0 {
+		return 0
+	}
+	return float64(r.ClientCPU) / (float64(r.Elapsed) * float64(r.ClientCPUs))
+}
+
+// serverUse is the same for the server, when it had CPUs of its own.
+func (r result) serverUse() float64 {
+	if r.ServerCPUs <= 0 || r.Elapsed <= 0 {
+		return 0
+	}
+	return float64(r.ServerCPU) / (float64(r.Elapsed) * float64(r.ServerCPUs))
 }
 
 // RPS is the measured requests per second.
@@ -149,7 +169,10 @@ func run(ctx context.Context, cfg config) ([]result, error) {
 // measure drives one server: warm-up, a reading, the measured requests,
 // another reading once the clients have stopped.
 func measure(ctx context.Context, cfg config, target string, s *server) (result, error) {
-	r := result{Target: target, Requests: cfg.Requests, CheckRefNos: target != targetBaseline}
+	r := result{Target: target, Requests: cfg.Requests, CheckRefNos: target != targetBaseline, ClientCPUs: cfg.ClientCPUs}
+	if cfg.ServerCPUs != nil {
+		r.ServerCPUs = len(cfg.ServerCPUs.cpus())
+	}
 	var err error
 	if r.GorStart, err = s.goroutines(ctx); err != nil {
 		return r, err

@@ -173,6 +173,14 @@ func TestCriteria(t *testing.T) {
 		{name: "slow cache off", mod: func(off, on, base *result) { *off = ok(targetCacheOff, 900) }, fails: []string{"cache off: requests/s"}},
 		{name: "slow cache on", mod: func(off, on, base *result) { *on = ok(targetCacheOn, 2999) }, fails: []string{"cache on: requests/s"}},
 		{name: "baseline memory is not judged", mod: func(off, on, base *result) { base.RSSAfter, base.GorAfter = 1000, 50 }},
+		{name: "baseline paced by its clients", mod: func(off, on, base *result) {
+			base.ClientCPUs, base.ServerCPUs, base.ClientCPU = 1, 1, base.Elapsed*95/100
+		}, fails: []string{"cache off: requests/s >= 1.0x the baseline's (1.00x, inconclusive: the baseline's clients used 95%", "cache on: requests/s >= 3.0x the baseline's (3.00x, inconclusive"}},
+		{name: "busy clients of a shared machine are not judged", mod: func(off, on, base *result) { base.ClientCPUs, base.ClientCPU = 1, base.Elapsed }},
+		{name: "a target paced by its clients fails on its own", mod: func(off, on, base *result) {
+			*on = ok(targetCacheOn, 2000)
+			on.ClientCPUs, on.ServerCPUs, on.ClientCPU = 1, 1, on.Elapsed
+		}, fails: []string{"cache on: requests/s >= 3.0x the baseline's (2.00x)"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

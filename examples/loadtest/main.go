@@ -39,7 +39,10 @@
 // server has its CPUs to itself, as behind a load balancer, and its
 // requests/s measure its own cost per request rather than the share of a
 // CPU it wins from the clients. Every target is placed and driven alike;
-// -pin=false shares all CPUs between clients and servers.
+// -pin=false shares all CPUs between clients and servers. The report says
+// how busy each side's CPUs were; where the clients used 90% or more of
+// theirs, they, not the server, set the pace: the tool warns, and does
+// not count a ratio as passed when that happened to the baseline.
 //
 // The exit status is 1 when a criterion fails or the run fails, 2 for bad
 // flags. Everything is bounded: the request counts, each request

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"runtime"
 	"strconv"
+	"strings"
 	"syscall"
 	"unsafe"
 )
@@ -48,7 +49,9 @@ func setAffinity(tid int, s cpuSet) error {
 
 // splitCPUs divides the CPUs this process may run on into two halves, the
 // clients' and the servers', or reports false when there are fewer than
-// two.
+// two. The CPUs of one core (hyperthreads) go to the same half where the
+// kernel's topology says which they are, so that clients and servers
+// share no core.
 func splitCPUs() (clients, servers cpuSet, ok bool) {
 	all, err := getAffinity(0)
 	if err != nil {
@@ -58,15 +61,54 @@ func splitCPUs() (clients, servers cpuSet, ok bool) {
 	if len(cpus) < 2 {
 		return clients, servers, false
 	}
-	half := len(cpus) / 2
-	for i, cpu := range cpus {
-		if i < half {
-			clients.set(cpu)
-		} else {
-			servers.set(cpu)
+	clients, servers = halves(cpus, coreOf)
+	return clients, servers, true
+}
+
+// halves puts the cores of cpus, in the order of their first CPU, half in
+// clients and half in servers, each with all its CPUs; with one core, its
+// CPUs are split instead.
+func halves(cpus []int, coreOf func(cpu int) string) (clients, servers cpuSet) {
+	var cores [][]int
+	index := map[string]int{}
+	for _, cpu := range cpus {
+		id := coreOf(cpu)
+		i, seen := index[id]
+		if !seen {
+			i = len(cores)
+			index[id] = i
+			cores = append(cores, nil)
+		}
+		cores[i] = append(cores[i], cpu)
+	}
+	if len(cores) < 2 {
+		cores = cores[:0]
+		for _, cpu := range cpus {
+			cores = append(cores, []int{cpu})
 		}
 	}
-	return clients, servers, true
+	for i, core := range cores {
+		for _, cpu := range core {
+			if i < len(cores)/2 {
+				clients.set(cpu)
+			} else {
+				servers.set(cpu)
+			}
+		}
+	}
+	return clients, servers
+}
+
+// coreOf names the core of cpu from sysfs ("package/core"), or the CPU
+// itself when the topology is not readable.
+func coreOf(cpu int) string {
+	dir := fmt.Sprintf("/sys/devices/system/cpu/cpu%d/topology/", cpu)
+	pkg, err1 := os.ReadFile(dir + "physical_package_id")
+	core, err2 := os.ReadFile(dir + "core_id")
+	if err1 != nil || err2 != nil {
+		return "cpu" + strconv.Itoa(cpu)
+	}
+	return strings.TrimSpace(string(pkg)) + "/" + strings.TrimSpace(string(core))
 }
 
 // pinningSupported is whether this platform can place the clients and
@@ -75,30 +117,50 @@ const pinningSupported = true
 
 // pinSelf moves every thread of this process onto s, so that the threads
 // the runtime starts later, which inherit their creator's mask, are on s
-// too, and sets GOMAXPROCS to the size of s.
+// too, and sets GOMAXPROCS to the size of s. A thread may be started by
+// one not yet moved while it runs, so it goes over the threads again
+// until a pass finds them all on s.
 func pinSelf(s cpuSet) error {
-	tasks, err := os.ReadDir("/proc/self/task")
-	if err != nil {
-		return err
-	}
-	for _, t := range tasks {
-		tid, err := strconv.Atoi(t.Name())
+	for range maxPinPasses {
+		tasks, err := os.ReadDir("/proc/self/task")
 		if err != nil {
-			continue
+			return err
 		}
-		if err := setAffinity(tid, s); err != nil && !errors.Is(err, syscall.ESRCH) { // ESRCH: the thread has exited
-			return fmt.Errorf("thread %d: %w", tid, err)
+		moved := 0
+		for _, t := range tasks {
+			tid, err := strconv.Atoi(t.Name())
+			if err != nil {
+				continue
+			}
+			if mask, err := getAffinity(tid); err == nil && mask == s {
+				continue
+			}
+			if err := setAffinity(tid, s); err != nil && !errors.Is(err, syscall.ESRCH) { // ESRCH: the thread has exited
+				return fmt.Errorf("thread %d: %w", tid, err)
+			}
+			moved++
+		}
+		if moved == 0 {
+			runtime.GOMAXPROCS(len(s.cpus()))
+			return nil
 		}
 	}
-	runtime.GOMAXPROCS(len(s.cpus()))
-	return nil
+	return fmt.Errorf("threads still starting off the chosen CPUs after %d passes", maxPinPasses)
 }
+
+const maxPinPasses = 10
 
 // startOn starts cmd on the CPUs of s: the forking thread takes s for the
 // time of the fork, and the child inherits it (a Go server then also
-// sizes GOMAXPROCS to s). The thread keeps running afterwards, with its
-// mask restored: a server started with Pdeathsig dies with the thread that
-// forked it.
+// sizes GOMAXPROCS to s, unless the GOMAXPROCS variable says otherwise).
+// Threads the runtime starts meanwhile do not inherit s: a locked thread
+// has the runtime's template thread start them.
+//
+// The forking thread must outlive the server: a server started with
+// Pdeathsig is killed when the thread that forked it exits, and a
+// goroutine that ends while locked to its thread takes the thread with
+// it. So the lock is released, never left to the goroutine's end, and the
+// thread goes back to the runtime with its mask restored.
 func startOn(cmd *exec.Cmd, s cpuSet) error {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()

@@ -32,10 +32,41 @@ func TestSplitCPUs(t *testing.T) {
 	assert.Equal(t, all.cpus(), append(c, s...))
 }
 
-// A child started with startOn runs on the given CPUs, and the starting
-// thread gets its own mask back.
+// Hyperthreads of one core stay together; a single core's threads are
+// split.
+func TestHalves(t *testing.T) {
+	set := func(cpus ...int) (s cpuSet) {
+		for _, c := range cpus {
+			s.set(c)
+		}
+		return s
+	}
+	for _, tc := range []struct {
+		name             string
+		cpus             []int
+		core             func(int) string
+		clients, servers cpuSet
+	}{
+		{"one thread per core", []int{0, 1}, func(c int) string { return strconv.Itoa(c) }, set(0), set(1)},
+		{"siblings i and i+n/2", []int{0, 1, 2, 3}, func(c int) string { return strconv.Itoa(c % 2) }, set(0, 2), set(1, 3)},
+		{"siblings side by side", []int{0, 1, 2, 3}, func(c int) string { return strconv.Itoa(c / 2) }, set(0, 1), set(2, 3)},
+		{"odd count of cores", []int{0, 1, 2}, func(c int) string { return strconv.Itoa(c) }, set(0), set(1, 2)},
+		{"one core, two threads", []int{4, 5}, func(int) string { return "0/0" }, set(4), set(5)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clients, servers := halves(tc.cpus, tc.core)
+			assert.Equal(t, tc.clients.cpus(), clients.cpus())
+			assert.Equal(t, tc.servers.cpus(), servers.cpus())
+		})
+	}
+}
+
+// A child started with startOn runs on the given CPUs, and the thread
+// that started it gets its own mask back.
 func TestStartOn(t *testing.T) {
 	_, servers := twoCPUs(t)
+	runtime.LockOSThread() // startOn's lock nests: it forks from this thread
+	defer runtime.UnlockOSThread()
 	before, err := getAffinity(0)
 	require.NoError(t, err)
 
@@ -52,8 +83,6 @@ func TestStartOn(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, servers, child)
 
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
 	after, err := getAffinity(0)
 	require.NoError(t, err)
 	assert.Equal(t, before, after)

@@ -20,7 +20,7 @@ import (
 func place(cfg *config) (undo func(), err error) {
 	undo = func() {}
 	shared := fmt.Sprintf("%d CPUs shared by clients and servers", runtime.NumCPU())
-	cfg.Placement, cfg.ServerCPUs = shared, nil
+	cfg.Placement, cfg.ServerCPUs, cfg.ClientCPUs = shared, nil, runtime.NumCPU()
 	if !cfg.Pin {
 		return undo, nil
 	}
@@ -43,7 +43,7 @@ func place(cfg *config) (undo func(), err error) {
 		runtime.GOMAXPROCS(procs)
 		return undo, fmt.Errorf("-pin: %w", err)
 	}
-	cfg.ServerCPUs = &servers
+	cfg.ServerCPUs, cfg.ClientCPUs = &servers, len(clients.cpus())
 	cfg.Placement = "clients on CPU " + cpuList(clients.cpus()) + ", servers on CPU " + cpuList(servers.cpus())
 	return func() {
 		_ = pinSelf(old)

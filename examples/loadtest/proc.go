@@ -50,10 +50,11 @@ type server struct {
 	debugURL string // its GET /debug/runtime
 	token    string // ssoserver's dev access token
 
-	mu   sync.Mutex
-	tail []string // the last lines of its output, for error messages
-	log  []byte   // its log (stderr), the first maxLog bytes
-	done chan struct{}
+	mu      sync.Mutex
+	tail    []string // the last lines of its output, for error messages
+	log     []byte   // its log (stderr), the first maxLog bytes
+	logFull bool     // log has stopped at maxLog
+	done    chan struct{}
 }
 
 var (
@@ -110,8 +111,10 @@ func startServer(ctx context.Context, name, bin string, wantToken bool, cpus *cp
 	go func() {
 		defer readers.Done()
 		s.scan(stderr, func(line []byte) {
-			if len(s.log)+len(line) < maxLog {
+			if !s.logFull && len(s.log)+len(line) < maxLog {
 				s.log = append(append(s.log, line...), '\n')
+			} else {
+				s.logFull = true // the first maxLog bytes, whole lines only
 			}
 			if s.debugURL != "" && s.base != "" || !bytes.HasPrefix(line, []byte("{")) {
 				return // the hot path: an audit line

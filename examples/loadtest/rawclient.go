@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"slices"
-	"strconv"
 	"time"
 )
 
@@ -31,6 +30,7 @@ type rawConn struct {
 	timeout time.Duration // bound of one request, dial included
 
 	conn net.Conn
+	stop func() bool // stops the AfterFunc that ends conn's I/O with the caller's ctx
 	br   *bufio.Reader
 	body []byte // the last answer's body, reused
 }
@@ -59,32 +59,36 @@ const (
 )
 
 // do sends the request once and returns the answer's status and body; the
-// body is valid until the next call.
-// ctx is checked by the caller between requests; each request is bounded
-// by the timeout.
-func (c *rawConn) do(context.Context) (status int, body []byte, err error) {
+// body is valid until the next call. The request is bounded by the
+// timeout, dialing included, and by ctx: when ctx ends, the request in
+// flight fails at once.
+func (c *rawConn) do(ctx context.Context) (status int, body []byte, err error) {
 	deadline := time.Now().Add(c.timeout)
 	if c.conn == nil {
-		conn, err := net.DialTimeout("tcp", c.addr, c.timeout)
+		conn, err := (&net.Dialer{Deadline: deadline}).DialContext(ctx, "tcp", c.addr)
 		if err != nil {
 			return 0, nil, err
 		}
 		c.conn = conn
+		c.stop = context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
 		if c.br == nil {
 			c.br = bufio.NewReaderSize(conn, maxAnswerLine)
 		} else {
 			c.br.Reset(conn)
 		}
 	}
-	status, body, keep, err := c.roundTrip(deadline)
+	status, body, keep, err := c.roundTrip(ctx, deadline)
 	if err != nil || !keep {
 		c.close()
 	}
 	return status, body, err
 }
 
-func (c *rawConn) roundTrip(deadline time.Time) (status int, body []byte, keep bool, err error) {
+func (c *rawConn) roundTrip(ctx context.Context, deadline time.Time) (status int, body []byte, keep bool, err error) {
 	if err := c.conn.SetDeadline(deadline); err != nil {
+		return 0, nil, false, err
+	}
+	if err := ctx.Err(); err != nil { // ended before the deadline above replaced the AfterFunc's
 		return 0, nil, false, err
 	}
 	if _, err := c.conn.Write(c.request); err != nil {
@@ -130,8 +134,8 @@ func (c *rawConn) readHead() (status, length int, chunked, keep bool, err error)
 	// "HTTP/1.1 200 OK"
 	proto, rest, _ := bytes.Cut(line, []byte(" "))
 	code, _, _ := bytes.Cut(rest, []byte(" "))
-	status, err = strconv.Atoi(string(code))
-	if !bytes.HasPrefix(proto, []byte("HTTP/1.")) || err != nil || len(code) != 3 {
+	status, ok := number(code)
+	if !bytes.HasPrefix(proto, []byte("HTTP/1.")) || !ok || len(code) != 3 {
 		return 0, 0, false, false, fmt.Errorf("malformed status line %.100q", line)
 	}
 	length, keep = -1, string(proto) == "HTTP/1.1"
@@ -150,8 +154,8 @@ func (c *rawConn) readHead() (status, length int, chunked, keep bool, err error)
 		value = bytes.TrimSpace(value)
 		switch {
 		case bytes.EqualFold(name, []byte("Content-Length")):
-			n, err := strconv.Atoi(string(value))
-			if err != nil || n < 0 || length >= 0 {
+			n, ok := number(value)
+			if !ok || length >= 0 && n != length {
 				return 0, 0, false, false, fmt.Errorf("bad Content-Length %.100q", value)
 			}
 			length = n
@@ -161,7 +165,11 @@ func (c *rawConn) readHead() (status, length int, chunked, keep bool, err error)
 				return 0, 0, false, false, fmt.Errorf("unsupported Transfer-Encoding %.100q", value)
 			}
 		case bytes.EqualFold(name, []byte("Connection")):
-			keep = keep && !bytes.EqualFold(value, []byte("close"))
+			for opt := range bytes.SplitSeq(value, []byte(",")) {
+				if bytes.EqualFold(bytes.TrimSpace(opt), []byte("close")) {
+					keep = false
+				}
+			}
 		}
 	}
 }
@@ -175,6 +183,21 @@ func (c *rawConn) skipTrailer() error {
 			return err
 		}
 	}
+}
+
+// number parses b as a decimal of 1 to 9 digits, nothing else.
+func number(b []byte) (int, bool) {
+	if len(b) == 0 || len(b) > 9 {
+		return 0, false
+	}
+	n := 0
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
 }
 
 // readLine reads one CRLF-terminated line, without its end.
@@ -206,6 +229,7 @@ func readAllLimited(b []byte, r io.Reader) ([]byte, error) {
 // close closes the connection, if any.
 func (c *rawConn) close() {
 	if c.conn != nil {
+		c.stop()
 		c.conn.Close()
 		c.conn = nil
 	}

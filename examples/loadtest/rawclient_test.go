@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"io"
 	"net"
 	"net/http"
@@ -40,6 +41,14 @@ func TestRawConn(t *testing.T) {
 			w.Header().Set("Connection", "close")
 			io.WriteString(w, "bye")
 		}, 200, "bye", 3},
+		{"Connection: keep-alive, close", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Connection", "keep-alive, close")
+			io.WriteString(w, "bye")
+		}, 200, "bye", 3},
+		{"two equal lengths", func(w http.ResponseWriter, r *http.Request) {
+			w.Header()["Content-Length"] = []string{"2", "2"}
+			io.WriteString(w, "ok")
+		}, 200, "ok", 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -94,7 +103,9 @@ func TestRawConnRefuses(t *testing.T) {
 		{"no CRLF", "HTTP/1.1 200 OK\n\n", "not ended by CRLF"},
 		{"bad header", "HTTP/1.1 200 OK\r\nnocolon\r\n\r\n", "malformed header line"},
 		{"bad length", "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", "bad Content-Length"},
-		{"two lengths", "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nx", "bad Content-Length"},
+		{"two lengths", "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nx", "bad Content-Length"},
+		{"signed length", "HTTP/1.1 200 OK\r\nContent-Length: +1\r\n\r\nx", "bad Content-Length"},
+		{"signed status", "HTTP/1.1 +20 OK\r\n\r\n", "malformed status line"},
 		{"huge length", "HTTP/1.1 200 OK\r\nContent-Length: 99999999\r\n\r\n", "over 65536"},
 		{"gzip framing", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", "unsupported Transfer-Encoding"},
 		{"short body", "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", "reading the answer"},
@@ -158,4 +169,32 @@ func TestRawRequest(t *testing.T) {
 	body, _ := io.ReadAll(req.Body)
 	assert.Equal(t, "{}", string(body))
 	assert.True(t, strings.HasPrefix(string(b), "POST /v2/get_sso_token HTTP/1.1\r\n"))
+}
+
+// A request in flight fails as soon as its context ends, long before the
+// client's own timeout.
+func TestRawConnContext(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	go func() {
+		conn, err := ln.Accept()
+		if err == nil {
+			defer conn.Close()
+			_, _ = io.Copy(io.Discard, conn) // never answers
+		}
+	}()
+	c := rawClientOf(t, "http://"+ln.Addr().String())
+	c.timeout = time.Minute
+	defer c.close()
+	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, _, err = c.do(ctx)
+	require.Error(t, err)
+	assert.Less(t, time.Since(start), 10*time.Second)
+	assert.Nil(t, c.conn)
+
+	_, _, err = c.do(ctx) // and an ended context sends nothing
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
 }
