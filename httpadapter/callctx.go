@@ -32,8 +32,8 @@ type callContext struct {
 	err    error // the error reported while ctx is nil; it never changes once set
 }
 
-func newCallContext(parent context.Context, timeout time.Duration) *callContext {
-	return &callContext{parent: parent, deadline: time.Now().Add(timeout)}
+func newCallContext(parent context.Context, deadline time.Time) *callContext {
+	return &callContext{parent: parent, deadline: deadline}
 }
 
 // Deadline is the earlier of the parent's deadline and the handler's.

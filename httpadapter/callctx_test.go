@@ -153,7 +153,7 @@ func TestCallContextMatchesWithDeadline(t *testing.T) {
 func TestCallContextIsLazy(t *testing.T) {
 	parent, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	c := newCallContext(parent, time.Hour)
+	c := newCallContext(parent, time.Now().Add(time.Hour))
 	assert.NoError(t, c.Err())
 	d, ok := c.Deadline()
 	assert.True(t, ok)
@@ -169,7 +169,7 @@ func TestCallContextIsLazy(t *testing.T) {
 // Done, Err, Value and release from many goroutines at once (run with
 // -race): every Done is the same channel, and it is closed after release.
 func TestCallContextConcurrent(t *testing.T) {
-	c := newCallContext(context.Background(), time.Hour)
+	c := newCallContext(context.Background(), time.Now().Add(time.Hour))
 	first := c.Done()
 	var wg sync.WaitGroup
 	for i := range 16 {
@@ -216,7 +216,7 @@ func TestCallContextErrNeverChanges(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			parent, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			c := newCallContext(parent, time.Hour)
+			c := newCallContext(parent, time.Now().Add(time.Hour))
 			tc.first(c, cancel)
 			require.ErrorIs(t, c.Err(), tc.want)
 			for _, s := range tc.then {
@@ -238,7 +238,7 @@ func TestCallContextErrNeverChanges(t *testing.T) {
 // Printing the context while the call runs reads none of its state (run
 // with -race).
 func TestCallContextString(t *testing.T) {
-	c := newCallContext(context.Background(), time.Hour)
+	c := newCallContext(context.Background(), time.Now().Add(time.Hour))
 	var wg sync.WaitGroup
 	wg.Go(func() { c.Done(); _ = c.Err(); c.release() })
 	s := fmt.Sprint(c)

@@ -269,7 +269,7 @@ func badRequest(code, msg string) error {
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	ev := Event{}
-	ctx := newCallContext(r.Context(), h.timeout)
+	ctx := newCallContext(r.Context(), start.Add(h.timeout))
 	defer ctx.release()
 
 	resp, err := h.serve(ctx, w, r, &ev)
