@@ -19,7 +19,7 @@ import (
 // them are placed alike. Otherwise clients and servers share every CPU.
 func place(cfg *config) (undo func(), err error) {
 	undo = func() {}
-	shared := fmt.Sprintf("%d CPUs shared by clients and servers", runtime.NumCPU())
+	shared := sharedPlacement()
 	cfg.Placement, cfg.ServerCPUs, cfg.ClientCPUs = shared, nil, runtime.NumCPU()
 	if !cfg.Pin {
 		return undo, nil
@@ -49,6 +49,14 @@ func place(cfg *config) (undo func(), err error) {
 		_ = pinSelf(old)
 		runtime.GOMAXPROCS(procs)
 	}, nil
+}
+
+// sharedPlacement says that clients and servers share every CPU.
+func sharedPlacement() string {
+	if n := runtime.NumCPU(); n != 1 {
+		return fmt.Sprintf("%d CPUs shared by clients and servers", n)
+	}
+	return "1 CPU shared by clients and servers"
 }
 
 // cpuList is cpus as "0,1,2".

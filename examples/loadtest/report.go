@@ -84,7 +84,7 @@ const clientLimit = 0.9
 func report(w io.Writer, cfg config, rs []result) bool {
 	placement := cfg.Placement
 	if placement == "" {
-		placement = fmt.Sprintf("%d CPUs shared by clients and servers", runtime.NumCPU())
+		placement = sharedPlacement()
 	}
 	client := cfg.Client
 	if client == "" {
