@@ -1,8 +1,10 @@
 // Package httpadapter is the net/http layer of ssokit: the
-// GenerateSSOToken handler (POST /v2/get_sso_token), the network guard
-// (406), bearer-token middleware for later API calls, the linked LOB's
-// TokenNo middleware, a JWKS handler, and a Client that calls a remote
-// GenerateSSOToken endpoint as an ssotoken.Issuer. It is the one place
+// GenerateSSOToken handler (POST /v2/get_sso_token), the Cookie SSO
+// exchange handler, the network guard (406), CORS for browser pages on
+// other origins, bearer-token middleware for later API calls, the linked
+// LOB's TokenNo middleware, a JWKS handler, and clients that call remote
+// GenerateSSOToken and cookie endpoints (a remote GenerateSSOToken is an
+// ssotoken.Issuer). It is the one place
 // where error kinds meet HTTP statuses (StatusFor, WriteError), and it
 // depends on ssotoken's interfaces only.
 //

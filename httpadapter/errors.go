@@ -97,14 +97,9 @@ func WriteError(w http.ResponseWriter, err error) {
 	status := StatusFor(err)
 	code := ssotoken.CodeOf(err)
 	h := w.Header()
-	switch {
-	case status == http.StatusUnauthorized && code == CodeMissingAuthorization:
-		h.Set("WWW-Authenticate", `Bearer`)
-	case status == http.StatusUnauthorized:
-		h.Set("WWW-Authenticate", `Bearer error="invalid_token"`)
-	case status == http.StatusForbidden && code == ssotoken.CodeInsufficientScope:
-		h.Set("WWW-Authenticate", `Bearer error="insufficient_scope"`)
-	case status == http.StatusMethodNotAllowed && h.Get("Allow") == "":
+	if c := Challenge(err); c != "" {
+		h.Set("WWW-Authenticate", c)
+	} else if status == http.StatusMethodNotAllowed && h.Get("Allow") == "" {
 		h.Set("Allow", http.MethodPost)
 	}
 	writeJSON(w, status, ErrorResponse{
@@ -112,6 +107,24 @@ func WriteError(w http.ResponseWriter, err error) {
 		ReturnMessage: ssotoken.MessageOf(err),
 		ErrorCode:     code,
 	})
+}
+
+// Challenge returns the WWW-Authenticate value (RFC 6750 section 3) that
+// WriteError sends with err, or "" when err needs none: "Bearer" for a 401
+// without a token, `Bearer error="invalid_token"` for any other 401, and
+// `Bearer error="insufficient_scope"` for a 403 for a missing scope or
+// group. A host that writes its own refusal (a LOB's HTML page, say) sets
+// it too.
+func Challenge(err error) string {
+	switch status, code := StatusFor(err), ssotoken.CodeOf(err); {
+	case status == http.StatusUnauthorized && code == CodeMissingAuthorization:
+		return "Bearer"
+	case status == http.StatusUnauthorized:
+		return `Bearer error="invalid_token"`
+	case status == http.StatusForbidden && code == ssotoken.CodeInsufficientScope:
+		return `Bearer error="insufficient_scope"`
+	}
+	return ""
 }
 
 // writeResponse writes the success envelope, encoded without reflection

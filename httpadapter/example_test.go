@@ -178,3 +178,31 @@ func ExampleNewGuard() {
 	// 406
 	// 204
 }
+
+// Letting the portal's page run the GenerateSSOToken document's fetch
+// sample from its own origin: the browser's preflight is answered for the
+// listed origin only.
+func ExampleNewCORS() {
+	cors, err := httpadapter.NewCORS(httpadapter.CORSConfig{AllowedOrigins: []string{"https://www.abc.example"}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	generate := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, "the GenerateSSOToken handler") // httpadapter.NewHandler's, in a real mux
+	})
+	h := cors.GenerateSSOToken(generate)
+
+	for _, origin := range []string{"https://www.abc.example", "https://evil.example"} {
+		r := httptest.NewRequest(http.MethodOptions, "/v2/get_sso_token", nil)
+		r.Header.Set("Origin", origin)
+		r.Header.Set("Access-Control-Request-Method", "POST")
+		r.Header.Set("Access-Control-Request-Headers", "authorization,content-type,x-api-version,x-lob-client-id")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		fmt.Printf("%s: %d allow-origin=%q allow-headers=%q\n", origin, rec.Code,
+			rec.Header().Get("Access-Control-Allow-Origin"), rec.Header().Get("Access-Control-Allow-Headers"))
+	}
+	// Output:
+	// https://www.abc.example: 204 allow-origin="https://www.abc.example" allow-headers="authorization,content-type,x-api-version,x-lob-client-id"
+	// https://evil.example: 204 allow-origin="" allow-headers=""
+}

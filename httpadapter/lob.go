@@ -29,6 +29,12 @@ type SSOTokenOptions struct {
 	// Tokens in URLs end up in access logs and browser history: leave it
 	// off unless a partner can send the token no other way.
 	AllowQuery bool
+	// ErrorHandler, when set, writes every refusal instead of WriteError:
+	// a LOB that browsers arrive at can answer them with a page of its own.
+	// StatusFor(err) is the status, and ssotoken.MessageOf and CodeOf give
+	// the safe message and code; a 401 needs a WWW-Authenticate header
+	// (Challenge gives WriteError's). Nil means WriteError.
+	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
 }
 
 type claimsKey struct{}
@@ -43,8 +49,9 @@ func ClaimsFromContext(ctx context.Context) (*ssotoken.Claims, bool) {
 // endpoint: it reads the TokenNo from the Authorization header (Bearer or
 // bare) or a POST form field, verifies it with v (single use when v is
 // configured so), and passes the request on with the claims in its context
-// (ClaimsFromContext). Failures are written with WriteError (401 for a bad
-// or used token, 400 for two tokens or an unreadable form).
+// (ClaimsFromContext). Failures are written with WriteError, or
+// opts.ErrorHandler (401 for a bad or used token, 400 for two tokens or an
+// unreadable form).
 func RequireSSOToken(v TokenVerifier, opts SSOTokenOptions) func(http.Handler) http.Handler {
 	if v == nil {
 		panic("httpadapter: RequireSSOToken with a nil verifier")
@@ -55,16 +62,19 @@ func RequireSSOToken(v TokenVerifier, opts SSOTokenOptions) func(http.Handler) h
 	if opts.MaxFormBytes <= 0 {
 		opts.MaxFormBytes = 16 << 10
 	}
+	refuse := opts.ErrorHandler
+	if refuse == nil {
+		refuse = func(w http.ResponseWriter, _ *http.Request, err error) { WriteError(w, err) }
+	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			tok, err := ssoToken(w, r, &opts)
-			if err != nil {
-				WriteError(w, err)
-				return
+			var c *ssotoken.Claims
+			if err == nil {
+				c, err = v.Verify(r.Context(), tok)
 			}
-			c, err := v.Verify(r.Context(), tok)
 			if err != nil {
-				WriteError(w, err)
+				refuse(w, r, err)
 				return
 			}
 			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), claimsKey{}, c)))

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -178,6 +179,48 @@ func TestRequireSSOToken(t *testing.T) {
 		assert.Equal(t, 401, rec.Code)
 		assert.Equal(t, `Bearer error="invalid_token"`, rec.Header().Get("WWW-Authenticate"))
 	})
+	t.Run("ErrorHandler writes every refusal", func(t *testing.T) {
+		var got []string
+		opts := SSOTokenOptions{MaxFormBytes: 1000, ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			got = append(got, fmt.Sprintf("%s %d %s", r.URL.Path, StatusFor(err), ssotoken.CodeOf(err)))
+			w.WriteHeader(StatusFor(err))
+		}}
+		tok := issue()
+		for _, r := range []*http.Request{
+			form(url.Values{"TokenNo": {tok}}),
+			form(url.Values{"TokenNo": {tok}}),
+			form(url.Values{}),
+			form(url.Values{"TokenNo": {strings.Repeat("a", 2000)}}),
+		} {
+			landing(opts).ServeHTTP(httptest.NewRecorder(), r)
+		}
+		assert.Equal(t, []string{
+			"/sso 401 token_replayed",
+			"/sso 401 missing_authorization",
+			"/sso 413 body_too_large",
+		}, got, "the first redemption succeeds and reaches the landing handler")
+	})
+}
+
+func TestChallenge(t *testing.T) {
+	for _, tt := range []struct {
+		err  error
+		want string
+	}{
+		{errMissingAuthorization, "Bearer"},
+		{ssotoken.NewError(ssotoken.ErrUnauthorized, ssotoken.CodeTokenReplayed, "used", nil), `Bearer error="invalid_token"`},
+		{ssotoken.NewError(ssotoken.ErrForbidden, ssotoken.CodeInsufficientScope, "scope", nil), `Bearer error="insufficient_scope"`},
+		{errUnknownClient, ""},
+		{ErrMethodNotAllowed, ""},
+		{nil, ""},
+	} {
+		assert.Equal(t, tt.want, Challenge(tt.err), "%v", tt.err)
+		if tt.err != nil {
+			rec := httptest.NewRecorder()
+			WriteError(rec, tt.err)
+			assert.Equal(t, tt.want, rec.Header().Get("WWW-Authenticate"), "WriteError sends Challenge's value")
+		}
+	}
 }
 
 func TestJWKSHandler(t *testing.T) {
