@@ -48,7 +48,7 @@ func TestAsymmetricTokenNo(t *testing.T) {
 	require.NoError(t, err)
 	tok, err := jwt.Parse(resp.TokenNo, kf.Keyfunc, jwt.WithValidMethods([]string{"ES256"}), jwt.WithExpirationRequired())
 	require.NoError(t, err)
-	assert.Equal(t, "10001004", tok.Claims.(jwt.MapClaims)["CIINo"])
+	assert.Equal(t, sampleCIINo, tok.Claims.(jwt.MapClaims)["CIINo"])
 
 	var set ssotoken.JWKS
 	require.NoError(t, json.Unmarshal(jwks, &set))
@@ -57,7 +57,7 @@ func TestAsymmetricTokenNo(t *testing.T) {
 	require.NoError(t, err)
 	ring, err := ssotoken.NewKeyring(key)
 	require.NoError(t, err)
-	v, err := ssotoken.NewVerifier(ssotoken.VerifierConfig{Keys: ring, LOBId: "01"})
+	v, err := ssotoken.NewVerifier(ssotoken.VerifierConfig{Keys: ring, LOBId: sampleLOBId})
 	require.NoError(t, err)
 	_, err = v.Verify(t.Context(), resp.TokenNo)
 	assert.NoError(t, err)

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -42,6 +44,10 @@ type options struct {
 	allowCIDRs, allowHosts      listFlag
 	trustedProxies              listFlag
 	cookieOrigins               listFlag
+	corsOrigins                 listFlag // -cors-origin (env SSO_CORS_ORIGINS)
+	demo                        bool     // -demo: dev mode's portal and forum pages
+	portalAddr, forumAddr       string   // their listen addresses
+	lobURL                      string   // -lob-url: where the portal hands the TokenNo
 	cookieName, cookieSecret    string
 	apiSecret                   string
 	logFormat                   string
@@ -87,6 +93,11 @@ func parseOptions(args []string, getenv func(string) string, usage io.Writer) (*
 	fs.StringVar(&o.cookieName, "cookie-name", "ssoCookie", "`name` of the SSO cookie")
 	fs.StringVar(&o.cookieSecret, "cookie-secret", "", "HS256 `secret` of the SSO cookie (env COOKIE_SECRET); random in dev mode")
 	fs.Var(&o.cookieOrigins, "cookie-allowed-origin", "`origin` (scheme://host[:port]) a browser may call the cookie exchange from; repeatable (default: any)")
+	fs.Var(&o.corsOrigins, "cors-origin", "`origin` (scheme://host[:port]) whose pages may call the endpoints from a browser (CORS); repeatable (env SSO_CORS_ORIGINS, comma-separated); dev mode adds its demo pages' origins")
+	fs.BoolVar(&o.demo, "demo", true, "dev mode only: serve the browser demo, the portal page (GenerateSSOToken, then the LOB) and the forum page (Cookie SSO), each on an origin of its own")
+	fs.StringVar(&o.portalAddr, "portal-addr", "", "dev mode's portal page listen `address` (default: -addr's host, its port + 2)")
+	fs.StringVar(&o.forumAddr, "forum-addr", "", "dev mode's forum page listen `address` (default: -addr's host, its port + 3)")
+	fs.StringVar(&o.lobURL, "lob-url", "http://127.0.0.1:8081/sso", "dev mode: the linked LOB's landing `URL`, where the portal page posts the TokenNo")
 	fs.StringVar(&o.apiSecret, "api-secret", "", "HS256 `secret` of the JWT the cookie exchange returns (env API_SECRET); random in dev mode")
 	fs.StringVar(&o.logFormat, "log-format", "text", "log `format`: json or text")
 	fs.BoolVar(&o.audit, "audit", true, "log one audit record per GenerateSSOToken call; -audit=false only for load tests that compare with a server that logs nothing")
@@ -102,7 +113,8 @@ GET /services/v2/user.json and GET /healthz.
 Without -cognito-user-pool-id, -cognito-issuer and -cognito-jwks-url it runs
 in dev mode: an ephemeral RSA key stands in for Cognito, the x-lob-client-id
 1RrLMyLrZGA= may ask for LOBs 01 and XX, and it prints a dev access token, a
-dev SSO cookie and curl lines that work as pasted.
+dev SSO cookie and curl lines that work as pasted. It also serves a portal
+page and a forum page (-demo) and prints the URL to open in a browser.
 
 Flags:
 `)
@@ -120,6 +132,9 @@ Flags:
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if !set["cors-origin"] {
+		o.corsOrigins = strings.FieldsFunc(getenv("SSO_CORS_ORIGINS"), func(r rune) bool { return r == ',' || r == ' ' })
+	}
 	for _, e := range []struct {
 		flag, env string
 		dst       *string
@@ -150,6 +165,30 @@ func (o *options) check() error {
 		var err error
 		if o.ssoKey, err = loadSigningKey(o.ssoKeyFile); err != nil {
 			return fmt.Errorf("-sso-key: %w", err)
+		}
+	}
+	if len(o.corsOrigins) > 0 {
+		if _, err := httpadapter.NewCORS(httpadapter.CORSConfig{AllowedOrigins: o.corsOrigins}); err != nil {
+			return fmt.Errorf("-cors-origin: %w", err)
+		}
+	}
+	if !o.devMode && (o.portalAddr != "" || o.forumAddr != "") {
+		return errors.New("-portal-addr and -forum-addr serve dev mode's demo pages: they need dev mode")
+	}
+	if o.devMode && o.demo {
+		if o.portalAddr == "" {
+			o.portalAddr = nextPort(o.addr, 2)
+		}
+		if o.forumAddr == "" {
+			o.forumAddr = nextPort(o.addr, 3)
+		}
+		for _, a := range []struct{ flag, addr string }{{"-portal-addr", o.portalAddr}, {"-forum-addr", o.forumAddr}} {
+			if _, _, err := net.SplitHostPort(a.addr); err != nil {
+				return fmt.Errorf("%s %q: want host:port", a.flag, a.addr)
+			}
+		}
+		if u, err := url.Parse(o.lobURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("-lob-url %q: want an http or https URL", o.lobURL)
 		}
 	}
 	if o.debugAddr != "" {
@@ -210,6 +249,17 @@ func (o *options) check() error {
 		return errors.New("-lob-client is required with a real user pool")
 	}
 	return nil
+}
+
+// nextPort returns addr with its port increased by n, or with port 0 (any
+// free port) when addr's port is 0 or the sum is out of range.
+func nextPort(addr string, n int) string {
+	host, port, _ := net.SplitHostPort(addr)
+	p, err := strconv.Atoi(port)
+	if err != nil || p == 0 || p+n > 65535 {
+		return net.JoinHostPort(host, "0")
+	}
+	return net.JoinHostPort(host, strconv.Itoa(p+n))
 }
 
 // exitUsage is what main does with an options error: one line, status 2.

@@ -64,6 +64,40 @@ func TestParseOptions(t *testing.T) {
 		{name: "missing key file", args: []string{"-sso-key", "/nonexistent/key.pem"}, err: "-sso-key"},
 		{name: "key file that is not a key", args: []string{"-sso-key", "config_test.go"}, err: "no PEM block"},
 		{name: "key and secret", args: []string{"-sso-key", "x.pem", "-sso-secret", secret}, err: "exclusive"},
+		{name: "dev mode's demo pages beside -addr", args: []string{"-addr", "127.0.0.1:9000"}, check: func(t *testing.T, o *options) {
+			assert.True(t, o.demo)
+			assert.Equal(t, "127.0.0.1:9002", o.portalAddr)
+			assert.Equal(t, "127.0.0.1:9003", o.forumAddr)
+			assert.Equal(t, "http://127.0.0.1:8081/sso", o.lobURL)
+		}},
+		{name: "any free port for the demo when -addr takes one", args: []string{"-addr", "127.0.0.1:0"}, check: func(t *testing.T, o *options) {
+			assert.Equal(t, "127.0.0.1:0", o.portalAddr)
+			assert.Equal(t, "127.0.0.1:0", o.forumAddr)
+		}},
+		{name: "demo addresses of one's own", args: []string{"-portal-addr", "127.0.0.1:7002", "-forum-addr", "localhost:7003", "-lob-url", "https://lob.example/sso"}, check: func(t *testing.T, o *options) {
+			assert.Equal(t, "127.0.0.1:7002", o.portalAddr)
+			assert.Equal(t, "localhost:7003", o.forumAddr)
+			assert.Equal(t, "https://lob.example/sso", o.lobURL)
+		}},
+		{name: "-demo=false", args: []string{"-demo=false"}, check: func(t *testing.T, o *options) {
+			assert.False(t, o.demo)
+			assert.Empty(t, o.portalAddr)
+		}},
+		{name: "-cors-origin, repeatable and normalized later", args: []string{"-cors-origin", "https://www.abc.example", "-cors-origin", "HTTPS://Answers.abc.example:443"}, check: func(t *testing.T, o *options) {
+			assert.Equal(t, listFlag{"https://www.abc.example", "HTTPS://Answers.abc.example:443"}, o.corsOrigins)
+		}},
+		{name: "SSO_CORS_ORIGINS", env: map[string]string{"SSO_CORS_ORIGINS": "https://www.abc.example, https://answers.abc.example"}, check: func(t *testing.T, o *options) {
+			assert.Equal(t, listFlag{"https://www.abc.example", "https://answers.abc.example"}, o.corsOrigins)
+		}},
+		{name: "-cors-origin beats SSO_CORS_ORIGINS", args: []string{"-cors-origin", "https://a.example"}, env: map[string]string{"SSO_CORS_ORIGINS": "https://b.example"}, check: func(t *testing.T, o *options) {
+			assert.Equal(t, listFlag{"https://a.example"}, o.corsOrigins)
+		}},
+		{name: "-cors-origin wildcard", args: []string{"-cors-origin", "*"}, err: "-cors-origin: httpadapter: origin \"*\": a wildcard is not allowed"},
+		{name: "-cors-origin with a path", args: []string{"-cors-origin", "https://www.abc.example/"}, err: "no path"},
+		{name: "SSO_CORS_ORIGINS null", env: map[string]string{"SSO_CORS_ORIGINS": "null"}, err: "-cors-origin"},
+		{name: "demo address in real mode", args: []string{"-cognito-issuer", "http://127.0.0.1:1/p", "-cognito-client-id", "app", "-sso-secret", secret, "-lob-client", "c:01", "-portal-addr", "127.0.0.1:7002"}, err: "need dev mode"},
+		{name: "bad demo address", args: []string{"-forum-addr", "7003"}, err: "-forum-addr"},
+		{name: "bad LOB URL", args: []string{"-lob-url", "127.0.0.1:8081/sso"}, err: "-lob-url"},
 		{name: "unknown flag", args: []string{"-nope"}, err: "flag provided but not defined"},
 		{name: "stray argument", args: []string{"serve"}, err: "unexpected argument"},
 	}
@@ -80,6 +114,22 @@ func TestParseOptions(t *testing.T) {
 			require.NoError(t, err)
 			tt.check(t, o)
 		})
+	}
+}
+
+func TestNextPort(t *testing.T) {
+	for _, tt := range []struct {
+		addr string
+		n    int
+		want string
+	}{
+		{"127.0.0.1:8080", 2, "127.0.0.1:8082"},
+		{"127.0.0.1:0", 2, "127.0.0.1:0"},
+		{"[::1]:8080", 3, "[::1]:8083"},
+		{":8080", 2, ":8082"},
+		{"localhost:65534", 2, "localhost:0"},
+	} {
+		assert.Equal(t, tt.want, nextPort(tt.addr, tt.n), tt.addr)
 	}
 }
 

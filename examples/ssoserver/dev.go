@@ -21,6 +21,38 @@ const (
 	devLifetime  = 12 * time.Hour
 )
 
+// The GenerateSSOToken document's request sample.
+const (
+	sampleCIINo         = "10001XXX"
+	sampleLOBId         = "XX"
+	sampleFunctionality = "D"
+)
+
+// devSample is the request that dev mode's curl line and the portal's page
+// send: the document's request sample, with the first registered client
+// and LOB where -lob-client registered others.
+type devSample struct {
+	clientID, ciino, lobID, functionality string
+}
+
+func newDevSample(o *options) devSample {
+	clientID := devLOBClient
+	if _, ok := o.clients[clientID]; !ok {
+		clientID = slices.Sorted(maps.Keys(o.clients))[0]
+	}
+	lobID := o.clients[clientID][0]
+	if slices.Contains(o.clients[clientID], sampleLOBId) {
+		lobID = sampleLOBId
+	}
+	return devSample{clientID: clientID, ciino: sampleCIINo, lobID: lobID, functionality: sampleFunctionality}
+}
+
+// body is the sample's JSON body.
+func (s devSample) body() string {
+	b, _ := json.Marshal(ssotoken.Request{CIINo: s.ciino, LOBId: s.lobID, Functionality: s.functionality})
+	return string(b)
+}
+
 // devCreds are dev mode's stand-in for Cognito and the credentials it
 // prints.
 type devCreds struct {
@@ -29,6 +61,7 @@ type devCreds struct {
 	jwks        []byte
 	accessToken string
 	cookie      string
+	expires     time.Time // of the access token and the cookie
 
 	generatedSSOSecret bool // -sso-secret was neither given nor in SSO_SECRET
 }
@@ -62,6 +95,7 @@ func newDevCreds(o *options, base string) (*devCreds, error) {
 	d.issuer, d.cognitoKeys, d.jwks = base+"/dev/cognito", ring, jwks
 
 	now := time.Now()
+	d.expires = now.Add(devLifetime)
 	scope := strings.Join(append([]string{"aws.cognito.signin.user.admin"}, o.reqScopes...), " ")
 	access := map[string]any{
 		"sub":            "00000000-0000-4000-8000-000000000001",
@@ -78,7 +112,7 @@ func newDevCreds(o *options, base string) (*devCreds, error) {
 		"username":       "dev-user",
 	}
 	if o.ciinoClaim != "" {
-		access[o.ciinoClaim] = "10001004"
+		access[o.ciinoClaim] = sampleCIINo
 	}
 	if d.accessToken, err = signJSON(key, access); err != nil {
 		return nil, err
@@ -103,25 +137,25 @@ func signJSON(key *ssotoken.Key, claims map[string]any) (string, error) {
 	return string(tok), err
 }
 
-// print writes the dev credentials and curl lines that work as pasted.
-func (d *devCreds) print(w io.Writer, base string, o *options) {
-	clientID := devLOBClient
-	if _, ok := o.clients[clientID]; !ok {
-		clientID = slices.Sorted(maps.Keys(o.clients))[0]
-	}
-	lobID := o.clients[clientID][0]
-	body := fmt.Sprintf(`{"CIINo":"10001004","LOBId":%q,"Functionality":"D"}`, lobID)
+// print writes the dev credentials and curl lines that work as pasted,
+// and, when the demo pages run, the portal's URL.
+func (d *devCreds) print(w io.Writer, base string, o *options, portal string) {
+	s := newDevSample(o)
 	cookie := o.cookieName + "=" + d.cookie
 	exchange := fmt.Sprintf(`curl -sS -X POST %q -H "Cookie: %s" -H "Accept: application/json" -H "Content-Type: application/json"`,
 		base+"/services/v2/auth/cookiesso/token.json", cookie)
 
 	lobapp := "# examples/lobapp verifies HS256 TokenNo only; with -sso-key, verify with the JWKS at " + base + "/.well-known/jwks.json"
+	lobFlag := ""
+	if s.lobID != sampleLOBId {
+		lobFlag = " -lob " + s.lobID
+	}
 	switch {
 	case o.ssoKey != nil:
 	case d.generatedSSOSecret:
-		lobapp = "SSO_SECRET='" + o.ssoSecret + "' go run ./examples/lobapp   # this dev server's random secret"
+		lobapp = "SSO_SECRET='" + o.ssoSecret + "' go run ./examples/lobapp" + lobFlag + "   # this dev server's random secret"
 	default:
-		lobapp = "SSO_SECRET=<this server's SSO_SECRET> go run ./examples/lobapp"
+		lobapp = "SSO_SECRET=<this server's SSO_SECRET> go run ./examples/lobapp" + lobFlag
 	}
 	fmt.Fprintf(w, `
 ssoserver is running in dev mode on %[1]s: an ephemeral RSA key stands in for Cognito
@@ -141,6 +175,13 @@ JWT=$(%[9]s | sed -E 's/.*"jwt":"([^"]+)".*/\1/'); curl -sS %[10]q -H "Accept: a
 
 # The linked LOB, to hand a TokenNo to (POST it to http://127.0.0.1:8081/sso as TokenNo=...)
 %[11]s
-
-`, base, d.accessToken, cookie, lobID, base+"/v2/get_sso_token", o.apiVersions[0], clientID, body, exchange, base+"/services/v2/user.json", lobapp)
+`, base, d.accessToken, cookie, s.lobID, base+"/v2/get_sso_token", o.apiVersions[0], s.clientID, s.body(), exchange, base+"/services/v2/user.json", lobapp)
+	if portal != "" {
+		fmt.Fprintf(w, `
+# Both journeys in a browser (start the LOB with the line above first): the portal runs the
+# document's fetch sample and hands you to the LOB; its forum exchanges the SSO cookie. Open
+%s/
+`, portal)
+	}
+	fmt.Fprintln(w)
 }

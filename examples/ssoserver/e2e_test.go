@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ssokit/ssokit/httpadapter"
 	"github.com/ssokit/ssokit/ssotoken"
 )
 
@@ -309,7 +310,7 @@ func TestDevModeEndToEnd(t *testing.T) {
 	lobURL := waitListening(t, lob)
 	res, body = do(t, formPost(t, lobURL+"/sso", resp.TokenNo))
 	require.Equal(t, http.StatusOK, res.StatusCode, string(body))
-	assert.Contains(t, string(body), "CIINo 10001004")
+	assert.Contains(t, string(body), `"CIINo":"10001XXX","LOBId":"XX","Functionality":"D"`, "the document's request sample, answered in JSON to a client that asks for no HTML")
 	var session *http.Cookie
 	for _, c := range res.Cookies() {
 		if c.Name == "lob_session" {
@@ -451,4 +452,86 @@ func mustRequest(t *testing.T, method, target string) *http.Request {
 	r, err := http.NewRequest(method, target, nil)
 	require.NoError(t, err)
 	return r
+}
+
+// demoRE matches the "demo pages" log line in JSON.
+var demoRE = regexp.MustCompile(`"msg":"demo pages","portal":"(http://127\.0\.0\.1:\d+)/","forum":"(http://127\.0\.0\.1:\d+)/"`)
+
+// TestDevModeCORSAndDemoPages checks over HTTP what the browser test in
+// the e2e module checks in Chromium: the demo pages, the SSO cookie the
+// portal sets, and CORS for the pages' origins only.
+func TestDevModeCORSAndDemoPages(t *testing.T) {
+	ssoserver, _ := binaries(t)
+	srv := start(t, ssoserver, nil, "-addr", "127.0.0.1:0", "-log-format", "json", "-cors-origin", "https://www.abc.example")
+	dev := readDevOutput(t, srv)
+	m := demoRE.FindStringSubmatch(srv.logs())
+	require.NotNil(t, m, "the demo pages' log line: %s", srv.logs())
+	portal, forum := m[1], m[2]
+
+	t.Run("the portal signs the user in: the SSO cookie", func(t *testing.T) {
+		res, body := do(t, mustRequest(t, http.MethodGet, portal+"/"))
+		require.Equal(t, http.StatusOK, res.StatusCode)
+		assert.Equal(t, "no-store", res.Header.Get("Cache-Control"), "the page holds the access token")
+		require.Len(t, res.Cookies(), 1)
+		c := res.Cookies()[0]
+		assert.Equal(t, "ssoCookie", c.Name)
+		assert.Equal(t, strings.TrimPrefix(dev.cookie, "ssoCookie="), c.Value)
+		assert.True(t, c.HttpOnly)
+		assert.False(t, c.Secure, "plain http on loopback")
+		assert.Equal(t, http.SameSiteStrictMode, c.SameSite)
+		assert.Equal(t, "/", c.Path)
+		assert.Contains(t, string(body), `fetch(&#34;`+dev.base+`/v2/get_sso_token&#34;`)
+		assert.Contains(t, string(body), `action="http://127.0.0.1:8081/sso"`)
+		assert.Contains(t, string(body), forum+"/")
+
+		res, body = do(t, mustRequest(t, http.MethodGet, forum+"/"))
+		require.Equal(t, http.StatusOK, res.StatusCode)
+		assert.Empty(t, res.Cookies())
+		assert.Contains(t, string(body), dev.base)
+	})
+
+	preflight := func(path, origin, headers string) *http.Response {
+		r := mustRequest(t, http.MethodOptions, dev.base+path)
+		r.Header.Set("Origin", origin)
+		r.Header.Set("Access-Control-Request-Method", http.MethodPost)
+		r.Header.Set("Access-Control-Request-Headers", headers)
+		res, _ := do(t, r)
+		return res
+	}
+	for _, tt := range []struct {
+		name, path, origin, headers, allowOrigin, credentials string
+	}{
+		{"GenerateSSOToken from the portal", "/v2/get_sso_token", portal, "authorization,content-type,x-api-version,x-lob-client-id", portal, ""},
+		{"GenerateSSOToken from -cors-origin", "/v2/get_sso_token", "https://www.abc.example", "authorization,content-type,x-api-version,x-lob-client-id", "https://www.abc.example", ""},
+		{"GenerateSSOToken from elsewhere", "/v2/get_sso_token", "http://localhost:1", "authorization,content-type,x-api-version,x-lob-client-id", "", ""},
+		{"the cookie exchange from the forum", httpadapter.CookieSSOPath, forum, "content-type", forum, "true"},
+		{"the sample's path from the forum", httpadapter.CookieSSOAliasPath, forum, "content-type", forum, "true"},
+		{"the cookie exchange from elsewhere", httpadapter.CookieSSOPath, "http://localhost:1", "content-type", "", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			res := preflight(tt.path, tt.origin, tt.headers)
+			assert.Equal(t, http.StatusNoContent, res.StatusCode)
+			assert.Equal(t, tt.allowOrigin, res.Header.Get("Access-Control-Allow-Origin"))
+			assert.Equal(t, tt.credentials, res.Header.Get("Access-Control-Allow-Credentials"))
+			assert.Contains(t, res.Header.Get("Vary"), "Origin")
+		})
+	}
+	assert.NotContains(t, srv.logs(), `"msg":"GenerateSSOToken"`, "no preflight is an audited call")
+
+	t.Run("the cookie exchange refuses an Origin not on the list", func(t *testing.T) {
+		for origin, status := range map[string]int{forum: http.StatusOK, "": http.StatusOK, "http://localhost:1": http.StatusForbidden} {
+			r := curlRequest(t, dev.curls[1])
+			if origin != "" {
+				r.Header.Set("Origin", origin)
+			}
+			res, body := do(t, r)
+			assert.Equal(t, status, res.StatusCode, "Origin %q: %s", origin, body)
+		}
+	})
+
+	t.Run("-demo=false serves no page", func(t *testing.T) {
+		plain := start(t, ssoserver, nil, "-addr", "127.0.0.1:0", "-log-format", "json", "-demo=false")
+		readDevOutput(t, plain)
+		assert.NotContains(t, plain.logs(), "demo pages")
+	})
 }

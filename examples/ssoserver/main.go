@@ -24,6 +24,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"slices"
 	"syscall"
 	"time"
 
@@ -49,41 +50,48 @@ func main() {
 // run listens, serves until ctx is done, then shuts down gracefully.
 func run(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	logger := newLogger(o.logFormat, stderr)
-	ln, err := net.Listen("tcp", o.addr)
+	lns, err := listen(o)
 	if err != nil {
 		return err
 	}
-	base := "http://" + ln.Addr().String()
+	urls := lns.urls()
 
-	srv, dev, cleanup, err := build(o, base, logger)
+	a, err := build(o, urls, logger)
 	if err != nil {
-		ln.Close()
+		lns.close()
 		return err
 	}
-	defer cleanup()
+	defer a.cleanup()
 
-	hs := &http.Server{
-		Handler:           srv,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      15 * time.Second,
-		IdleTimeout:       60 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	errc := make(chan error, 3)
+	var servers []*http.Server
+	serve := func(ln net.Listener, h http.Handler) {
+		hs := newServer(h, logger)
+		servers = append(servers, hs)
+		go func() { errc <- hs.Serve(ln) }()
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
-	logger.Info("listening", "addr", ln.Addr().String(), "dev_mode", o.devMode)
+	serve(lns.api, a.api)
+	logger.Info("listening", "addr", lns.api.Addr().String(), "dev_mode", o.devMode)
+	if a.demo != nil {
+		serve(lns.portal, a.demo.portalHandler())
+		serve(lns.forum, a.demo.forumHandler())
+		logger.Info("demo pages", "portal", urls.portal+"/", "forum", urls.forum+"/")
+	}
+	defer func() {
+		for _, hs := range servers[1:] {
+			hs.Close()
+		}
+	}()
 	if o.debugAddr != "" {
 		stopDebug, err := serveDebug(o.debugAddr, logger)
 		if err != nil {
-			hs.Close()
+			servers[0].Close()
 			return fmt.Errorf("-debug-addr: %w", err)
 		}
 		defer stopDebug()
 	}
-	if dev != nil {
-		dev.print(stdout, base, o)
+	if a.dev != nil {
+		a.dev.print(stdout, urls.api, o, urls.portal)
 	}
 
 	select {
@@ -94,6 +102,7 @@ func run(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	logger.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	hs := servers[0]
 	if err := hs.Shutdown(sctx); err != nil {
 		return err
 	}
@@ -101,6 +110,68 @@ func run(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 		return err
 	}
 	return nil
+}
+
+// newServer returns an http.Server for h with every timeout set.
+func newServer(h http.Handler, logger *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      15 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+}
+
+// listeners are the server's sockets: the API's, and in dev mode those
+// of the demo pages.
+type listeners struct {
+	api, portal, forum net.Listener
+}
+
+// listen opens the listeners of o.
+func listen(o *options) (*listeners, error) {
+	l := &listeners{}
+	var err error
+	if l.api, err = net.Listen("tcp", o.addr); err != nil {
+		return nil, err
+	}
+	if o.devMode && o.demo {
+		if l.portal, err = net.Listen("tcp", o.portalAddr); err != nil {
+			l.close()
+			return nil, fmt.Errorf("-portal-addr: %w (or -demo=false)", err)
+		}
+		if l.forum, err = net.Listen("tcp", o.forumAddr); err != nil {
+			l.close()
+			return nil, fmt.Errorf("-forum-addr: %w (or -demo=false)", err)
+		}
+	}
+	return l, nil
+}
+
+func (l *listeners) close() {
+	for _, ln := range []net.Listener{l.api, l.portal, l.forum} {
+		if ln != nil {
+			ln.Close()
+		}
+	}
+}
+
+// baseURLs are the http:// bases of the listeners; portal and forum are
+// empty without the demo.
+type baseURLs struct {
+	api, portal, forum string
+}
+
+func (l *listeners) urls() baseURLs {
+	var u baseURLs
+	u.api = "http://" + l.api.Addr().String()
+	if l.portal != nil {
+		u.portal, u.forum = "http://"+l.portal.Addr().String(), "http://"+l.forum.Addr().String()
+	}
+	return u
 }
 
 // serveDebug serves the opt-in debug endpoint (-debug-addr) on its own
@@ -142,36 +213,48 @@ func newLogger(format string, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, nil))
 }
 
+// assembled is what build wires together.
+type assembled struct {
+	api     http.Handler
+	dev     *devCreds // dev mode's credentials, nil in real mode
+	demo    *demoSite // dev mode's demo pages, nil without them
+	cleanup func()    // stops the background work
+}
+
 // build wires the packages together: the Cognito authenticator (or its dev
 // stand-in), the TokenNo signer, the cookie exchanger and its
-// authenticator, the network guard and the routes.
-func build(o *options, base string, logger *slog.Logger) (http.Handler, *devCreds, func(), error) {
+// authenticator, the network guard, CORS and the routes.
+func build(o *options, urls baseURLs, logger *slog.Logger) (*assembled, error) {
 	mux := http.NewServeMux()
+	a := &assembled{api: mux}
 	var (
 		auth    *cognito.Authenticator
-		dev     *devCreds
 		err     error
 		cogCfg  = cognito.Config{ClientIDs: o.cognitoClientIDs, TokenUse: cognito.TokenUseAccess, RequiredScopes: o.reqScopes, DisableCache: !o.cognitoCache, Logger: logger}
 		closers []func()
 	)
-	cleanup := func() {
+	a.cleanup = func() {
 		for _, c := range closers {
 			c()
 		}
 	}
+	fail := func(err error) (*assembled, error) {
+		a.cleanup()
+		return nil, err
+	}
 	if o.devMode {
-		if dev, err = newDevCreds(o, base); err != nil {
-			return nil, nil, cleanup, err
+		if a.dev, err = newDevCreds(o, urls.api); err != nil {
+			return fail(err)
 		}
-		cogCfg.Issuer = dev.issuer
-		if auth, err = cognito.NewStatic(cogCfg, dev.jwks); err != nil {
-			return nil, nil, cleanup, err
+		cogCfg.Issuer = a.dev.issuer
+		if auth, err = cognito.NewStatic(cogCfg, a.dev.jwks); err != nil {
+			return fail(err)
 		}
-		mux.Handle("GET /dev/cognito/.well-known/jwks.json", httpadapter.JWKSHandler(dev.cognitoKeys, time.Minute))
+		mux.Handle("GET /dev/cognito/.well-known/jwks.json", httpadapter.JWKSHandler(a.dev.cognitoKeys, time.Minute))
 	} else {
 		cogCfg.Region, cogCfg.UserPoolID, cogCfg.Issuer, cogCfg.JWKSURL = o.cognitoRegion, o.cognitoPool, o.cognitoIssuer, o.cognitoJWKS
 		if auth, err = cognito.New(cogCfg); err != nil {
-			return nil, nil, cleanup, err
+			return fail(err)
 		}
 	}
 	closers = append(closers, func() { auth.Close() })
@@ -179,15 +262,15 @@ func build(o *options, base string, logger *slog.Logger) (http.Handler, *devCred
 	var ssoKeys *ssotoken.Keyring
 	if o.ssoKey != nil {
 		if ssoKeys, err = ssotoken.NewKeyring(o.ssoKey); err != nil {
-			return nil, nil, cleanup, err
+			return fail(err)
 		}
 		mux.Handle("/.well-known/jwks.json", httpadapter.JWKSHandler(ssoKeys, 0))
 	} else if ssoKeys, err = hmacRing(o.ssoSecret); err != nil {
-		return nil, nil, cleanup, fmt.Errorf("-sso-secret: %w", err)
+		return fail(fmt.Errorf("-sso-secret: %w", err))
 	}
 	signer, err := ssotoken.NewSigner(ssotoken.SignerConfig{Keys: ssoKeys, TTL: o.ssoTTL})
 	if err != nil {
-		return nil, nil, cleanup, err
+		return fail(err)
 	}
 	guard := o.guard
 	generate, err := httpadapter.NewHandler(httpadapter.Config{
@@ -201,36 +284,61 @@ func build(o *options, base string, logger *slog.Logger) (http.Handler, *devCred
 		Logger:        auditLogger(o.audit, logger),
 	})
 	if err != nil {
-		return nil, nil, cleanup, err
+		return fail(err)
+	}
+
+	// The origins whose pages may call from a browser: -cors-origin, and
+	// the demo pages' own. The cookie exchange accepts only those Origins
+	// too, unless -cookie-allowed-origin says otherwise.
+	corsOrigins := slices.Clone(o.corsOrigins)
+	if urls.portal != "" {
+		corsOrigins = append(corsOrigins, urls.portal, urls.forum)
+	}
+	cookieOrigins := o.cookieOrigins
+	if len(cookieOrigins) == 0 {
+		cookieOrigins = corsOrigins
 	}
 
 	cookieValidator, err := cookiesso.NewHMACValidator(cookiesso.HMACValidatorConfig{Secret: []byte(o.cookieSecret)})
 	if err != nil {
-		return nil, nil, cleanup, fmt.Errorf("-cookie-secret: %w", err)
+		return fail(fmt.Errorf("-cookie-secret: %w", err))
 	}
 	apiKeys, err := hmacRing(o.apiSecret)
 	if err != nil {
-		return nil, nil, cleanup, fmt.Errorf("-api-secret: %w", err)
+		return fail(fmt.Errorf("-api-secret: %w", err))
 	}
-	exchanger, err := cookiesso.New(cookiesso.Config{CookieName: o.cookieName, Validator: cookieValidator, Keys: apiKeys, AllowedOrigins: o.cookieOrigins})
+	exchanger, err := cookiesso.New(cookiesso.Config{CookieName: o.cookieName, Validator: cookieValidator, Keys: apiKeys, AllowedOrigins: cookieOrigins})
 	if err != nil {
-		return nil, nil, cleanup, err
+		return fail(err)
 	}
 	apiAuth, err := cookiesso.NewAuthenticator(cookiesso.AuthenticatorConfig{Keys: apiKeys})
 	if err != nil {
-		return nil, nil, cleanup, err
+		return fail(err)
 	}
 
-	mux.Handle("/v2/get_sso_token", generate) // the handler runs the guard after the method check
-	exchange := guard.Middleware(httpadapter.CookieExchangeHandler(exchanger))
-	mux.Handle(httpadapter.CookieSSOPath, exchange)
-	mux.Handle(httpadapter.CookieSSOAliasPath, exchange)
-	mux.Handle("/services/v2/user.json", guard.Middleware(httpadapter.RequireBearer(apiAuth)(http.HandlerFunc(userJSON))))
+	var generateH, exchangeH, userH http.Handler = generate, // the handler runs the guard after the method check
+		guard.Middleware(httpadapter.CookieExchangeHandler(exchanger)),
+		guard.Middleware(httpadapter.RequireBearer(apiAuth)(http.HandlerFunc(userJSON)))
+	if len(corsOrigins) > 0 {
+		cors, err := httpadapter.NewCORS(httpadapter.CORSConfig{AllowedOrigins: corsOrigins})
+		if err != nil {
+			return fail(fmt.Errorf("-cors-origin: %w", err))
+		}
+		generateH, exchangeH, userH = cors.GenerateSSOToken(generateH), cors.CookieExchange(exchangeH), cors.Bearer(userH)
+	}
+	mux.Handle("/v2/get_sso_token", generateH)
+	mux.Handle(httpadapter.CookieSSOPath, exchangeH)
+	mux.Handle(httpadapter.CookieSSOAliasPath, exchangeH)
+	mux.Handle("/services/v2/user.json", userH)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = io.WriteString(w, "ok\n")
 	})
-	return mux, dev, cleanup, nil
+
+	if a.dev != nil && urls.portal != "" {
+		a.demo = newDemoSite(urls.api, urls.portal, urls.forum, o.lobURL, newDevSample(o), o.apiVersions[0], a.dev, o.cookieName)
+	}
+	return a, nil
 }
 
 // registry binds every -lob-client to the accepted app clients
