@@ -52,7 +52,9 @@ type CORSConfig struct {
 // answer carries Vary: Origin. A request with two Origin headers is 400.
 //
 // Wrap outermost, outside the network guard, so that preflights are
-// answered before any check. A CORS is safe for concurrent use.
+// answered before any check, and mount the result on a pattern that
+// OPTIONS reaches ("/services/v2/user.json", not "GET
+// /services/v2/user.json"). A CORS is safe for concurrent use.
 type CORS struct {
 	origins map[string]bool
 	maxAge  int // seconds
