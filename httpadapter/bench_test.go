@@ -96,8 +96,15 @@ func (d *discard) Header() http.Header         { return d.h }
 func (d *discard) Write(p []byte) (int, error) { return len(p), nil }
 func (d *discard) WriteHeader(code int)        { d.code = code }
 
-func (e *benchEnv) run(b *testing.B, h http.Handler) {
+func (e *benchEnv) run(b *testing.B, h http.Handler) { e.runFrom(b, h, "") }
+
+// runFrom drives h with the document's call, from a browser page of origin
+// when it is not empty.
+func (e *benchEnv) runFrom(b *testing.B, h http.Handler, origin string) {
 	r, _ := http.NewRequest(http.MethodPost, "http://127.0.0.1/v2/get_sso_token", nil)
+	if origin != "" {
+		r.Header.Set("Origin", origin)
+	}
 	r.RemoteAddr = "127.0.0.1:50000"
 	r.Header.Set("x-api-version", "1.0.0")
 	r.Header.Set("x-lob-client-id", benchLOBClnt)
@@ -129,6 +136,41 @@ func BenchmarkGenerateSSOToken(b *testing.B) {
 func BenchmarkGenerateSSOTokenCached(b *testing.B) {
 	e := newBenchEnv(b)
 	e.run(b, e.handler(b, true))
+}
+
+// BenchmarkGenerateSSOTokenCachedCORS is the cached call from a page of an
+// allowed origin through httpadapter.CORS: beside
+// BenchmarkGenerateSSOTokenCached, what CORS adds to a browser's call.
+func BenchmarkGenerateSSOTokenCachedCORS(b *testing.B) {
+	e := newBenchEnv(b)
+	e.runFrom(b, benchCORS(b).GenerateSSOToken(e.handler(b, true)), "https://www.abc.example")
+}
+
+// BenchmarkCORSPreflight is the browser's preflight before the document's
+// fetch sample, answered by httpadapter.CORS alone.
+func BenchmarkCORSPreflight(b *testing.B) {
+	h := benchCORS(b).GenerateSSOToken(http.NotFoundHandler())
+	r, _ := http.NewRequest(http.MethodOptions, "http://127.0.0.1/v2/get_sso_token", nil)
+	r.Header.Set("Origin", "https://www.abc.example")
+	r.Header.Set("Access-Control-Request-Method", "POST")
+	r.Header.Set("Access-Control-Request-Headers", "authorization,content-type,x-api-version,x-lob-client-id")
+	w := &discard{h: http.Header{}}
+	b.ReportAllocs()
+	for b.Loop() {
+		clear(w.h)
+		h.ServeHTTP(w, r)
+		if w.code != http.StatusNoContent || w.h.Get("Access-Control-Allow-Origin") == "" {
+			b.Fatalf("status %d, headers %v", w.code, w.h)
+		}
+	}
+}
+
+func benchCORS(b *testing.B) *httpadapter.CORS {
+	c, err := httpadapter.NewCORS(httpadapter.CORSConfig{AllowedOrigins: []string{"https://www.abc.example", "https://answers.abc.example"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return c
 }
 
 // BenchmarkBaselineHandwritten is the handler a user would write instead
