@@ -58,7 +58,7 @@ func New(cfg Config) (*Authenticator, error) {
 		return nil, err
 	}
 	for _, p := range pools {
-		a.startFetch(p)
+		a.startFetch(p, nil)
 	}
 	return a, nil
 }
@@ -380,10 +380,11 @@ func (a *Authenticator) verify(ctx context.Context, buf *tokenBuf, i, j int, now
 // lookup returns the key named kid, fetching the key sets again when no
 // pool has it.
 func (a *Authenticator) lookup(ctx context.Context, kid string) (*keyEntry, error) {
-	if k := a.snap.Load().byKID[kid]; k != nil {
+	seen := a.snap.Load()
+	if k := seen.byKID[kid]; k != nil {
 		return k, nil
 	}
-	err := a.refetch(ctx)
+	err := a.refetch(ctx, seen)
 	if k := a.snap.Load().byKID[kid]; k != nil {
 		return k, nil
 	}

@@ -129,10 +129,11 @@ func (a *Authenticator) rebuild() {
 }
 
 // startFetch starts a fetch of p's JWKS unless one is running (then it
-// returns that one) or the pool's unknown-kid rate limit forbids one now
-// (then it returns nil). The first fetch of a pool, made at start, is not
-// rate-limited.
-func (a *Authenticator) startFetch(p *pool) *fetchCall {
+// returns that one), a fetch finished since the caller read the key
+// snapshot seen (nil: at start), or the pool's unknown-kid rate limit
+// forbids one now (then it returns nil, and the caller looks again). The
+// first fetch of a pool, made at start, is not rate-limited.
+func (a *Authenticator) startFetch(p *pool, seen *keySnap) *fetchCall {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.inflight != nil {
@@ -140,6 +141,11 @@ func (a *Authenticator) startFetch(p *pool) *fetchCall {
 	}
 	switch {
 	case a.closed.Load():
+		return nil
+	case seen != nil && a.snap.Load() != seen:
+		// A fetch ended (it published a new snapshot) between the
+		// caller's look and now: the keys are as fresh as a new fetch
+		// would make them.
 		return nil
 	case p.kf != nil && p.limiter.Tokens() < 1:
 		// keyfunc's unknown-kid path takes the token in fetch.
@@ -196,15 +202,15 @@ func (a *Authenticator) fetch(p *pool, c *fetchCall) {
 
 // refetch fetches again the key set of every remote pool that may be
 // fetched now, and waits for those fetches or for ctx, whichever ends
-// first.
-func (a *Authenticator) refetch(ctx context.Context) error {
+// first. seen is the key snapshot in which the caller missed its kid.
+func (a *Authenticator) refetch(ctx context.Context, seen *keySnap) error {
 	var calls [4]*fetchCall
 	waits := calls[:0]
 	for _, p := range a.pools {
 		if p.jwksURL == "" {
 			continue
 		}
-		if c := a.startFetch(p); c != nil {
+		if c := a.startFetch(p, seen); c != nil {
 			waits = append(waits, c)
 		}
 	}
