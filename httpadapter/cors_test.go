@@ -18,7 +18,7 @@ const (
 
 func newTestCORS(t *testing.T) *CORS {
 	t.Helper()
-	c, err := NewCORS(CORSConfig{AllowedOrigins: []string{portalOrigin, forumOrigin}})
+	c, err := NewCORS(CORSConfig{AllowedOrigins: []string{portalOrigin, forumOrigin}, CookieExchangeOrigins: []string{forumOrigin}})
 	require.NoError(t, err)
 	return c
 }
@@ -102,6 +102,7 @@ func TestCORSPreflight(t *testing.T) {
 			},
 		},
 		{name: "the cookie exchange, origin not on the list: no credentials either", route: "exchange", origin: "https://evil.example", method: "POST", headers: "content-type", want: map[string]string{}},
+		{name: "the cookie exchange from an origin allowed only for the bearer routes", route: "exchange", origin: portalOrigin, method: "POST", headers: "content-type", want: map[string]string{}},
 		{name: "the cookie exchange takes no Authorization", route: "exchange", origin: forumOrigin, method: "POST", headers: "authorization", want: map[string]string{}},
 		{
 			name: "a bearer route", route: "bearer",
@@ -203,6 +204,7 @@ func TestCORSCookieExchangeCredentials(t *testing.T) {
 		want   map[string]string
 	}{
 		{forumOrigin, map[string]string{"Access-Control-Allow-Origin": forumOrigin, "Access-Control-Allow-Credentials": "true"}},
+		{portalOrigin, map[string]string{}}, // may call GenerateSSOToken with its own token, not spend the cookie
 		{"https://evil.example", map[string]string{}},
 	} {
 		r := httptest.NewRequest(http.MethodPost, CookieSSOPath, nil)
@@ -278,14 +280,21 @@ func TestNewCORSOrigins(t *testing.T) {
 		{origin: "www.abc.example", err: "http:// or https://"},
 		{origin: "https:www.abc.example", err: "scheme://host"},
 		{origin: "", err: "http:// or https://"},
+		{origin: "http://127.0.0.1:08082", err: "leading zeros"},
+		{origin: "http://127.0.0.1:99999", err: "1 to 65535"},
+		{origin: "http://127.0.0.1:0", err: "1 to 65535"},
+		{origin: "https://www.abc.example.", err: "trailing dot"},
+		{origin: "https://bücher.example", err: "punycode"},
+		{origin: "https://xn--bcher-kva.example", want: "https://xn--bcher-kva.example"},
+		{origin: "http://[fe80::1%25eth0]:8082", err: "zone"},
 	} {
 		t.Run(tt.origin, func(t *testing.T) {
-			got, err := normalizeOrigin(tt.origin)
+			got, err := NormalizeOrigin(tt.origin)
 			if tt.err != "" {
 				require.Error(t, err)
 				assert.Contains(t, err.Error(), tt.err)
 				_, err = NewCORS(CORSConfig{AllowedOrigins: []string{portalOrigin, tt.origin}})
-				assert.Error(t, err, "NewCORS refuses what normalizeOrigin refuses")
+				assert.Error(t, err, "NewCORS refuses what NormalizeOrigin refuses")
 				return
 			}
 			require.NoError(t, err)
@@ -293,7 +302,9 @@ func TestNewCORSOrigins(t *testing.T) {
 		})
 	}
 	_, err := NewCORS(CORSConfig{})
-	assert.ErrorContains(t, err, "AllowedOrigins is required")
+	assert.ErrorContains(t, err, "needs AllowedOrigins or CookieExchangeOrigins")
+	_, err = NewCORS(CORSConfig{AllowedOrigins: []string{portalOrigin}, CookieExchangeOrigins: []string{"*"}})
+	assert.ErrorContains(t, err, "wildcard", "the cookie list is checked as strictly")
 	_, err = NewCORS(CORSConfig{AllowedOrigins: []string{portalOrigin}, MaxAge: -time.Second})
 	assert.ErrorContains(t, err, "MaxAge")
 
@@ -303,4 +314,14 @@ func TestNewCORSOrigins(t *testing.T) {
 	rec := httptest.NewRecorder()
 	c.GenerateSSOToken(http.NotFoundHandler()).ServeHTTP(rec, preflight("/", portalOrigin, "POST", ""))
 	assert.Equal(t, portalOrigin, rec.Header().Get("Access-Control-Allow-Origin"))
+
+	// Only cookie-exchange origins: the other routes grant nothing.
+	c, err = NewCORS(CORSConfig{CookieExchangeOrigins: []string{forumOrigin}})
+	require.NoError(t, err)
+	rec = httptest.NewRecorder()
+	c.GenerateSSOToken(http.NotFoundHandler()).ServeHTTP(rec, preflight("/", forumOrigin, "POST", ""))
+	assert.Empty(t, corsHeaders(rec.Header()))
+	rec = httptest.NewRecorder()
+	c.CookieExchange(http.NotFoundHandler()).ServeHTTP(rec, preflight("/", forumOrigin, "POST", ""))
+	assert.Equal(t, forumOrigin, rec.Header().Get("Access-Control-Allow-Origin"))
 }

@@ -4,9 +4,10 @@
 // other origins, bearer-token middleware for later API calls, the linked
 // LOB's TokenNo middleware, a JWKS handler, and clients that call remote
 // GenerateSSOToken and cookie endpoints (a remote GenerateSSOToken is an
-// ssotoken.Issuer). It is the one place
-// where error kinds meet HTTP statuses (StatusFor, WriteError), and it
-// depends on ssotoken's interfaces only.
+// ssotoken.Issuer). It is the one place where error kinds meet HTTP
+// statuses (StatusFor, WriteError). Of its siblings it depends on
+// ssotoken's types and interfaces only; CORS speaks the protocol through
+// github.com/rs/cors.
 //
 // Mounting the endpoint, the happy path:
 //
