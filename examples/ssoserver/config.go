@@ -46,6 +46,7 @@ type options struct {
 	cookieOrigins               listFlag
 	corsOrigins                 listFlag // -cors-origin (env SSO_CORS_ORIGINS)
 	demo                        bool     // -demo: dev mode's portal and forum pages
+	demoOff                     string   // why the demo is off although -demo is set
 	portalAddr, forumAddr       string   // their listen addresses
 	lobURL                      string   // -lob-url: where the portal hands the TokenNo
 	cookieName, cookieSecret    string
@@ -92,11 +93,11 @@ func parseOptions(args []string, getenv func(string) string, usage io.Writer) (*
 	fs.Var(&o.trustedProxies, "trusted-proxy", "`network` of a reverse proxy whose X-Forwarded-For is believed; repeatable")
 	fs.StringVar(&o.cookieName, "cookie-name", "ssoCookie", "`name` of the SSO cookie")
 	fs.StringVar(&o.cookieSecret, "cookie-secret", "", "HS256 `secret` of the SSO cookie (env COOKIE_SECRET); random in dev mode")
-	fs.Var(&o.cookieOrigins, "cookie-allowed-origin", "`origin` (scheme://host[:port]) a browser may call the cookie exchange from; repeatable (default: any)")
-	fs.Var(&o.corsOrigins, "cors-origin", "`origin` (scheme://host[:port]) whose pages may call the endpoints from a browser (CORS); repeatable (env SSO_CORS_ORIGINS, comma-separated); dev mode adds its demo pages' origins")
-	fs.BoolVar(&o.demo, "demo", true, "dev mode only: serve the browser demo, the portal page (GenerateSSOToken, then the LOB) and the forum page (Cookie SSO), each on an origin of its own")
-	fs.StringVar(&o.portalAddr, "portal-addr", "", "dev mode's portal page listen `address` (default: -addr's host, its port + 2)")
-	fs.StringVar(&o.forumAddr, "forum-addr", "", "dev mode's forum page listen `address` (default: -addr's host, its port + 3)")
+	fs.Var(&o.cookieOrigins, "cookie-allowed-origin", "`origin` (scheme://host[:port]) whose pages may call the cookie exchange from a browser, with the user's cookies (CORS with credentials), and the only Origin it accepts; repeatable (default: no page gets CORS, and any Origin is accepted); dev mode adds its forum page's")
+	fs.Var(&o.corsOrigins, "cors-origin", "`origin` (scheme://host[:port]) whose pages may call GenerateSSOToken and user.json from a browser with a token of their own (CORS, no cookies); repeatable (env SSO_CORS_ORIGINS, comma-separated); dev mode adds its demo pages'")
+	fs.BoolVar(&o.demo, "demo", true, "dev mode with a loopback -addr: serve the browser demo, the portal page (GenerateSSOToken, then the LOB) and the forum page (Cookie SSO), each on an origin of its own")
+	fs.StringVar(&o.portalAddr, "portal-addr", "", "dev mode's portal page loopback listen `address` (default: -addr's host, its port + 2)")
+	fs.StringVar(&o.forumAddr, "forum-addr", "", "dev mode's forum page loopback listen `address` (default: -addr's host, its port + 3)")
 	fs.StringVar(&o.lobURL, "lob-url", "http://127.0.0.1:8081/sso", "dev mode: the linked LOB's landing `URL`, where the portal page posts the TokenNo")
 	fs.StringVar(&o.apiSecret, "api-secret", "", "HS256 `secret` of the JWT the cookie exchange returns (env API_SECRET); random in dev mode")
 	fs.StringVar(&o.logFormat, "log-format", "text", "log `format`: json or text")
@@ -167,35 +168,24 @@ func (o *options) check() error {
 			return fmt.Errorf("-sso-key: %w", err)
 		}
 	}
-	if len(o.corsOrigins) > 0 {
-		if _, err := httpadapter.NewCORS(httpadapter.CORSConfig{AllowedOrigins: o.corsOrigins}); err != nil {
-			return fmt.Errorf("-cors-origin: %w", err)
-		}
-	}
-	if !o.devMode && (o.portalAddr != "" || o.forumAddr != "") {
-		return errors.New("-portal-addr and -forum-addr serve dev mode's demo pages: they need dev mode")
-	}
-	if o.devMode && o.demo {
-		if o.portalAddr == "" {
-			o.portalAddr = nextPort(o.addr, 2)
-		}
-		if o.forumAddr == "" {
-			o.forumAddr = nextPort(o.addr, 3)
-		}
-		for _, a := range []struct{ flag, addr string }{{"-portal-addr", o.portalAddr}, {"-forum-addr", o.forumAddr}} {
-			if _, _, err := net.SplitHostPort(a.addr); err != nil {
-				return fmt.Errorf("%s %q: want host:port", a.flag, a.addr)
+	// Origins as browsers send them, so that the CORS lists and the cookie
+	// exchange's own Origin check compare the same strings.
+	for _, l := range []struct {
+		flag string
+		list listFlag
+	}{{"-cors-origin", o.corsOrigins}, {"-cookie-allowed-origin", o.cookieOrigins}} {
+		for i, origin := range l.list {
+			var err error
+			if l.list[i], err = httpadapter.NormalizeOrigin(origin); err != nil {
+				return fmt.Errorf("%s: %w", l.flag, err)
 			}
 		}
-		if u, err := url.Parse(o.lobURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return fmt.Errorf("-lob-url %q: want an http or https URL", o.lobURL)
-		}
 	}
-	if o.debugAddr != "" {
-		host, _, err := net.SplitHostPort(o.debugAddr)
-		if ip := net.ParseIP(host); err != nil || (host != "localhost" && (ip == nil || !ip.IsLoopback())) {
-			return fmt.Errorf("-debug-addr %q: want a loopback host:port", o.debugAddr)
-		}
+	if err := o.checkDemo(); err != nil {
+		return err
+	}
+	if o.debugAddr != "" && !isLoopback(o.debugAddr) {
+		return fmt.Errorf("-debug-addr %q: want a loopback host:port", o.debugAddr)
 	}
 	switch o.logFormat {
 	case "json", "text":
@@ -249,6 +239,47 @@ func (o *options) check() error {
 		return errors.New("-lob-client is required with a real user pool")
 	}
 	return nil
+}
+
+// checkDemo checks the demo pages' options and fills in their addresses.
+// The pages hold the dev access token, so they are served on loopback
+// only: with an -addr on another interface the demo is off (demoOff says
+// why) unless both addresses are given.
+func (o *options) checkDemo() error {
+	explicit := o.portalAddr != "" || o.forumAddr != ""
+	switch {
+	case !o.devMode && explicit:
+		return errors.New("-portal-addr and -forum-addr serve dev mode's demo pages: they need dev mode")
+	case !o.devMode || !o.demo:
+		o.demo = false
+		return nil
+	case !isLoopback(o.addr) && (o.portalAddr == "" || o.forumAddr == ""):
+		o.demo, o.demoOff = false, "-addr is not a loopback address; give -portal-addr and -forum-addr on loopback to serve them"
+		return nil
+	}
+	if o.portalAddr == "" {
+		o.portalAddr = nextPort(o.addr, 2)
+	}
+	if o.forumAddr == "" {
+		o.forumAddr = nextPort(o.addr, 3)
+	}
+	for _, a := range []struct{ flag, addr string }{{"-portal-addr", o.portalAddr}, {"-forum-addr", o.forumAddr}} {
+		if !isLoopback(a.addr) {
+			return fmt.Errorf("%s %q: want a loopback host:port (the page holds the dev access token)", a.flag, a.addr)
+		}
+	}
+	if u, err := url.Parse(o.lobURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("-lob-url %q: want an http or https URL", o.lobURL)
+	}
+	return nil
+}
+
+// isLoopback reports whether addr is a host:port on loopback: localhost
+// or a loopback IP.
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	ip := net.ParseIP(host)
+	return err == nil && (host == "localhost" || ip != nil && ip.IsLoopback())
 }
 
 // nextPort returns addr with its port increased by n, or with port 0 (any

@@ -83,8 +83,25 @@ func TestParseOptions(t *testing.T) {
 			assert.False(t, o.demo)
 			assert.Empty(t, o.portalAddr)
 		}},
-		{name: "-cors-origin, repeatable and normalized later", args: []string{"-cors-origin", "https://www.abc.example", "-cors-origin", "HTTPS://Answers.abc.example:443"}, check: func(t *testing.T, o *options) {
-			assert.Equal(t, listFlag{"https://www.abc.example", "HTTPS://Answers.abc.example:443"}, o.corsOrigins)
+		{name: "-cors-origin, repeatable, as browsers send origins", args: []string{"-cors-origin", "https://www.abc.example", "-cors-origin", "HTTPS://Answers.abc.example:443"}, check: func(t *testing.T, o *options) {
+			assert.Equal(t, listFlag{"https://www.abc.example", "https://answers.abc.example"}, o.corsOrigins)
+		}},
+		{name: "-cookie-allowed-origin, as browsers send origins", args: []string{"-cookie-allowed-origin", "https://App.example:443"}, check: func(t *testing.T, o *options) {
+			assert.Equal(t, listFlag{"https://app.example"}, o.cookieOrigins)
+		}},
+		{name: "-cookie-allowed-origin with a path", args: []string{"-cookie-allowed-origin", "https://app.example/forum"}, err: "-cookie-allowed-origin: httpadapter: origin"},
+		{name: "no demo beside an -addr on every interface", args: []string{"-addr", "0.0.0.0:8080"}, check: func(t *testing.T, o *options) {
+			assert.False(t, o.demo, "the pages hold the dev access token")
+			assert.Contains(t, o.demoOff, "-addr is not a loopback address")
+		}},
+		{name: "a demo on loopback beside an -addr on every interface", args: []string{"-addr", "0.0.0.0:8080", "-portal-addr", "127.0.0.1:7002", "-forum-addr", "[::1]:7003"}, check: func(t *testing.T, o *options) {
+			assert.True(t, o.demo)
+			assert.Empty(t, o.demoOff)
+		}},
+		{name: "a demo page on every interface", args: []string{"-portal-addr", "0.0.0.0:7002"}, err: "-portal-addr \"0.0.0.0:7002\": want a loopback host:port"},
+		{name: "no demo in real mode", args: []string{"-cognito-issuer", "http://127.0.0.1:1/p", "-cognito-client-id", "app", "-sso-secret", secret, "-lob-client", "c:01"}, check: func(t *testing.T, o *options) {
+			assert.False(t, o.demo)
+			assert.Empty(t, o.demoOff)
 		}},
 		{name: "SSO_CORS_ORIGINS", env: map[string]string{"SSO_CORS_ORIGINS": "https://www.abc.example, https://answers.abc.example"}, check: func(t *testing.T, o *options) {
 			assert.Equal(t, listFlag{"https://www.abc.example", "https://answers.abc.example"}, o.corsOrigins)

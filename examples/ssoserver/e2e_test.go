@@ -429,16 +429,21 @@ var listenRE = regexp.MustCompile(`listening"?(?:,"| )(?:addr|url)"?[=:]"?(?:htt
 // base URL.
 func waitListening(t *testing.T, p *proc) string {
 	t.Helper()
+	return "http://" + waitLog(t, p, listenRE)[1]
+}
+
+// waitLog waits for re to match p's log and returns the match.
+func waitLog(t *testing.T, p *proc, re *regexp.Regexp) []string {
+	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
-		logs := p.logs()
-		if m := listenRE.FindStringSubmatch(logs); m != nil {
-			return "http://" + m[1]
+		if m := re.FindStringSubmatch(p.logs()); m != nil {
+			return m
 		}
 		time.Sleep(20 * time.Millisecond) // polling a child process's output, not waiting out a timer
 	}
-	t.Fatalf("not listening within 30 s: %s", p.logs())
-	return ""
+	t.Fatalf("no log line matching %s within 30 s: %s", re, p.logs())
+	return nil
 }
 
 func formPost(t *testing.T, target, token string) *http.Request {
@@ -464,9 +469,22 @@ func TestDevModeCORSAndDemoPages(t *testing.T) {
 	ssoserver, _ := binaries(t)
 	srv := start(t, ssoserver, nil, "-addr", "127.0.0.1:0", "-log-format", "json", "-cors-origin", "https://www.abc.example")
 	dev := readDevOutput(t, srv)
-	m := demoRE.FindStringSubmatch(srv.logs())
-	require.NotNil(t, m, "the demo pages' log line: %s", srv.logs())
+	m := waitLog(t, srv, demoRE)
 	portal, forum := m[1], m[2]
+	// audited waits for a refused GenerateSSOToken call's audit record,
+	// then returns how many records the log holds: the log arrives
+	// through a pipe, so an absence is only seen after a later line.
+	audited := func(p *proc) int {
+		t.Helper()
+		before := strings.Count(p.logs(), `"msg":"GenerateSSOToken"`)
+		r := curlRequest(t, dev.curls[0])
+		r.URL, _ = url.Parse(strings.Replace(r.URL.String(), dev.base, waitListening(t, p), 1))
+		r.Header.Del("Authorization")
+		res, _ := do(t, r)
+		require.Equal(t, http.StatusUnauthorized, res.StatusCode)
+		waitLog(t, p, regexp.MustCompile(fmt.Sprintf(`(?s)(?:"msg":"GenerateSSOToken".*){%d}`, before+1)))
+		return strings.Count(p.logs(), `"msg":"GenerateSSOToken"`)
+	}
 
 	t.Run("the portal signs the user in: the SSO cookie", func(t *testing.T) {
 		res, body := do(t, mustRequest(t, http.MethodGet, portal+"/"))
@@ -506,6 +524,8 @@ func TestDevModeCORSAndDemoPages(t *testing.T) {
 		{"GenerateSSOToken from elsewhere", "/v2/get_sso_token", "http://localhost:1", "authorization,content-type,x-api-version,x-lob-client-id", "", ""},
 		{"the cookie exchange from the forum", httpadapter.CookieSSOPath, forum, "content-type", forum, "true"},
 		{"the sample's path from the forum", httpadapter.CookieSSOAliasPath, forum, "content-type", forum, "true"},
+		{"the cookie exchange from the portal, which needs no cookie", httpadapter.CookieSSOPath, portal, "content-type", "", ""},
+		{"the cookie exchange from -cors-origin, a token's level of trust", httpadapter.CookieSSOPath, "https://www.abc.example", "content-type", "", ""},
 		{"the cookie exchange from elsewhere", httpadapter.CookieSSOPath, "http://localhost:1", "content-type", "", ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -516,10 +536,10 @@ func TestDevModeCORSAndDemoPages(t *testing.T) {
 			assert.Contains(t, res.Header.Get("Vary"), "Origin")
 		})
 	}
-	assert.NotContains(t, srv.logs(), `"msg":"GenerateSSOToken"`, "no preflight is an audited call")
+	assert.Equal(t, 1, audited(srv), "no preflight is an audited call: the one record is the refused call's")
 
 	t.Run("the cookie exchange refuses an Origin not on the list", func(t *testing.T) {
-		for origin, status := range map[string]int{forum: http.StatusOK, "": http.StatusOK, "http://localhost:1": http.StatusForbidden} {
+		for origin, status := range map[string]int{forum: http.StatusOK, "": http.StatusOK, portal: http.StatusForbidden, "http://localhost:1": http.StatusForbidden} {
 			r := curlRequest(t, dev.curls[1])
 			if origin != "" {
 				r.Header.Set("Origin", origin)
@@ -532,6 +552,7 @@ func TestDevModeCORSAndDemoPages(t *testing.T) {
 	t.Run("-demo=false serves no page", func(t *testing.T) {
 		plain := start(t, ssoserver, nil, "-addr", "127.0.0.1:0", "-log-format", "json", "-demo=false")
 		readDevOutput(t, plain)
+		audited(plain)
 		assert.NotContains(t, plain.logs(), "demo pages")
 	})
 }

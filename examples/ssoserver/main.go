@@ -63,29 +63,33 @@ func run(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	}
 	defer a.cleanup()
 
-	errc := make(chan error, 3)
+	// The API's server shuts down gracefully; every server is closed on
+	// the way out, whatever ended the run (Close after Shutdown is a no-op).
+	apiErr, demoErr := make(chan error, 1), make(chan error, 2)
 	var servers []*http.Server
-	serve := func(ln net.Listener, h http.Handler) {
+	defer func() {
+		for _, hs := range servers {
+			hs.Close()
+		}
+	}()
+	serve := func(ln net.Listener, h http.Handler, errc chan<- error) {
 		hs := newServer(h, logger)
 		servers = append(servers, hs)
 		go func() { errc <- hs.Serve(ln) }()
 	}
-	serve(lns.api, a.api)
+	serve(lns.api, a.api, apiErr)
 	logger.Info("listening", "addr", lns.api.Addr().String(), "dev_mode", o.devMode)
-	if a.demo != nil {
-		serve(lns.portal, a.demo.portalHandler())
-		serve(lns.forum, a.demo.forumHandler())
+	switch {
+	case a.demo != nil:
+		serve(lns.portal, a.demo.portalHandler(), demoErr)
+		serve(lns.forum, a.demo.forumHandler(), demoErr)
 		logger.Info("demo pages", "portal", urls.portal+"/", "forum", urls.forum+"/")
+	case o.demoOff != "":
+		logger.Info("demo pages off", "reason", o.demoOff)
 	}
-	defer func() {
-		for _, hs := range servers[1:] {
-			hs.Close()
-		}
-	}()
 	if o.debugAddr != "" {
 		stopDebug, err := serveDebug(o.debugAddr, logger)
 		if err != nil {
-			servers[0].Close()
 			return fmt.Errorf("-debug-addr: %w", err)
 		}
 		defer stopDebug()
@@ -95,18 +99,19 @@ func run(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	}
 
 	select {
-	case err := <-errc:
+	case err := <-apiErr:
 		return err
+	case err := <-demoErr:
+		return fmt.Errorf("demo pages: %w", err)
 	case <-ctx.Done():
 	}
 	logger.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	hs := servers[0]
-	if err := hs.Shutdown(sctx); err != nil {
+	if err := servers[0].Shutdown(sctx); err != nil {
 		return err
 	}
-	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+	if err := <-apiErr; !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	return nil
@@ -287,16 +292,14 @@ func build(o *options, urls baseURLs, logger *slog.Logger) (*assembled, error) {
 		return fail(err)
 	}
 
-	// The origins whose pages may call from a browser: -cors-origin, and
-	// the demo pages' own. The cookie exchange accepts only those Origins
-	// too, unless -cookie-allowed-origin says otherwise.
-	corsOrigins := slices.Clone(o.corsOrigins)
+	// The origins whose pages may call from a browser, at two levels of
+	// trust: with a token of their own (-cors-origin, and both demo
+	// pages), and with the user's SSO cookie (-cookie-allowed-origin, and
+	// the demo's forum), which the cookie exchange also checks itself.
+	corsOrigins, cookieOrigins := slices.Clone(o.corsOrigins), slices.Clone(o.cookieOrigins)
 	if urls.portal != "" {
 		corsOrigins = append(corsOrigins, urls.portal, urls.forum)
-	}
-	cookieOrigins := o.cookieOrigins
-	if len(cookieOrigins) == 0 {
-		cookieOrigins = corsOrigins
+		cookieOrigins = append(cookieOrigins, urls.forum)
 	}
 
 	cookieValidator, err := cookiesso.NewHMACValidator(cookiesso.HMACValidatorConfig{Secret: []byte(o.cookieSecret)})
@@ -319,10 +322,10 @@ func build(o *options, urls baseURLs, logger *slog.Logger) (*assembled, error) {
 	var generateH, exchangeH, userH http.Handler = generate, // the handler runs the guard after the method check
 		guard.Middleware(httpadapter.CookieExchangeHandler(exchanger)),
 		guard.Middleware(httpadapter.RequireBearer(apiAuth)(http.HandlerFunc(userJSON)))
-	if len(corsOrigins) > 0 {
-		cors, err := httpadapter.NewCORS(httpadapter.CORSConfig{AllowedOrigins: corsOrigins})
+	if len(corsOrigins) > 0 || len(cookieOrigins) > 0 {
+		cors, err := httpadapter.NewCORS(httpadapter.CORSConfig{AllowedOrigins: corsOrigins, CookieExchangeOrigins: cookieOrigins})
 		if err != nil {
-			return fail(fmt.Errorf("-cors-origin: %w", err))
+			return fail(err)
 		}
 		generateH, exchangeH, userH = cors.GenerateSSOToken(generateH), cors.CookieExchange(exchangeH), cors.Bearer(userH)
 	}
