@@ -131,6 +131,7 @@ func do(t *testing.T, ctx context.Context, actions ...chromedp.Action[chromedp.V
 
 var (
 	lobListening = regexp.MustCompile(`lobapp listening"?[ ,]"?url"?[=:]"?(http://127\.0\.0\.1:\d+)`)
+	apiLine      = regexp.MustCompile(`dev mode on (http://127\.0\.0\.1:\d+):`)
 	portalLine   = regexp.MustCompile(`^(http://127\.0\.0\.1:\d+)/$`)
 	forumLog     = regexp.MustCompile(`"forum":"(http://127\.0\.0\.1:\d+)/"`)
 	accessLine   = regexp.MustCompile(`^dev access token: (\S+)$`)
@@ -151,11 +152,19 @@ func TestBrowserJourneys(t *testing.T) {
 	lobURL := lob.waitLog(t, lobListening)[1]
 	srv := start(t, ssoserver, []string{"SSO_SECRET=" + secret},
 		"-addr", "127.0.0.1:0", "-log-format", "json", "-lob-url", lobURL+"/sso")
+	api := srv.waitLine(t, apiLine)[1]
 	accessToken := srv.waitLine(t, accessLine)[1]
 	cookie := srv.waitLine(t, cookieLine)[1]
 	portal := srv.waitLine(t, portalLine)[1]
 	forum := srv.waitLog(t, forumLog)[1]
-	issued := func() int { return strings.Count(srv.logs(), `"msg":"GenerateSSOToken"`) }
+	issued := func() int { return strings.Count(srv.logs(), `"outcome":"issued"`) }
+	// settled waits until the log holds n audit records of GenerateSSOToken
+	// calls (it arrives through a pipe, after the answer).
+	settled := func(n int) {
+		t.Helper()
+		srv.waitLog(t, regexp.MustCompile(fmt.Sprintf(`(?s)(?:"msg":"GenerateSSOToken".*){%d}`, n)))
+	}
+	records := func() int { return strings.Count(srv.logs(), `"msg":"GenerateSSOToken"`) }
 
 	ctx := browser(t, chrome)
 
@@ -186,6 +195,7 @@ func TestBrowserJourneys(t *testing.T) {
 		assert.Equal(t, 1, got.ReturnCode)
 		assert.Equal(t, "Token Generated successfully", got.ReturnMessage)
 		assert.Equal(t, 2, strings.Count(got.TokenNo, "."))
+		settled(records())
 		assert.Equal(t, before+1, issued())
 	})
 
@@ -217,7 +227,7 @@ func TestBrowserJourneys(t *testing.T) {
 		// site): http://localhost:PORT.
 		page := httpGet(t, portal+"/")
 		other := serve(t, page)
-		before := issued()
+		before, n := issued(), records()
 
 		do(t, ctx, chromedp.Navigate(other))
 		_, err := chromedp.Run(step(t, ctx), chromedp.Evaluate[int](`generateSSOToken().then(r => r.status)`, chromedp.EvalAwaitPromise))
@@ -229,7 +239,16 @@ func TestBrowserJourneys(t *testing.T) {
 		waitFor(t, ctx, `document.getElementById("result").textContent.startsWith("TypeError")`)
 		assert.Equal(t, "TypeError: Failed to fetch", text(t, ctx, "#result"))
 		shots.take(t, ctx, "other-origin-blocked")
-		assert.Equal(t, before, issued(), "the preflight failed, so the call never reached the handler")
+
+		// A call from Go, without a token, is refused and audited: once its
+		// record is in the log, any record of the browser's would be too.
+		res, err := http.Post(api+"/v2/get_sso_token", "application/json", strings.NewReader("{}"))
+		require.NoError(t, err)
+		res.Body.Close()
+		require.Equal(t, http.StatusBadRequest, res.StatusCode, "no x-api-version")
+		settled(n + 1)
+		assert.Equal(t, n+1, records(), "the preflight failed, so the browser's call never reached the handler")
+		assert.Equal(t, before, issued())
 	})
 
 	for _, secret := range []string{accessToken, cookie, secret} {

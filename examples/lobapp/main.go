@@ -280,9 +280,9 @@ func (a *app) render(w http.ResponseWriter, status int, page *template.Template,
 	_ = page.Execute(w, data)
 }
 
-// wantsHTML reports whether r's Accept header asks for text/html more
-// than for JSON, as a browser's navigation does; "*/*" (curl's) and a
-// missing header mean JSON.
+// wantsHTML reports whether r's Accept header asks for text/html (or
+// XHTML) at least as much as for JSON, as a browser's navigation does;
+// "*/*" (curl's) and a missing header mean JSON.
 func wantsHTML(r *http.Request) bool {
 	html, jsonQ := -1.0, -1.0
 	for _, v := range r.Header.Values("Accept") {
