@@ -1,0 +1,307 @@
+// Package jose is the module's one path to golang-jwt/jwt/v5: the parser
+// options every token class shares, the key lookup that checks the header
+// first, signing with a pre-encoded header, and the one JSON policy that
+// every header and claim set passes (the Cognito token, TokenNo, the SSO
+// cookie and the exchanged JWT alike).
+//
+// The policy, on top of encoding/json: the text is valid UTF-8 and exactly
+// one JSON object; no member name appears twice in any object; no member's
+// name differs from a known header parameter or claim only by case (claim
+// names are case-sensitive, RFC 7519 section 4, so "EXP" or "lobid" is an
+// attempt to confuse, not a variant); the registered members have their
+// JSON types. golang-jwt decodes headers into a map and claims with
+// encoding/json, where a duplicate's last copy silently wins and a
+// case-variant name may fill a field: the policy runs before either.
+package jose
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// Errors of the policy. Callers map them to their own codes with
+// errors.Is.
+var (
+	ErrSyntax      = errors.New("jose: not one JSON object")
+	ErrInvalidUTF8 = errors.New("jose: invalid UTF-8")
+	ErrDuplicate   = errors.New("jose: a member name appears twice")
+	ErrCaseVariant = errors.New("jose: a member name differs from a known one only by case")
+	ErrType        = errors.New("jose: a registered member has the wrong JSON type")
+	ErrTooDeep     = errors.New("jose: nested too deep")
+	ErrEmbeddedKey = errors.New("jose: the header carries a key (jwk, jku, x5u or x5c)")
+	ErrCrit        = errors.New("jose: the header has crit")
+)
+
+// maxDepth bounds the nesting of a header or claim set.
+const maxDepth = 32
+
+// Object walks the JSON object raw under the policy and calls member with
+// each top-level member's name and raw value, in order. known are the
+// member names the caller reads (the registered claims and its own):
+// another name equal to one of them but for case is refused. Nested
+// objects are checked for duplicate names too. The first error is
+// returned: a policy error, or member's.
+func Object(raw []byte, known []string, member func(name string, value []byte) error) error {
+	if !utf8.Valid(raw) {
+		return ErrInvalidUTF8
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return ErrSyntax
+	}
+	seen := make([]string, 0, 12)
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return ErrSyntax
+		}
+		name := t.(string) // an object's member name
+		for _, s := range seen {
+			if s == name {
+				return ErrDuplicate
+			}
+		}
+		seen = append(seen, name)
+		for _, k := range known {
+			if len(k) == len(name) && k != name && strings.EqualFold(k, name) {
+				return ErrCaseVariant
+			}
+		}
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return ErrSyntax
+		}
+		if v[0] == '{' || v[0] == '[' {
+			if err := noDuplicates(v); err != nil {
+				return err
+			}
+		}
+		if err := member(name, v); err != nil {
+			return err
+		}
+	}
+	if t, err := dec.Token(); err != nil || t != json.Delim('}') {
+		return ErrSyntax
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return ErrSyntax // trailing data
+	}
+	return nil
+}
+
+// noDuplicates checks the objects nested in v (an object or array) for
+// duplicate member names.
+func noDuplicates(v []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(v))
+	type frame struct {
+		names     map[string]bool // nil for an array
+		expectKey bool            // in an object: the next token is a member name
+	}
+	var stack []frame
+	for {
+		t, err := dec.Token()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return ErrSyntax
+		}
+		var top *frame
+		if n := len(stack); n > 0 {
+			top = &stack[n-1]
+		}
+		if d, ok := t.(json.Delim); ok {
+			if top != nil && top.names != nil {
+				top.expectKey = true // a nested value starts or ends; a name comes next
+			}
+			switch d {
+			case '{':
+				if len(stack) == maxDepth {
+					return ErrTooDeep
+				}
+				stack = append(stack, frame{names: map[string]bool{}, expectKey: true})
+			case '[':
+				if len(stack) == maxDepth {
+					return ErrTooDeep
+				}
+				stack = append(stack, frame{})
+			default:
+				stack = stack[:len(stack)-1]
+			}
+			continue
+		}
+		if top == nil || top.names == nil {
+			continue // an array element
+		}
+		if top.expectKey {
+			name := t.(string) // the decoder returns member names as strings
+			if top.names[name] {
+				return ErrDuplicate
+			}
+			top.names[name] = true
+		}
+		top.expectKey = !top.expectKey
+	}
+}
+
+// Header is what the key lookup reads of a JOSE header.
+type Header struct {
+	Alg, Kid, Typ string
+	HasKid        bool
+}
+
+// knownHeader are the header parameters of RFC 7515 section 4.1 and RFC
+// 7519 section 5.
+var knownHeader = []string{"alg", "kid", "typ", "cty", "crit", "jwk", "jku", "x5u", "x5c", "x5t", "x5t#S256"}
+
+// ParseHeader decodes a JOSE header under the policy. It refuses a key
+// carried in the header (jwk, jku, x5u, x5c: keys come from configuration,
+// never from the token), crit (no extension is understood), and alg, kid
+// or typ that are not strings.
+func ParseHeader(raw []byte) (Header, error) {
+	var h Header
+	err := Object(raw, knownHeader, func(name string, v []byte) error {
+		var err error
+		switch name {
+		case "alg":
+			h.Alg, err = String(v)
+		case "kid":
+			h.Kid, err = String(v)
+			h.HasKid = true
+		case "typ":
+			h.Typ, err = String(v)
+		case "jwk", "jku", "x5u", "x5c":
+			return ErrEmbeddedKey
+		case "crit":
+			return ErrCrit
+		}
+		return err
+	})
+	return h, err
+}
+
+// String decodes v, which must be a JSON string.
+func String(v []byte) (string, error) {
+	if len(v) == 0 || v[0] != '"' {
+		return "", ErrType
+	}
+	var s string
+	if err := json.Unmarshal(v, &s); err != nil {
+		return "", ErrType
+	}
+	return s, nil
+}
+
+// Strings decodes v, which must be a JSON array of strings.
+func Strings(v []byte) ([]string, error) {
+	if len(v) == 0 || v[0] != '[' {
+		return nil, ErrType
+	}
+	var s []string
+	if err := json.Unmarshal(v, &s); err != nil {
+		return nil, ErrType
+	}
+	return s, nil
+}
+
+// Audience decodes an "aud" claim: a string or an array of strings (RFC
+// 7519 section 4.1.3).
+func Audience(v []byte) ([]string, error) {
+	if len(v) > 0 && v[0] == '"' {
+		s, err := String(v)
+		return []string{s}, err
+	}
+	return Strings(v)
+}
+
+// Seconds decodes a NumericDate (RFC 7519 section 2): a JSON number of
+// seconds since the epoch, never a string; a fraction is dropped.
+func Seconds(v []byte) (int64, error) {
+	if len(v) == 0 || v[0] != '-' && (v[0] < '0' || v[0] > '9') {
+		return 0, ErrType
+	}
+	var n json.Number
+	if err := json.Unmarshal(v, &n); err != nil {
+		return 0, ErrType
+	}
+	if i, err := n.Int64(); err == nil {
+		return i, nil
+	}
+	f, err := n.Float64()
+	if err != nil || f > 1<<62 || f < -(1<<62) {
+		return 0, ErrType
+	}
+	return int64(f), nil
+}
+
+// Parser returns golang-jwt's parser with the options every token class
+// shares: the algorithms the caller's keys use, strict base64url (no
+// padding, no stray bits), "exp" required, "iat" not in the future, the
+// leeway and the clock. extra adds a class's own, such as WithIssuer.
+func Parser(methods []string, leeway time.Duration, now func() time.Time, extra ...jwt.ParserOption) *jwt.Parser {
+	opts := append([]jwt.ParserOption{
+		jwt.WithValidMethods(methods),
+		jwt.WithStrictDecoding(),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithLeeway(leeway),
+		jwt.WithTimeFunc(now),
+	}, extra...)
+	return jwt.NewParser(opts...)
+}
+
+// Keyfunc returns a golang-jwt Keyfunc that decodes the token's header
+// under the policy and asks lookup for the key. known, when not nil, is
+// asked first with the raw header segment: a header the module produced
+// itself is known and needs no second decoding.
+func Keyfunc(p *jwt.Parser, known func(segment string) (any, bool), lookup func(Header) (any, error)) jwt.Keyfunc {
+	return func(t *jwt.Token) (any, error) {
+		seg, _, _ := strings.Cut(t.Raw, ".")
+		if known != nil {
+			if k, ok := known(seg); ok {
+				return k, nil
+			}
+		}
+		raw, err := p.DecodeSegment(seg)
+		if err != nil {
+			return nil, ErrSyntax
+		}
+		h, err := ParseHeader(raw)
+		if err != nil {
+			return nil, err
+		}
+		return lookup(h)
+	}
+}
+
+// HeaderSegment returns the base64url segment of the JOSE header
+// {"alg":alg,"typ":"JWT"[,"kid":kid]}, with its trailing '.', to sign
+// with.
+func HeaderSegment(alg, kid string) string {
+	h := struct {
+		Alg string `json:"alg"`
+		Typ string `json:"typ"`
+		Kid string `json:"kid,omitempty"`
+	}{alg, "JWT", kid}
+	b, _ := json.Marshal(h) // strings only: cannot fail
+	return (*jwt.Token)(nil).EncodeSegment(b) + "."
+}
+
+// Sign returns the compact JWS of payload (a JSON object) under header, a
+// HeaderSegment, signed by method with key.
+func Sign(method jwt.SigningMethod, key any, header string, payload []byte) (string, error) {
+	var enc jwt.Token
+	input := header + enc.EncodeSegment(payload)
+	sig, err := method.Sign(input, key)
+	if err != nil {
+		return "", err
+	}
+	return input + "." + enc.EncodeSegment(sig), nil
+}

@@ -1,0 +1,314 @@
+package jose
+
+import (
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestObject(t *testing.T) {
+	known := []string{"exp", "LOBId", "roles"}
+	deep := strings.Repeat(`{"a":`, maxDepth+1) + "1" + strings.Repeat("}", maxDepth+1)
+	for _, tt := range []struct {
+		name, raw string
+		want      error
+		members   string
+	}{
+		{name: "plain", raw: `{"exp":1,"LOBId":"01","x":{"y":[1,{"z":2}]}}`, members: "exp,LOBId,x"},
+		{name: "empty", raw: `{}`},
+		{name: "spaces", raw: " { \"exp\" : 1 } \n", members: "exp"},
+		{name: "duplicate", raw: `{"exp":1,"exp":2}`, want: ErrDuplicate},
+		{name: "duplicate through an escape", raw: `{"exp":1,"\u0065xp":2}`, want: ErrDuplicate},
+		{name: "duplicate unknown member", raw: `{"a":1,"a":1}`, want: ErrDuplicate},
+		{name: "duplicate in a nested object", raw: `{"x":{"y":1,"y":2}}`, want: ErrDuplicate},
+		{name: "duplicate in an object in an array", raw: `{"x":[{"y":1},{"y":1,"y":2}]}`, want: ErrDuplicate},
+		{name: "same name in sibling objects", raw: `{"x":{"y":1},"z":{"y":1}}`, members: "x,z"},
+		{name: "same name at two depths", raw: `{"y":{"y":{"y":1}}}`, members: "y"},
+		{name: "name after a nested value", raw: `{"x":{"a":{"b":1},"a2":[1,2],"b":1,"b2":2}}`, members: "x"},
+		{name: "case variant", raw: `{"EXP":1}`, want: ErrCaseVariant},
+		{name: "case variant of a claim", raw: `{"lobid":"01"}`, want: ErrCaseVariant},
+		{name: "case variant beside the name", raw: `{"roles":[],"ROLES":["Use API"]}`, want: ErrCaseVariant},
+		{name: "invalid UTF-8", raw: "{\"x\":\"\xff\"}", want: ErrInvalidUTF8},
+		{name: "invalid UTF-8 in a name", raw: "{\"\xc3\":1}", want: ErrInvalidUTF8},
+		{name: "array", raw: `[1]`, want: ErrSyntax},
+		{name: "string", raw: `"x"`, want: ErrSyntax},
+		{name: "two objects", raw: `{}{}`, want: ErrSyntax},
+		{name: "trailing garbage", raw: `{"exp":1} x`, want: ErrSyntax},
+		{name: "unterminated", raw: `{"exp":1`, want: ErrSyntax},
+		{name: "not JSON", raw: `{exp:1}`, want: ErrSyntax},
+		{name: "empty input", raw: ``, want: ErrSyntax},
+		{name: "too deep", raw: `{"x":` + deep + `}`, want: ErrTooDeep},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var names []string
+			err := Object([]byte(tt.raw), known, func(name string, v []byte) error {
+				names = append(names, name)
+				assert.True(t, json.Valid(v), "member %s's value is one JSON value", name)
+				return nil
+			})
+			if tt.want != nil {
+				assert.ErrorIs(t, err, tt.want)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.members, strings.Join(names, ","))
+		})
+	}
+
+	stop := errors.New("stop")
+	err := Object([]byte(`{"a":1,"b":2}`), nil, func(name string, _ []byte) error {
+		if name == "a" {
+			return stop
+		}
+		t.Fatal("called after an error")
+		return nil
+	})
+	assert.ErrorIs(t, err, stop, "the callback's error is returned at once")
+}
+
+func TestParseHeader(t *testing.T) {
+	for _, tt := range []struct {
+		raw  string
+		want Header
+		err  error
+	}{
+		{raw: `{"alg":"HS256","typ":"JWT"}`, want: Header{Alg: "HS256", Typ: "JWT"}},
+		{raw: `{"kid":"k1","alg":"RS256"}`, want: Header{Alg: "RS256", Kid: "k1", HasKid: true}},
+		{raw: `{"kid":"","alg":"RS256"}`, want: Header{Alg: "RS256", HasKid: true}},
+		{raw: `{"alg":"HS256","x-custom":{"a":1}}`, want: Header{Alg: "HS256"}},
+		{raw: `{"ALG":"HS256","TYP":"JWT"}`, err: ErrCaseVariant},
+		{raw: `{"alg":"none","alg":"HS256"}`, err: ErrDuplicate},
+		{raw: `{"alg":"HS256","Kid":"k1"}`, err: ErrCaseVariant},
+		{raw: `{"alg":256}`, err: ErrType},
+		{raw: `{"alg":"RS256","kid":7}`, err: ErrType},
+		{raw: `{"alg":"RS256","kid":["a"]}`, err: ErrType},
+		{raw: `{"alg":"RS256","kid":null}`, err: ErrType},
+		{raw: `{"alg":"RS256","jwk":{"kty":"RSA"}}`, err: ErrEmbeddedKey},
+		{raw: `{"alg":"RS256","jku":"https://evil.example/jwks"}`, err: ErrEmbeddedKey},
+		{raw: `{"alg":"RS256","x5u":"https://evil.example/cert"}`, err: ErrEmbeddedKey},
+		{raw: `{"alg":"RS256","x5c":["MII..."]}`, err: ErrEmbeddedKey},
+		{raw: `{"alg":"RS256","crit":["exp"],"exp":1}`, err: ErrCrit},
+	} {
+		h, err := ParseHeader([]byte(tt.raw))
+		if tt.err != nil {
+			assert.ErrorIs(t, err, tt.err, tt.raw)
+			continue
+		}
+		require.NoError(t, err, tt.raw)
+		assert.Equal(t, tt.want, h, tt.raw)
+	}
+}
+
+func TestValues(t *testing.T) {
+	for _, tt := range []struct {
+		raw  string
+		want int64
+		err  bool
+	}{
+		{raw: `1737362986`, want: 1737362986},
+		{raw: `-5`, want: -5},
+		{raw: `1737362986.75`, want: 1737362986},
+		{raw: `1.7e9`, want: 1700000000},
+		{raw: `"1737362986"`, err: true},
+		{raw: `null`, err: true},
+		{raw: `true`, err: true},
+		{raw: `[1]`, err: true},
+		{raw: `1e300`, err: true},
+	} {
+		got, err := Seconds([]byte(tt.raw))
+		if tt.err {
+			assert.ErrorIs(t, err, ErrType, tt.raw)
+			continue
+		}
+		require.NoError(t, err, tt.raw)
+		assert.Equal(t, tt.want, got, tt.raw)
+	}
+
+	s, err := String([]byte(`"a\u0062c"`))
+	assert.NoError(t, err)
+	assert.Equal(t, "abc", s)
+	for _, raw := range []string{`1`, `null`, `["a"]`, `{}`} {
+		_, err := String([]byte(raw))
+		assert.ErrorIs(t, err, ErrType, raw)
+	}
+
+	aud, err := Audience([]byte(`"api"`))
+	assert.NoError(t, err)
+	assert.Equal(t, []string{"api"}, aud)
+	aud, err = Audience([]byte(`["a","b"]`))
+	assert.NoError(t, err)
+	assert.Equal(t, []string{"a", "b"}, aud)
+	for _, raw := range []string{`1`, `null`, `["a",1]`, `{"a":1}`} {
+		_, err := Audience([]byte(raw))
+		assert.ErrorIs(t, err, ErrType, raw)
+	}
+	roles, err := Strings([]byte(`["Use API"]`))
+	assert.NoError(t, err)
+	assert.Equal(t, []string{"Use API"}, roles)
+	_, err = Strings([]byte(`"Use API"`))
+	assert.ErrorIs(t, err, ErrType)
+}
+
+// testClaims are a claim set decoded under the policy, as each token class
+// does it.
+type testClaims struct {
+	Sub string
+	Exp int64
+}
+
+func (c *testClaims) UnmarshalJSON(raw []byte) error {
+	return Object(raw, []string{"sub", "exp"}, func(name string, v []byte) (err error) {
+		switch name {
+		case "sub":
+			c.Sub, err = String(v)
+		case "exp":
+			c.Exp, err = Seconds(v)
+		}
+		return err
+	})
+}
+
+func (c *testClaims) GetExpirationTime() (*jwt.NumericDate, error) {
+	return jwt.NewNumericDate(time.Unix(c.Exp, 0)), nil
+}
+func (c *testClaims) GetIssuedAt() (*jwt.NumericDate, error)  { return nil, nil }
+func (c *testClaims) GetNotBefore() (*jwt.NumericDate, error) { return nil, nil }
+func (c *testClaims) GetIssuer() (string, error)              { return "", nil }
+func (c *testClaims) GetSubject() (string, error)             { return c.Sub, nil }
+func (c *testClaims) GetAudience() (jwt.ClaimStrings, error)  { return nil, nil }
+
+func TestSignAndParse(t *testing.T) {
+	secret := []byte("a test secret of thirty-two bytes!!")
+	now := time.Unix(1737362986, 0)
+	header := HeaderSegment("HS256", "")
+	assert.Equal(t, "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.", header, `{"alg":"HS256","typ":"JWT"}`)
+	tok, err := Sign(jwt.SigningMethodHS256, secret, header, []byte(`{"sub":"u1","exp":1737366586}`))
+	require.NoError(t, err)
+
+	p := Parser([]string{"HS256"}, 0, func() time.Time { return now })
+	lookups := 0
+	kf := Keyfunc(p, func(seg string) (any, bool) { return secret, seg+"." == header }, func(h Header) (any, error) {
+		lookups++
+		if h.Alg != "HS256" || h.HasKid {
+			return nil, errors.New("no such key")
+		}
+		return secret, nil
+	})
+	var c testClaims
+	_, err = p.ParseWithClaims(tok, &c, kf)
+	require.NoError(t, err)
+	assert.Equal(t, testClaims{Sub: "u1", Exp: 1737366586}, c)
+	assert.Zero(t, lookups, "the module's own header is known without decoding")
+
+	// Golang-jwt's own encoder gives the same token.
+	gj, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"exp": 1737366586, "sub": "u1"}).SignedString(secret)
+	require.NoError(t, err)
+	_, err = p.ParseWithClaims(gj, &c, kf)
+	assert.NoError(t, err)
+
+	// Any other header is decoded and checked.
+	for _, tt := range []struct {
+		header string
+		want   error
+	}{
+		{`{"typ":"JWT","alg":"HS256"}`, nil},
+		{`{"alg":"HS256","alg":"HS256"}`, ErrDuplicate},
+		{`{"alg":"HS256","ALG":"none"}`, ErrCaseVariant},
+		{`{"alg":"HS256","jku":"https://evil.example"}`, ErrEmbeddedKey},
+	} {
+		tok, err := Sign(jwt.SigningMethodHS256, secret, (*jwt.Token)(nil).EncodeSegment([]byte(tt.header))+".", []byte(`{"sub":"u1","exp":1737366586}`))
+		require.NoError(t, err)
+		_, err = p.ParseWithClaims(tok, &testClaims{}, kf)
+		if tt.want == nil {
+			assert.NoError(t, err, tt.header)
+		} else {
+			assert.ErrorIs(t, err, tt.want, tt.header)
+			assert.ErrorIs(t, err, jwt.ErrTokenUnverifiable, tt.header)
+		}
+	}
+
+	// The claims' policy errors surface through golang-jwt's.
+	for payload, want := range map[string]error{
+		`{"sub":"u1","exp":1737366586,"exp":1}`: ErrDuplicate,
+		`{"sub":"u1","EXP":1737366586}`:         ErrCaseVariant,
+		`{"sub":"u1","exp":"1737366586"}`:       ErrType,
+	} {
+		tok, err := Sign(jwt.SigningMethodHS256, secret, header, []byte(payload))
+		require.NoError(t, err)
+		_, err = p.ParseWithClaims(tok, &testClaims{}, kf)
+		assert.ErrorIs(t, err, want, payload)
+		assert.ErrorIs(t, err, jwt.ErrTokenMalformed, payload)
+	}
+
+	// Strict base64url: a changed unused bit in the last character of the
+	// signature, and padding, are refused.
+	last := tok[len(tok)-1]
+	flipped := tok[:len(tok)-1] + string(last^1)
+	_, err = p.ParseWithClaims(flipped, &testClaims{}, kf)
+	assert.ErrorIs(t, err, jwt.ErrTokenMalformed, "a signature with stray bits")
+	_, err = p.ParseWithClaims(tok+"=", &testClaims{}, kf)
+	assert.Error(t, err)
+
+	// exp is required, and past it the token is expired.
+	noExp, err := Sign(jwt.SigningMethodHS256, secret, header, []byte(`{"sub":"u1"}`))
+	require.NoError(t, err)
+	_, err = p.ParseWithClaims(noExp, &nilExpClaims{}, kf)
+	assert.ErrorIs(t, err, jwt.ErrTokenRequiredClaimMissing)
+	late := Parser([]string{"HS256"}, 0, func() time.Time { return time.Unix(1737366586, 0) })
+	_, err = late.ParseWithClaims(tok, &testClaims{}, Keyfunc(late, nil, func(Header) (any, error) { return secret, nil }))
+	assert.ErrorIs(t, err, jwt.ErrTokenExpired, "exp equal to now is expired")
+
+	// Only the listed methods.
+	_, err = Parser([]string{"RS256"}, 0, time.Now).ParseWithClaims(tok, &testClaims{}, kf)
+	assert.ErrorIs(t, err, jwt.ErrTokenSignatureInvalid)
+}
+
+// nilExpClaims have no exp when the token has none.
+type nilExpClaims struct{ testClaims }
+
+func (c *nilExpClaims) GetExpirationTime() (*jwt.NumericDate, error) {
+	if c.Exp == 0 {
+		return nil, nil
+	}
+	return c.testClaims.GetExpirationTime()
+}
+
+// FuzzObject holds the policy against encoding/json: whatever Object
+// accepts is one valid JSON object whose members encoding/json reads the
+// same, with no name twice.
+func FuzzObject(f *testing.F) {
+	for _, s := range []string{`{"exp":1,"LOBId":"01"}`, `{"a":{"b":[1,{"c":2}]}}`, `{"a":1,"a":2}`, `{"EXP":1}`, "{\"\xff\":1}", `{}`, `[]`, `{"a":"\u0000"}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		got := map[string]json.RawMessage{}
+		err := Object(raw, []string{"exp", "LOBId"}, func(name string, v []byte) error {
+			if _, dup := got[name]; dup {
+				t.Fatalf("member %q twice", name)
+			}
+			got[name] = v
+			return nil
+		})
+		if err != nil {
+			return
+		}
+		var m map[string]json.RawMessage
+		if json.Unmarshal(raw, &m) != nil {
+			t.Fatalf("accepted %q, which encoding/json refuses", raw)
+		}
+		if len(m) != len(got) {
+			t.Fatalf("accepted %q: %d members, encoding/json sees %d", raw, len(got), len(m))
+		}
+		for k, v := range got {
+			if string(m[k]) != string(v) {
+				t.Fatalf("member %q: %s, encoding/json reads %s", k, v, m[k])
+			}
+		}
+	})
+}
