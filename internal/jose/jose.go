@@ -19,6 +19,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -38,6 +39,16 @@ var (
 	ErrEmbeddedKey = errors.New("jose: the header carries a key (jwk, jku, x5u or x5c)")
 	ErrCrit        = errors.New("jose: the header has crit")
 )
+
+// IsPolicy reports whether err is (or wraps) one of the policy's errors.
+func IsPolicy(err error) bool {
+	for _, e := range []error{ErrSyntax, ErrInvalidUTF8, ErrDuplicate, ErrCaseVariant, ErrType, ErrTooDeep, ErrEmbeddedKey, ErrCrit} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
 
 // maxDepth bounds the nesting of a header or claim set.
 const maxDepth = 32
@@ -189,8 +200,13 @@ func ParseHeader(raw []byte) (Header, error) {
 
 // String decodes v, which must be a JSON string.
 func String(v []byte) (string, error) {
-	if len(v) == 0 || v[0] != '"' {
+	if len(v) < 2 || v[0] != '"' {
 		return "", ErrType
+	}
+	if bytes.IndexByte(v, '\\') < 0 {
+		// No escape: the text between the quotes is the string (v is a
+		// value the decoder validated, as valid UTF-8).
+		return string(v[1 : len(v)-1]), nil
 	}
 	var s string
 	if err := json.Unmarshal(v, &s); err != nil {
@@ -199,14 +215,25 @@ func String(v []byte) (string, error) {
 	return s, nil
 }
 
-// Strings decodes v, which must be a JSON array of strings.
+// Strings decodes v, which must be a JSON array of strings, or null for
+// none.
 func Strings(v []byte) ([]string, error) {
+	if string(v) == "null" {
+		return nil, nil
+	}
 	if len(v) == 0 || v[0] != '[' {
 		return nil, ErrType
 	}
-	var s []string
-	if err := json.Unmarshal(v, &s); err != nil {
+	var ps []*string // a null element stays nil, to be refused
+	if err := json.Unmarshal(v, &ps); err != nil {
 		return nil, ErrType
+	}
+	s := make([]string, len(ps))
+	for i, p := range ps {
+		if p == nil {
+			return nil, ErrType
+		}
+		s[i] = *p
 	}
 	return s, nil
 }
@@ -214,11 +241,14 @@ func Strings(v []byte) ([]string, error) {
 // Audience decodes an "aud" claim: a string or an array of strings (RFC
 // 7519 section 4.1.3).
 func Audience(v []byte) ([]string, error) {
-	if len(v) > 0 && v[0] == '"' {
+	switch {
+	case len(v) > 0 && v[0] == '"':
 		s, err := String(v)
 		return []string{s}, err
+	case len(v) > 0 && v[0] == '[':
+		return Strings(v)
 	}
-	return Strings(v)
+	return nil, ErrType
 }
 
 // Seconds decodes a NumericDate (RFC 7519 section 2): a JSON number of
@@ -227,12 +257,12 @@ func Seconds(v []byte) (int64, error) {
 	if len(v) == 0 || v[0] != '-' && (v[0] < '0' || v[0] > '9') {
 		return 0, ErrType
 	}
+	if i, err := strconv.ParseInt(string(v), 10, 64); err == nil {
+		return i, nil // the common case: whole seconds
+	}
 	var n json.Number
 	if err := json.Unmarshal(v, &n); err != nil {
 		return 0, ErrType
-	}
-	if i, err := n.Int64(); err == nil {
-		return i, nil
 	}
 	f, err := n.Float64()
 	if err != nil || f > 1<<62 || f < -(1<<62) {
@@ -269,11 +299,7 @@ func Keyfunc(p *jwt.Parser, known func(segment string) (any, bool), lookup func(
 				return k, nil
 			}
 		}
-		raw, err := p.DecodeSegment(seg)
-		if err != nil {
-			return nil, ErrSyntax
-		}
-		h, err := ParseHeader(raw)
+		h, err := CheckHeader(p, t)
 		if err != nil {
 			return nil, err
 		}
@@ -305,3 +331,131 @@ func Sign(method jwt.SigningMethod, key any, header string, payload []byte) (str
 	}
 	return input + "." + enc.EncodeSegment(sig), nil
 }
+
+// CheckHeader decodes t's header under the policy (see ParseHeader), for a
+// golang-jwt Keyfunc that needs the token itself, such as keyfunc's.
+func CheckHeader(p *jwt.Parser, t *jwt.Token) (Header, error) {
+	seg, _, _ := strings.Cut(t.Raw, ".")
+	raw, err := p.DecodeSegment(seg)
+	if err != nil {
+		return Header{}, ErrSyntax
+	}
+	return ParseHeader(raw)
+}
+
+// registeredNames are the registered claims of RFC 7519 section 4.1.
+var registeredNames = []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti"}
+
+// Registered are a claim set's registered claims (RFC 7519 section 4.1),
+// with golang-jwt's jwt.Claims methods. A token class embeds it, calls
+// Init with its own claims, and golang-jwt's parser fills it: the payload
+// is only kept when golang-jwt decodes it, and decoded under the policy on
+// the first question the validator asks, which comes after the signature,
+// so a forgery is reported as one whatever its claims hold.
+type Registered struct {
+	Issuer, Subject, ID            string
+	Audience                       []string
+	ExpiresAt, NotBefore, IssuedAt int64 // Unix seconds
+	HasExp, HasNbf, HasIat         bool
+
+	raw     []byte
+	decoded bool
+	err     error
+	known   []string
+	member  func(name string, v []byte) error
+}
+
+// ClaimNames returns the registered claim names and the class's own, for
+// Init; a class computes it once.
+func ClaimNames(class ...string) []string {
+	return append(append(make([]string, 0, len(registeredNames)+len(class)), registeredNames...), class...)
+}
+
+// Init sets the claim names the policy knows (from ClaimNames) and the
+// function that decodes the class's own claims; member may be nil.
+func (r *Registered) Init(names []string, member func(name string, v []byte) error) {
+	r.known, r.member = names, member
+}
+
+// UnmarshalJSON keeps a copy of the payload; Decode reads it.
+func (r *Registered) UnmarshalJSON(raw []byte) error {
+	r.raw = append(r.raw[:0], raw...)
+	r.decoded = false
+	return nil
+}
+
+// Raw returns the payload as golang-jwt decoded it from base64url.
+func (r *Registered) Raw() []byte { return r.raw }
+
+// Decode reads the payload once, under the policy, and returns the first
+// error, every later call the same.
+func (r *Registered) Decode() error {
+	if r.decoded {
+		return r.err
+	}
+	r.decoded = true
+	if r.known == nil {
+		r.known = registeredNames
+	}
+	r.err = Object(r.raw, r.known, func(name string, v []byte) (err error) {
+		switch name {
+		case "iss":
+			r.Issuer, err = String(v)
+		case "sub":
+			r.Subject, err = String(v)
+		case "jti":
+			r.ID, err = String(v)
+		case "aud":
+			r.Audience, err = Audience(v)
+		case "exp":
+			r.ExpiresAt, err = Seconds(v)
+			r.HasExp = true
+		case "nbf":
+			r.NotBefore, err = Seconds(v)
+			r.HasNbf = true
+		case "iat":
+			r.IssuedAt, err = Seconds(v)
+			r.HasIat = true
+		default:
+			if r.member != nil {
+				err = r.member(name, v)
+			}
+		}
+		return err
+	})
+	return r.err
+}
+
+func numericDate(set bool, sec int64) *jwt.NumericDate {
+	if !set {
+		return nil
+	}
+	return jwt.NewNumericDate(time.Unix(sec, 0))
+}
+
+// GetExpirationTime implements jwt.Claims.
+func (r *Registered) GetExpirationTime() (*jwt.NumericDate, error) {
+	err := r.Decode()
+	return numericDate(err == nil && r.HasExp, r.ExpiresAt), err
+}
+
+// GetIssuedAt implements jwt.Claims.
+func (r *Registered) GetIssuedAt() (*jwt.NumericDate, error) {
+	err := r.Decode()
+	return numericDate(err == nil && r.HasIat, r.IssuedAt), err
+}
+
+// GetNotBefore implements jwt.Claims.
+func (r *Registered) GetNotBefore() (*jwt.NumericDate, error) {
+	err := r.Decode()
+	return numericDate(err == nil && r.HasNbf, r.NotBefore), err
+}
+
+// GetIssuer implements jwt.Claims.
+func (r *Registered) GetIssuer() (string, error) { return r.Issuer, r.Decode() }
+
+// GetSubject implements jwt.Claims.
+func (r *Registered) GetSubject() (string, error) { return r.Subject, r.Decode() }
+
+// GetAudience implements jwt.Claims.
+func (r *Registered) GetAudience() (jwt.ClaimStrings, error) { return r.Audience, r.Decode() }

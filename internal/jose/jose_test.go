@@ -153,6 +153,11 @@ func TestValues(t *testing.T) {
 	assert.Equal(t, []string{"Use API"}, roles)
 	_, err = Strings([]byte(`"Use API"`))
 	assert.ErrorIs(t, err, ErrType)
+	roles, err = Strings([]byte(`null`))
+	assert.NoError(t, err, "null is no roles")
+	assert.Nil(t, roles)
+	_, err = Strings([]byte(`["a",null]`))
+	assert.ErrorIs(t, err, ErrType)
 }
 
 // testClaims are a claim set decoded under the policy, as each token class
