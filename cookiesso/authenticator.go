@@ -2,7 +2,6 @@ package cookiesso
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"slices"
 	"time"
@@ -89,57 +88,28 @@ func unauthorized(code, msg string) error {
 }
 
 var (
-	errTooLarge      = unauthorized(ssotoken.CodeTokenTooLarge, "the token is too large")
-	errMalformed     = unauthorized(ssotoken.CodeClaimsMalformed, "the token's claims are malformed")
-	errExpMissing    = unauthorized(ssotoken.CodeExpMissing, "the token has no expiry")
-	errExpired       = unauthorized(ssotoken.CodeTokenExpired, "the token has expired")
-	errNotYetValid   = unauthorized(ssotoken.CodeTokenNotYetValid, "the token is not valid yet")
-	errWrongIssuer   = unauthorized(ssotoken.CodeWrongIssuer, "the token's issuer is not accepted")
-	errWrongAudience = unauthorized(ssotoken.CodeWrongAudience, "the token's audience is not accepted")
-	errNoSubject     = unauthorized(CodeCookieInvalid, "the token names no user")
-	errRoleMissing   = unauthorized(CodeRoleMissing, "the user lacks the role this API needs")
+	errTooLarge    = unauthorized(ssotoken.CodeTokenTooLarge, "the token is too large")
+	errNoSubject   = unauthorized(CodeCookieInvalid, "the token names no user")
+	errRoleMissing = unauthorized(CodeRoleMissing, "the user lacks the role this API needs")
 )
 
-// Authenticate implements ssotoken.Authenticator.
+// Authenticate implements ssotoken.Authenticator: Keyring.Parse's checks
+// (golang-jwt, the module's JSON policy, the signature, "exp" required,
+// "iat" and "nbf" with Leeway, the issuer and audience), then a subject
+// and the role.
 func (a *Authenticator) Authenticate(_ context.Context, token string) (*ssotoken.Principal, error) {
 	if len(token) > a.max {
 		return nil, errTooLarge
 	}
-	b := bufPool.Get().(*[]byte)
-	defer bufPool.Put(b)
-	payload, _, err := ssotoken.ParseJWS((*b)[:0], a.keys, token)
-	*b = payload[:0]
-	if err != nil {
+	c := newUserClaims()
+	if _, err := a.keys.Parse(token, c, ssotoken.ParseOptions{Leeway: a.leeway, Now: a.now, Issuer: a.iss, Audience: a.aud}); err != nil {
 		return nil, err
 	}
-	var c jwtClaims
-	if err := json.Unmarshal(payload, &c); err != nil {
-		return nil, errMalformed
-	}
-	now := a.now()
 	switch {
-	case c.ExpiresAt == 0:
-		return nil, errExpMissing
-	case !now.Before(time.Unix(c.ExpiresAt, 0).Add(a.leeway)):
-		return nil, errExpired
-	case c.IssuedAt != 0 && now.Before(time.Unix(c.IssuedAt, 0).Add(-a.leeway)):
-		return nil, errNotYetValid
-	case c.Issuer != a.iss:
-		return nil, errWrongIssuer
-	case c.Audience != a.aud:
-		return nil, errWrongAudience
 	case c.Subject == "":
 		return nil, errNoSubject
 	case !slices.Contains(c.Roles, a.role):
 		return nil, errRoleMissing
 	}
-	return &ssotoken.Principal{
-		Subject:   c.Subject,
-		Username:  c.Subject,
-		TokenUse:  "cookiesso",
-		Issuer:    c.Issuer,
-		Groups:    c.Roles,
-		ExpiresAt: time.Unix(c.ExpiresAt, 0),
-		Claims:    json.RawMessage(slices.Clone(payload)),
-	}, nil
+	return c.principal("cookiesso"), nil
 }

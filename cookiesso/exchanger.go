@@ -167,15 +167,15 @@ func (e *Exchanger) Exchange(ctx context.Context, value string) (Token, error) {
 	b := bufPool.Get().(*[]byte)
 	defer bufPool.Put(b)
 	payload := c.appendJSON((*b)[:0])
-	tok, err := ssotoken.AppendJWS(payload[len(payload):], e.keys.Active(), payload)
 	*b = payload[:0]
+	tok, err := e.keys.Sign(payload)
 	if err != nil {
 		return Token{}, ssotoken.NewError(ssotoken.ErrUpstream, ssotoken.CodeSigningFailed, "the token could not be signed", err)
 	}
-	return Token{JWT: string(tok), ExpiresAt: time.Unix(exp.Unix(), 0).UTC()}, nil
+	return Token{JWT: tok, ExpiresAt: time.Unix(exp.Unix(), 0).UTC()}, nil
 }
 
-// bufPool holds the scratch buffers of Exchange and Authenticate.
+// bufPool holds the scratch buffers of Exchange.
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 
 // ExchangeRequest finds the SSO cookie of r (see CookieValue), checks the

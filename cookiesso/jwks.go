@@ -2,8 +2,6 @@ package cookiesso
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -15,6 +13,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"golang.org/x/time/rate"
 
+	"github.com/ssokit/ssokit/internal/jose"
 	"github.com/ssokit/ssokit/internal/limit"
 	"github.com/ssokit/ssokit/ssotoken"
 )
@@ -58,12 +57,6 @@ type JWKSValidator struct {
 	kf     keyfunc.Keyfunc
 	parser *jwt.Parser
 	cancel context.CancelFunc
-}
-
-// jwksClaims are the claims of a JWKS-signed cookie.
-type jwksClaims struct {
-	jwt.RegisteredClaims
-	Roles []string `json:"roles"`
 }
 
 // NewJWKSValidator starts fetching cfg.URL and returns the validator.
@@ -113,22 +106,18 @@ func NewJWKSValidator(cfg JWKSValidatorConfig) (*JWKSValidator, error) {
 		cancel()
 		return nil, err
 	}
-	opts := []jwt.ParserOption{
-		jwt.WithValidMethods(algs),
-		jwt.WithExpirationRequired(),
-		jwt.WithIssuedAt(),
-		jwt.WithLeeway(cfg.Leeway),
-	}
-	if cfg.Now != nil {
-		opts = append(opts, jwt.WithTimeFunc(cfg.Now))
-	}
+	var opts []jwt.ParserOption
 	if cfg.Issuer != "" {
 		opts = append(opts, jwt.WithIssuer(cfg.Issuer))
 	}
 	if cfg.Audience != "" {
 		opts = append(opts, jwt.WithAudience(cfg.Audience))
 	}
-	return &JWKSValidator{kf: kf, parser: jwt.NewParser(opts...), cancel: cancel}, nil
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &JWKSValidator{kf: kf, parser: jose.Parser(algs, cfg.Leeway, now, opts...), cancel: cancel}, nil
 }
 
 // Close stops the background refresh.
@@ -142,16 +131,20 @@ func (v *JWKSValidator) Validate(ctx context.Context, value string) (*ssotoken.P
 	if strings.Count(value, ".") != 2 {
 		return nil, errCookieMalformed
 	}
-	var c jwksClaims
-	tok, err := v.parser.ParseWithClaims(value, &c, func(t *jwt.Token) (any, error) {
-		if kid, ok := t.Header["kid"].(string); !ok || kid == "" {
+	c := newUserClaims()
+	tok, err := v.parser.ParseWithClaims(value, c, func(t *jwt.Token) (any, error) {
+		h, err := jose.CheckHeader(v.parser, t)
+		switch {
+		case err != nil:
+			return nil, err
+		case h.Kid == "":
 			return nil, errors.New("cookie has no kid") // never try every key
 		}
 		return v.kf.KeyfuncCtx(ctx)(t)
 	})
 	switch {
 	case err == nil && tok.Valid:
-	case errors.Is(err, jwt.ErrTokenMalformed):
+	case jose.IsPolicy(err), errors.Is(err, jwt.ErrTokenMalformed):
 		return nil, errCookieMalformed
 	case errors.Is(err, jwt.ErrTokenExpired):
 		return nil, errCookieExpired
@@ -163,17 +156,9 @@ func (v *JWKSValidator) Validate(ctx context.Context, value string) (*ssotoken.P
 		return nil, ssotoken.NewError(ssotoken.ErrUnauthorized, CodeCookieInvalid, "the SSO cookie is not valid", err)
 	}
 	if c.Subject == "" {
-		return nil, cookieUnauthorized(CodeCookieInvalid, "the SSO cookie names no user")
+		return nil, errCookieNoUser
 	}
-	payload, _ := base64.RawURLEncoding.DecodeString(strings.Split(value, ".")[1])
-	return &ssotoken.Principal{
-		Subject:   c.Subject,
-		Username:  c.Subject,
-		Issuer:    c.Issuer,
-		Groups:    c.Roles,
-		ExpiresAt: c.ExpiresAt.Time,
-		Claims:    json.RawMessage(payload),
-	}, nil
+	return c.principal(""), nil
 }
 
 // haveKeys reports whether a key was ever loaded.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/ssokit/ssokit/internal/jose"
 	"github.com/ssokit/ssokit/ssotoken"
 )
 
@@ -52,6 +53,7 @@ var (
 	errCookieMalformed = badCookie(CodeCookieMalformed, "the SSO cookie is ill-formatted", nil)
 	errCookieSignature = cookieUnauthorized(CodeCookieBadSignature, "the SSO cookie's signature is not valid")
 	errCookieExpired   = cookieUnauthorized(CodeCookieExpired, "the SSO cookie has expired")
+	errCookieNoUser    = cookieUnauthorized(CodeCookieInvalid, "the SSO cookie names no user")
 )
 
 // HMACValidatorConfig configures NewHMACValidator.
@@ -73,15 +75,38 @@ type HMACValidatorConfig struct {
 	Now func() time.Time
 }
 
-// cookieClaims are the claims of an HS256 JWT cookie.
-type cookieClaims struct {
-	Subject   string   `json:"sub"`
-	Roles     []string `json:"roles"`
-	ExpiresAt int64    `json:"exp"`
-	NotBefore int64    `json:"nbf"`
-	IssuedAt  int64    `json:"iat"`
-	Issuer    string   `json:"iss"`
-	Audience  string   `json:"aud"`
+// userClaims are the claims of a JWT cookie and of the exchanged JWT: the
+// registered ones and "roles", decoded under the module's JSON policy
+// after the signature (see jose.Registered).
+type userClaims struct {
+	jose.Registered
+	Roles []string
+}
+
+var userClaimNames = jose.ClaimNames("roles")
+
+func newUserClaims() *userClaims {
+	c := new(userClaims)
+	c.Init(userClaimNames, func(name string, v []byte) (err error) {
+		if name == "roles" {
+			c.Roles, err = jose.Strings(v)
+		}
+		return err
+	})
+	return c
+}
+
+// principal returns the user c names.
+func (c *userClaims) principal(tokenUse string) *ssotoken.Principal {
+	return &ssotoken.Principal{
+		Subject:   c.Subject,
+		Username:  c.Subject,
+		TokenUse:  tokenUse,
+		Issuer:    c.Issuer,
+		Groups:    c.Roles,
+		ExpiresAt: time.Unix(c.ExpiresAt, 0),
+		Claims:    json.RawMessage(c.Raw()),
+	}
 }
 
 // hmacValidator validates HS256 JWT cookies.
@@ -115,50 +140,36 @@ func NewHMACValidator(cfg HMACValidatorConfig) (Validator, error) {
 }
 
 func (v *hmacValidator) Validate(_ context.Context, value string) (*ssotoken.Principal, error) {
-	payload, _, err := ssotoken.ParseJWS(nil, v.ring, value)
-	if err != nil {
-		return nil, jwsCookieError(err)
+	c := newUserClaims()
+	if _, err := v.ring.Parse(value, c, ssotoken.ParseOptions{Leeway: v.leeway, Now: v.now, Issuer: v.iss, Audience: v.aud}); err != nil {
+		return nil, cookieError(err)
 	}
-	var c cookieClaims
-	if err := json.Unmarshal(payload, &c); err != nil {
-		return nil, badCookie(CodeCookieMalformed, "the SSO cookie's claims are ill-formatted", err)
+	if c.Subject == "" {
+		return nil, errCookieNoUser
 	}
-	now := v.now()
-	switch {
-	case c.Subject == "":
-		return nil, cookieUnauthorized(CodeCookieInvalid, "the SSO cookie names no user")
-	case c.ExpiresAt == 0:
-		return nil, cookieUnauthorized(CodeCookieInvalid, "the SSO cookie has no expiry")
-	case !now.Before(time.Unix(c.ExpiresAt, 0).Add(v.leeway)):
-		return nil, errCookieExpired
-	case c.NotBefore != 0 && now.Before(time.Unix(c.NotBefore, 0).Add(-v.leeway)),
-		c.IssuedAt != 0 && now.Before(time.Unix(c.IssuedAt, 0).Add(-v.leeway)):
-		return nil, cookieUnauthorized(CodeCookieInvalid, "the SSO cookie is not valid yet")
-	case v.iss != "" && c.Issuer != v.iss:
-		return nil, cookieUnauthorized(CodeCookieInvalid, "the SSO cookie's issuer is not accepted")
-	case v.aud != "" && c.Audience != v.aud:
-		return nil, cookieUnauthorized(CodeCookieInvalid, "the SSO cookie's audience is not accepted")
-	}
-	return &ssotoken.Principal{
-		Subject:   c.Subject,
-		Username:  c.Subject,
-		Issuer:    c.Issuer,
-		Groups:    c.Roles,
-		ExpiresAt: time.Unix(c.ExpiresAt, 0),
-		Claims:    json.RawMessage(payload),
-	}, nil
+	return c.principal(""), nil
 }
 
-// jwsCookieError turns a ParseJWS failure into the cookie's taxonomy: a
-// value that is not a JWS of the expected form is ill-formatted (400); a
-// wrong algorithm, key or signature is unauthorized (401).
-func jwsCookieError(err error) error {
+// cookieError turns a failure of Keyring.Parse into the cookie's
+// taxonomy: a value that is not a JWT of the expected form is
+// ill-formatted (400); a wrong algorithm, key or signature, an expiry or
+// claims that are not acceptable are unauthorized (401).
+func cookieError(err error) error {
 	switch ssotoken.CodeOf(err) {
-	case ssotoken.CodeTokenMalformed, ssotoken.CodeTokenMissing:
+	case ssotoken.CodeTokenMalformed, ssotoken.CodeTokenMissing, ssotoken.CodeClaimsMalformed:
 		return errCookieMalformed
-	default:
-		return errCookieSignature
+	case ssotoken.CodeTokenExpired:
+		return errCookieExpired
+	case ssotoken.CodeExpMissing:
+		return cookieUnauthorized(CodeCookieInvalid, "the SSO cookie has no expiry")
+	case ssotoken.CodeTokenNotYetValid:
+		return cookieUnauthorized(CodeCookieInvalid, "the SSO cookie is not valid yet")
+	case ssotoken.CodeWrongIssuer:
+		return cookieUnauthorized(CodeCookieInvalid, "the SSO cookie's issuer is not accepted")
+	case ssotoken.CodeWrongAudience:
+		return cookieUnauthorized(CodeCookieInvalid, "the SSO cookie's audience is not accepted")
 	}
+	return errCookieSignature
 }
 
 // AuthenticatorValidator validates cookies whose value is a bearer token

@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/ssokit/ssokit/internal/jose"
 	"github.com/ssokit/ssokit/internal/jsonx"
 )
 
@@ -37,7 +38,7 @@ func (c *Claims) ExpiresAtTime() time.Time { return time.Unix(c.ExpiresAt, 0) }
 // appendJSON appends the claims as a JSON object, in the API document's
 // order and with the same output as encoding/json for these fields (but
 // without reflection, and without escaping <, > and &, which JSON does
-// not require). A non-zero date is written as the Date claim instead of
+// not require); a zero time is left out, as the Signer never issues one. A non-zero date is written as the Date claim instead of
 // c.Date, and a non-nil jti as the jti claim instead of c.ID, so that the
 // signer needs no string for either.
 func (c *Claims) appendJSON(b []byte, date time.Time, jti []byte) []byte {
@@ -55,10 +56,14 @@ func (c *Claims) appendJSON(b []byte, date time.Time, jti []byte) []byte {
 		b = appendDate(b, date)
 		b = append(b, '"')
 	}
-	b = append(b, `,"iat":`...)
-	b = strconv.AppendInt(b, c.IssuedAt, 10)
-	b = append(b, `,"exp":`...)
-	b = strconv.AppendInt(b, c.ExpiresAt, 10)
+	if c.IssuedAt != 0 {
+		b = append(b, `,"iat":`...)
+		b = strconv.AppendInt(b, c.IssuedAt, 10)
+	}
+	if c.ExpiresAt != 0 {
+		b = append(b, `,"exp":`...)
+		b = strconv.AppendInt(b, c.ExpiresAt, 10)
+	}
 	if c.NotBefore != 0 {
 		b = append(b, `,"nbf":`...)
 		b = strconv.AppendInt(b, c.NotBefore, 10)
@@ -98,4 +103,45 @@ func appendDate(b []byte, t time.Time) []byte {
 	b = append(b, byte('0'+hour/10), byte('0'+hour%10), ':', byte('0'+minute/10), byte('0'+minute%10), ':')
 	b = append(b, byte('0'+sec/10), byte('0'+sec%10), '.')
 	return append(b, byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10), 'Z')
+}
+
+// claimNames are the claims a TokenNo may carry: a member equal to one of
+// them but for case ("lobid", "EXP") is refused.
+var claimNames = jose.ClaimNames("CIINo", "LOBId", "Functionality", "Date")
+
+// tokenClaims are a TokenNo's claims as golang-jwt reads them (see
+// jose.Registered: decoded under the module's JSON policy, after the
+// signature).
+type tokenClaims struct {
+	jose.Registered
+	Claims
+}
+
+func newTokenClaims() *tokenClaims {
+	c := new(tokenClaims)
+	c.Init(claimNames, func(name string, v []byte) (err error) {
+		switch name {
+		case "CIINo":
+			c.CIINo, err = jose.String(v)
+		case "LOBId":
+			c.LOBId, err = jose.String(v)
+		case "Functionality":
+			c.Functionality, err = jose.String(v)
+		case "Date":
+			c.Date, err = jose.String(v)
+		}
+		return err
+	})
+	return c
+}
+
+// claims returns the decoded claims; call it after a successful parse.
+func (c *tokenClaims) claims() *Claims {
+	r, out := &c.Registered, &c.Claims
+	out.IssuedAt, out.ExpiresAt, out.NotBefore = r.IssuedAt, r.ExpiresAt, r.NotBefore
+	out.ID, out.Issuer = r.ID, r.Issuer
+	if len(r.Audience) == 1 {
+		out.Audience = r.Audience[0]
+	}
+	return out
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 )
 
 // FuzzVerify feeds arbitrary strings to Verify. It must never panic, every
@@ -89,6 +91,51 @@ func FuzzIssueRoundTrip(f *testing.F) {
 		}
 		if c.ExpiresAt != 1737362986+3600 {
 			t.Fatalf("exp = %d", c.ExpiresAt)
+		}
+	})
+}
+
+// FuzzVerifyDifferential signs arbitrary header and claims JSON with the
+// verifier's key and holds Verify against golang-jwt's plain Parse: a
+// token Verify accepts, golang-jwt (HS256 pinned, exp required, the same
+// clock) accepts too, with the same claims.
+func FuzzVerifyDifferential(f *testing.F) {
+	ring := testRing(f, testSecret)
+	v, err := NewVerifier(VerifierConfig{Keys: ring, LOBId: "01", Now: fixedClock(seedTime), Leeway: time.Minute})
+	if err != nil {
+		f.Fatal(err)
+	}
+	hdr := `{"alg":"HS256","typ":"JWT"}`
+	f.Add(hdr, seedPayload)
+	f.Add(`{"typ":"JWT","alg":"HS256","kid":""}`, seedPayload)
+	f.Add(`{"ALG":"HS256"}`, seedPayload)
+	f.Add(hdr, `{"LOBId":"01","lobid":"02","iat":1737362986,"exp":1737366586}`)
+	f.Add(hdr, `{"LOBId":"01","iat":1737362986,"exp":1,"exp":1737366586}`)
+	f.Add(hdr, `{"LOBId":"01","iat":1737362986.5,"exp":1737366586e0,"nbf":0}`)
+	f.Fuzz(func(t *testing.T, header, payload string) {
+		tok := signRaw(t, testSecret, header, payload)
+		c, err := v.Verify(context.Background(), tok)
+		if err != nil {
+			if KindOf(err) != ErrUnauthorized || asError(err) == nil {
+				t.Fatalf("Verify = %v, want an ErrUnauthorized *Error", err)
+			}
+			return
+		}
+		gj, err := jwt.Parse(tok, func(*jwt.Token) (any, error) { return testSecret, nil },
+			jwt.WithValidMethods([]string{"HS256"}), jwt.WithExpirationRequired(), jwt.WithIssuedAt(),
+			jwt.WithLeeway(time.Minute), jwt.WithTimeFunc(fixedClock(seedTime)))
+		if err != nil {
+			t.Fatalf("Verify accepted %s.%s, golang-jwt refuses it: %v", header, payload, err)
+		}
+		m := gj.Claims.(jwt.MapClaims)
+		if lob, _ := m["LOBId"].(string); lob != c.LOBId {
+			t.Fatalf("claims differ: golang-jwt %v, Verify %+v", m, c)
+		}
+		if ciino, _ := m["CIINo"].(string); ciino != c.CIINo {
+			t.Fatalf("claims differ: golang-jwt %v, Verify %+v", m, c)
+		}
+		if exp, _ := m.GetExpirationTime(); exp == nil || exp.Unix() != c.ExpiresAt {
+			t.Fatalf("exp differs: golang-jwt %v, Verify %d", exp, c.ExpiresAt)
 		}
 	})
 }

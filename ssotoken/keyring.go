@@ -34,7 +34,8 @@ type keySnapshot struct {
 	active   *Key
 	keys     []*Key          // in the order they were added
 	byID     map[string]*Key // kid -> key; "" for the key without id
-	byHeader map[string]*Key // encoded header segment (with '.') -> key
+	byHeader map[string]*Key // encoded header segment (without '.') -> key
+	algs     []string        // the algorithms of keys, for golang-jwt's WithValidMethods
 }
 
 // NewKeyring returns a ring whose active key is active, with others as
@@ -63,7 +64,7 @@ func (s *keySnapshot) with(add ...*Key) (*keySnapshot, error) {
 		byHeader: make(map[string]*Key, len(s.keys)+len(add)),
 	}
 	for _, k := range s.keys {
-		n.byID[k.id], n.byHeader[k.header] = k, k
+		n.byID[k.id], n.byHeader[k.headerSegment()] = k, k
 	}
 	for _, k := range add {
 		if k == nil {
@@ -75,8 +76,13 @@ func (s *keySnapshot) with(add ...*Key) (*keySnapshot, error) {
 			}
 			return nil, errors.New("ssotoken: keyring: duplicate key id " + k.id)
 		}
-		n.byID[k.id], n.byHeader[k.header] = k, k
+		n.byID[k.id], n.byHeader[k.headerSegment()] = k, k
 		n.keys = append(n.keys, k)
+	}
+	for _, k := range n.keys {
+		if !slices.Contains(n.algs, string(k.alg)) {
+			n.algs = append(n.algs, string(k.alg))
+		}
 	}
 	return n, nil
 }

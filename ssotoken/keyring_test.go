@@ -1286,7 +1286,7 @@ func TestZeroKeyring(t *testing.T) {
 	assert.Empty(t, ring.Keys())
 	_, err := ssotoken.NewSigner(ssotoken.SignerConfig{Keys: &ring})
 	assert.Error(t, err, "a zero ring cannot sign")
-	_, _, err = ssotoken.ParseJWS(nil, &ring, "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.e30.AAAA")
+	_, err = ring.Parse("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.e30.AAAA", jwt.MapClaims{}, ssotoken.ParseOptions{})
 	assert.Equal(t, ssotoken.CodeUnknownKey, ssotoken.CodeOf(err), "a zero ring verifies nothing")
 	assert.Equal(t, `{"keys":[]}`, mustJSON(t, ring.JWKS()))
 }

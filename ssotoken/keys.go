@@ -5,18 +5,17 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
-	"crypto/hmac"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/asn1"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"hash"
 	"math/big"
-	"sync"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/ssokit/ssokit/internal/jose"
 )
 
 // Algorithm is a JWS signing algorithm (RFC 7518 section 3, RFC 8037).
@@ -44,7 +43,7 @@ const (
 
 // Key is one signing or verification key, pinned to one algorithm and
 // named by an optional key id ("kid"). Keys are immutable and safe for
-// concurrent use.
+// concurrent use. Signing and verification are golang-jwt/jwt/v5's.
 //
 // A key with an empty id signs tokens whose header has no "kid"; with one
 // HS256 key and no id the header is exactly {"alg":"HS256","typ":"JWT"}, as
@@ -53,19 +52,14 @@ const (
 type Key struct {
 	id     string
 	alg    Algorithm
-	header string // base64url of the JOSE header, with the trailing '.'
+	header string // the base64url JOSE header, with the trailing '.'
 
-	secret  []byte
-	macPool sync.Pool // of *macState, HS256 only
+	method    jwt.SigningMethod // golang-jwt's method for alg: verifies
+	verifyKey any               // the key in the form method.Verify takes
+	signer    jwt.SigningMethod // signs; nil for a verify-only key
+	signKey   any               // the key in the form signer.Sign takes
 
-	signer crypto.Signer    // nil for a verify-only key
 	public crypto.PublicKey // *rsa.PublicKey, *ecdsa.PublicKey or ed25519.PublicKey
-}
-
-// macState is a reusable HMAC and the buffer its sum is written to.
-type macState struct {
-	h   hash.Hash
-	sum [sha256.Size]byte
 }
 
 // NewHMACKey returns an HS256 key that both signs and verifies. The secret
@@ -74,9 +68,8 @@ func NewHMACKey(id string, secret []byte) (*Key, error) {
 	if len(secret) < MinHMACSecretLen {
 		return nil, fmt.Errorf("ssotoken: HS256 secret is %d bytes, want at least %d", len(secret), MinHMACSecretLen)
 	}
-	k := &Key{id: id, alg: HS256, secret: append([]byte(nil), secret...)}
-	k.macPool.New = func() any { return &macState{h: hmac.New(sha256.New, k.secret)} }
-	return k.init()
+	b := append([]byte(nil), secret...)
+	return (&Key{id: id, alg: HS256, method: jwt.SigningMethodHS256, verifyKey: b, signer: jwt.SigningMethodHS256, signKey: b}).init()
 }
 
 // NewSigningKey returns an asymmetric key that signs with s, which may be a
@@ -91,7 +84,17 @@ func NewSigningKey(id string, alg Algorithm, s crypto.Signer) (*Key, error) {
 	if err != nil {
 		return nil, err
 	}
-	k.signer = s
+	// golang-jwt signs RS256 and ES256 with *rsa.PrivateKey and
+	// *ecdsa.PrivateKey; any other crypto.Signer (a KMS key, say) goes
+	// through signerMethod. EdDSA takes any crypto.Signer.
+	k.signer, k.signKey = k.method, s
+	switch s.(type) {
+	case *rsa.PrivateKey, *ecdsa.PrivateKey:
+	default:
+		if alg != EdDSA {
+			k.signer = signerMethod{k.method}
+		}
+	}
 	return k, nil
 }
 
@@ -132,25 +135,19 @@ func NewVerifyingKey(id string, alg Algorithm, pub crypto.PublicKey) (*Key, erro
 	default:
 		return nil, fmt.Errorf("ssotoken: unsupported algorithm %q", alg)
 	}
-	return (&Key{id: id, alg: alg, public: pub}).init()
+	return (&Key{id: id, alg: alg, public: pub, method: jwt.GetSigningMethod(string(alg)), verifyKey: pub}).init()
 }
 
 func (k *Key) init() (*Key, error) {
 	if len(k.id) > MaxKeyIDLen || !printable(k.id) {
 		return nil, errors.New("ssotoken: key id is too long or holds control characters")
 	}
-	h := struct {
-		Alg Algorithm `json:"alg"`
-		Typ string    `json:"typ"`
-		Kid string    `json:"kid,omitempty"`
-	}{k.alg, "JWT", k.id}
-	b, err := json.Marshal(h)
-	if err != nil {
-		return nil, err
-	}
-	k.header = base64.RawURLEncoding.EncodeToString(b) + "."
+	k.header = jose.HeaderSegment(string(k.alg), k.id)
 	return k, nil
 }
+
+// headerSegment returns the base64url JOSE header, without the '.'.
+func (k *Key) headerSegment() string { return k.header[:len(k.header)-1] }
 
 // ID returns the key id; it may be empty for an HS256 key.
 func (k *Key) ID() string { return k.id }
@@ -160,68 +157,38 @@ func (k *Key) Algorithm() Algorithm { return k.alg }
 
 // CanSign reports whether the key can sign (an HS256 key or one made with
 // NewSigningKey).
-func (k *Key) CanSign() bool { return k.secret != nil || k.signer != nil }
+func (k *Key) CanSign() bool { return k.signer != nil }
 
 // Public returns the public key of an asymmetric key, and nil for HS256.
 func (k *Key) Public() crypto.PublicKey { return k.public }
 
-// appendSignature appends the raw signature of input to dst.
-func (k *Key) appendSignature(dst, input []byte) ([]byte, error) {
-	if k.alg == HS256 {
-		m := k.macPool.Get().(*macState)
-		m.h.Reset()
-		m.h.Write(input)
-		dst = m.h.Sum(dst)
-		k.macPool.Put(m)
-		return dst, nil
-	}
+// sign returns the compact JWS of payload, a JSON object, signed with k
+// through golang-jwt.
+func (k *Key) sign(payload []byte) (string, error) {
 	if k.signer == nil {
-		return dst, errors.New("ssotoken: key " + k.id + " cannot sign")
+		return "", errors.New("ssotoken: key " + k.id + " cannot sign")
 	}
-	var (
-		sig []byte
-		err error
-	)
-	if k.alg == EdDSA {
-		sig, err = k.signer.Sign(rand.Reader, input, crypto.Hash(0))
-	} else {
-		d := sha256.Sum256(input)
-		sig, err = k.signer.Sign(rand.Reader, d[:], crypto.SHA256)
-		if err == nil && k.alg == ES256 {
-			sig, err = ecdsaASN1ToRaw(sig)
-		}
-	}
-	if err != nil {
-		return dst, err
-	}
-	return append(dst, sig...), nil
+	return jose.Sign(k.signer, k.signKey, k.header, payload)
 }
 
-// verify reports whether sig is a valid signature of input under k.
-// HMAC signatures are compared in constant time.
-func (k *Key) verify(input, sig []byte) bool {
-	switch k.alg {
-	case HS256:
-		m := k.macPool.Get().(*macState)
-		m.h.Reset()
-		m.h.Write(input)
-		ok := hmac.Equal(m.h.Sum(m.sum[:0]), sig)
-		k.macPool.Put(m)
-		return ok
-	case RS256:
-		d := sha256.Sum256(input)
-		return rsa.VerifyPKCS1v15(k.public.(*rsa.PublicKey), crypto.SHA256, d[:], sig) == nil
-	case ES256:
-		if len(sig) != 64 {
-			return false
-		}
-		d := sha256.Sum256(input)
-		r, s := new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:])
-		return ecdsa.Verify(k.public.(*ecdsa.PublicKey), d[:], r, s)
-	case EdDSA:
-		return ed25519.Verify(k.public.(ed25519.PublicKey), input, sig)
+// signerMethod signs RS256 or ES256 with any crypto.Signer, such as a key
+// held in a KMS or HSM, and verifies as golang-jwt's method of the same
+// name, which it embeds: golang-jwt's own methods sign only with
+// *rsa.PrivateKey and *ecdsa.PrivateKey.
+type signerMethod struct{ jwt.SigningMethod }
+
+// Sign implements jwt.SigningMethod.
+func (m signerMethod) Sign(input string, key any) ([]byte, error) {
+	s, ok := key.(crypto.Signer)
+	if !ok {
+		return nil, jwt.ErrInvalidKeyType
 	}
-	return false
+	d := sha256.Sum256([]byte(input))
+	sig, err := s.Sign(rand.Reader, d[:], crypto.SHA256)
+	if err != nil || m.Alg() != string(ES256) {
+		return sig, err
+	}
+	return ecdsaASN1ToRaw(sig)
 }
 
 // ecdsaASN1ToRaw turns an ASN.1 ECDSA signature into the 64-byte r||s form

@@ -155,24 +155,17 @@ const CodeSigningFailed = "signing_failed"
 
 // tokenBuf holds the scratch space of one signing.
 type tokenBuf struct {
-	json  []byte
-	token []byte
-	ref   []byte
+	json []byte
+	ref  []byte
 }
 
 var bufPool = sync.Pool{New: func() any {
-	return &tokenBuf{json: make([]byte, 0, 512), token: make([]byte, 0, 1024), ref: make([]byte, 0, RefNoLen)}
+	return &tokenBuf{json: make([]byte, 0, 512), ref: make([]byte, 0, RefNoLen)}
 }}
 
 // sign encodes c and signs it with key. A non-zero date and a non-nil
 // jti are written in place of c.Date and c.ID (see Claims.appendJSON).
 func sign(b *tokenBuf, key *Key, c *Claims, date time.Time, jti []byte) (string, error) {
 	b.json = c.appendJSON(b.json[:0], date, jti)
-
-	t, err := AppendJWS(b.token[:0], key, b.json)
-	b.token = t[:0]
-	if err != nil {
-		return "", err
-	}
-	return string(t), nil
+	return key.sign(b.json)
 }

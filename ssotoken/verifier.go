@@ -2,9 +2,7 @@ package ssotoken
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"sync"
 	"time"
 )
 
@@ -137,6 +135,7 @@ var (
 	errTokenMissing    = unauthorized(CodeTokenMissing, "the token is missing", nil)
 	errTokenTooLarge   = unauthorized(CodeTokenTooLarge, "the token is too large", nil)
 	errTokenMalformed  = unauthorized(CodeTokenMalformed, "the token is malformed", nil)
+	errClaimsMalformed = unauthorized(CodeClaimsMalformed, "the token's claims are malformed", nil)
 	errAlgNotAllowed   = unauthorized(CodeAlgNotAllowed, "the token's algorithm is not allowed", nil)
 	errUnknownKey      = unauthorized(CodeUnknownKey, "the token's key is not known", nil)
 	errBadSignature    = unauthorized(CodeBadSignature, "the token's signature is not valid", nil)
@@ -153,11 +152,11 @@ var (
 )
 
 // verifyBuf is the scratch space of one verification.
-type verifyBuf struct{ b []byte }
-
-var verifyPool = sync.Pool{New: func() any { return &verifyBuf{b: make([]byte, 0, 1024)} }}
-
-// Verify checks token and returns its claims. Every failure is an *Error:
+// Verify checks token and returns its claims: Keyring.Parse's checks
+// (golang-jwt, the header and claims under the module's JSON policy, the
+// signature, "exp", "nbf" and "iat" with Leeway, issuer and audience when
+// configured), then "iat" required, the lifetime, the LOB, and single use
+// when a ReplayStore is configured. Every failure is an *Error:
 // ErrUnauthorized with the codes above, or, with a ReplayStore, ErrUpstream
 // or ErrTimeout when the store cannot answer. A bad signature is reported
 // before any claim, so an expired forgery reads as a forgery.
@@ -165,18 +164,15 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 	if len(token) > v.maxBytes {
 		return nil, errTokenTooLarge
 	}
-	buf := verifyPool.Get().(*verifyBuf)
-	defer verifyPool.Put(buf)
-	payload, _, err := ParseJWS(buf.b[:0], v.keys, token)
-	buf.b = payload[:0]
-	if err != nil {
+	tc := newTokenClaims()
+	if _, err := v.keys.Parse(token, tc, ParseOptions{Leeway: v.leeway, Now: v.now, Issuer: v.iss, Audience: v.aud}); err != nil {
 		return nil, err
 	}
-	c := new(Claims)
-	if err := json.Unmarshal(payload, c); err != nil {
-		return nil, unauthorized(CodeClaimsMalformed, "the token's claims are malformed", err)
+	c := tc.claims()
+	if v.aud != "" {
+		c.Audience = v.aud // the one of the token's audiences this LOB accepted
 	}
-	if err := v.checkClaims(c); err != nil {
+	if err := v.checkClaims(c, tc.HasIat); err != nil {
 		return nil, err
 	}
 	if v.replay != nil {
@@ -200,33 +196,15 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 	return c, nil
 }
 
-func (v *Verifier) checkClaims(c *Claims) error {
+// checkClaims runs the checks golang-jwt does not: "iat" required, the
+// lifetime, and the LOB.
+func (v *Verifier) checkClaims(c *Claims, hasIat bool) error {
 	switch {
-	case c.ExpiresAt == 0:
-		return errExpMissing
-	case c.IssuedAt == 0:
+	case !hasIat:
 		return errIatMissing
-	}
-	now := v.now()
-	if !now.Before(time.Unix(c.ExpiresAt, 0).Add(v.leeway)) {
-		return errTokenExpired
-	}
-	if now.Before(time.Unix(c.IssuedAt, 0).Add(-v.leeway)) {
-		return errNotYetValid
-	}
-	if c.NotBefore != 0 && now.Before(time.Unix(c.NotBefore, 0).Add(-v.leeway)) {
-		return errNotYetValid
-	}
-	if life := c.ExpiresAt - c.IssuedAt; life <= 0 || life > v.maxLifetime {
+	case c.ExpiresAt-c.IssuedAt <= 0 || c.ExpiresAt-c.IssuedAt > v.maxLifetime:
 		return errLifetimeTooLong
-	}
-	if v.iss != "" && c.Issuer != v.iss {
-		return errWrongIssuer
-	}
-	if v.aud != "" && c.Audience != v.aud {
-		return errWrongAudience
-	}
-	if c.LOBId != v.lob {
+	case c.LOBId != v.lob:
 		return errWrongLOB
 	}
 	return nil

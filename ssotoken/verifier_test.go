@@ -134,7 +134,7 @@ func TestVerify(t *testing.T) {
 		{name: "alg None with the HMAC signature", token: encodeSeg(`{"alg":"None","typ":"JWT"}`) + "." + parts[1] + "." + parts[2], code: CodeAlgNotAllowed},
 		{name: "RS256 header over an HMAC signature", token: func() string {
 			in := encodeSeg(`{"alg":"RS256","typ":"JWT"}`) + "." + parts[1]
-			sig, _ := key.appendSignature(nil, []byte(in))
+			sig, _ := jwt.SigningMethodHS256.Sign(in, testSecret)
 			return in + "." + base64.RawURLEncoding.EncodeToString(sig)
 		}(), code: CodeAlgNotAllowed},
 		{name: "RS256 signed with a real RSA key", token: golangJWT(t, jwt.SigningMethodRS256, testRSAKey(t), mc, nil), code: CodeAlgNotAllowed},
@@ -148,12 +148,14 @@ func TestVerify(t *testing.T) {
 		{name: "expired and bad signature: the signature is reported", token: mint(t, otherKey, with(func(c *Claims) { c.ExpiresAt = c.IssuedAt + 1 })), now: at(time.Hour), code: CodeBadSignature, reason: "SECURITY.md 9"},
 		{name: "exp a string", token: golangJWT(t, jwt.SigningMethodHS256, testSecret, jwt.MapClaims{"LOBId": "01", "iat": seedTime.Unix(), "exp": "1737366586"}, nil), code: CodeClaimsMalformed},
 		{name: "LOBId a number", token: golangJWT(t, jwt.SigningMethodHS256, testSecret, jwt.MapClaims{"LOBId": 1, "iat": seedTime.Unix(), "exp": seedTime.Unix() + 60}, nil), code: CodeClaimsMalformed},
-		{name: "aud an array", token: golangJWT(t, jwt.SigningMethodHS256, testSecret, jwt.MapClaims{"LOBId": "01", "aud": []string{"lob-01"}, "iat": seedTime.Unix(), "exp": seedTime.Unix() + 60}, nil), code: CodeClaimsMalformed},
+		{name: "aud an array that holds ours", token: golangJWT(t, jwt.SigningMethodHS256, testSecret, jwt.MapClaims{"CIINo": "10001004", "LOBId": "01", "aud": []string{"lob-02", "lob-01"}, "iat": seedTime.Unix(), "exp": seedTime.Unix() + 60}, nil), cfg: func(c *VerifierConfig) { c.Audience = "lob-01" }},
+		{name: "aud an array without ours", token: golangJWT(t, jwt.SigningMethodHS256, testSecret, jwt.MapClaims{"CIINo": "10001004", "LOBId": "01", "aud": []string{"lob-02"}, "iat": seedTime.Unix(), "exp": seedTime.Unix() + 60}, nil), cfg: func(c *VerifierConfig) { c.Audience = "lob-01" }, code: CodeWrongAudience},
+		{name: "aud a number", token: golangJWT(t, jwt.SigningMethodHS256, testSecret, jwt.MapClaims{"LOBId": "01", "aud": 1, "iat": seedTime.Unix(), "exp": seedTime.Unix() + 60}, nil), code: CodeClaimsMalformed},
 		{name: "payload not JSON", token: func() string {
 			in := parts[0] + "." + encodeSeg("not json")
-			sig, _ := key.appendSignature(nil, []byte(in))
+			sig, _ := jwt.SigningMethodHS256.Sign(in, testSecret)
 			return in + "." + base64.RawURLEncoding.EncodeToString(sig)
-		}(), code: CodeClaimsMalformed},
+		}(), code: CodeTokenMalformed},
 		{name: "empty", token: "", code: CodeTokenMissing},
 		{name: "two segments", token: parts[0] + "." + parts[1], code: CodeTokenMalformed},
 		{name: "four segments", token: good + ".x", code: CodeTokenMalformed},
@@ -266,4 +268,68 @@ func TestVerifyParallel(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// signRaw signs header and payload, both JSON text, with HS256 under
+// secret: a token whose signature is good whatever its JSON says.
+func signRaw(t testing.TB, secret []byte, header, payload string) string {
+	t.Helper()
+	in := encodeSeg(header) + "." + encodeSeg(payload)
+	sig, err := jwt.SigningMethodHS256.Sign(in, secret)
+	require.NoError(t, err)
+	return in + "." + encodeSeg(string(sig))
+}
+
+// TestVerifyJSONPolicy: a TokenNo signed with the right key is still
+// refused when its header or claims break the module's JSON policy
+// (SECURITY.md 47), where encoding/json alone would let the last copy of a
+// name win or fill a field from a name of another case.
+func TestVerifyJSONPolicy(t *testing.T) {
+	ring := testRing(t, testSecret)
+	v, err := NewVerifier(VerifierConfig{Keys: ring, LOBId: "01", Now: fixedClock(seedTime)})
+	require.NoError(t, err)
+	const hdr = `{"alg":"HS256","typ":"JWT"}`
+	claims := func(extra string) string { return strings.TrimSuffix(seedPayload, "}") + extra + "}" }
+	for _, tt := range []struct {
+		name, header, payload, code string
+	}{
+		{"the seed's token, re-signed", hdr, seedPayload, ""},
+		{"header names in capitals", `{"ALG":"HS256","TYP":"JWT"}`, seedPayload, CodeTokenMalformed},
+		{"alg twice", `{"alg":"none","alg":"HS256"}`, seedPayload, CodeTokenMalformed},
+		{"alg and a case variant", `{"alg":"HS256","Alg":"none"}`, seedPayload, CodeTokenMalformed},
+		{"kid twice", `{"alg":"HS256","kid":"","kid":"x"}`, seedPayload, CodeTokenMalformed},
+		{"embedded jwk", `{"alg":"HS256","jwk":{"kty":"oct","k":"AAAA"}}`, seedPayload, CodeTokenMalformed},
+		{"jku", `{"alg":"HS256","jku":"https://evil.example/jwks.json"}`, seedPayload, CodeTokenMalformed},
+		{"x5u", `{"alg":"HS256","x5u":"https://evil.example/cert.pem"}`, seedPayload, CodeTokenMalformed},
+		{"x5c", `{"alg":"HS256","x5c":["MIIB"]}`, seedPayload, CodeTokenMalformed},
+		{"crit", `{"alg":"HS256","crit":["b64"],"b64":false}`, seedPayload, CodeTokenMalformed},
+		{"invalid UTF-8 in the header", "{\"alg\":\"HS256\",\"x\":\"\xff\"}", seedPayload, CodeTokenMalformed},
+		{"LOBId and lobid", hdr, claims(`,"lobid":"02"`), CodeClaimsMalformed},
+		{"LOBId twice", hdr, claims(`,"LOBId":"02"`), CodeClaimsMalformed},
+		{"LOBId twice through an escape", hdr, claims(`,"\u004cOBId":"02"`), CodeClaimsMalformed},
+		{"EXP beside exp", hdr, claims(`,"EXP":9999999999`), CodeClaimsMalformed},
+		{"exp twice, the later in the future", hdr, strings.Replace(seedPayload, `"exp":1737366586`, `"exp":1,"exp":1737366586`, 1), CodeClaimsMalformed},
+		{"an unknown claim twice", hdr, claims(`,"x":1,"x":2`), CodeClaimsMalformed},
+		{"a duplicate inside an unknown claim", hdr, claims(`,"x":{"y":1,"y":2}`), CodeClaimsMalformed},
+		{"invalid UTF-8 in a claim", hdr, claims(",\"note\":\"\xc3\""), CodeClaimsMalformed},
+		{"iat a string", hdr, strings.Replace(seedPayload, `"iat":1737362986`, `"iat":"1737362986"`, 1), CodeClaimsMalformed},
+		{"CIINo null", hdr, strings.Replace(seedPayload, `"10001004"`, `null`, 1), CodeClaimsMalformed},
+		{"unknown claims of any case are fine", hdr, claims(`,"Note":"x","NOTE2":1`), ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := v.Verify(context.Background(), signRaw(t, testSecret, tt.header, tt.payload))
+			if tt.code == "" {
+				require.NoError(t, err)
+				assert.Equal(t, "01", c.LOBId)
+				return
+			}
+			assert.Equal(t, tt.code, CodeOf(err), "%v", err)
+			assert.ErrorIs(t, err, ErrUnauthorized)
+		})
+	}
+
+	// A forgery is reported as one, whatever its claims hold: the claims
+	// are read only after the signature.
+	_, err = v.Verify(context.Background(), signRaw(t, []byte("not the secret, but 32 bytes long!"), hdr, claims(`,"lobid":"02"`)))
+	assert.Equal(t, CodeBadSignature, CodeOf(err))
 }

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
+
 	"github.com/ssokit/ssokit/ssotoken"
 )
 
@@ -97,7 +99,7 @@ func newDevCreds(o *options, base string) (*devCreds, error) {
 	now := time.Now()
 	d.expires = now.Add(devLifetime)
 	scope := strings.Join(append([]string{"aws.cognito.signin.user.admin"}, o.reqScopes...), " ")
-	access := map[string]any{
+	access := jwt.MapClaims{
 		"sub":            "00000000-0000-4000-8000-000000000001",
 		"cognito:groups": []string{"Use API"},
 		"iss":            d.issuer,
@@ -114,27 +116,22 @@ func newDevCreds(o *options, base string) (*devCreds, error) {
 	if o.ciinoClaim != "" {
 		access[o.ciinoClaim] = sampleCIINo
 	}
-	if d.accessToken, err = signJSON(key, access); err != nil {
+	if d.accessToken, err = sign(jwt.SigningMethodRS256, key.ID(), priv, access); err != nil {
 		return nil, err
 	}
-
-	cookieKey, err := ssotoken.NewHMACKey("", []byte(o.cookieSecret))
-	if err != nil {
-		return nil, err
-	}
-	d.cookie, err = signJSON(cookieKey, map[string]any{
+	d.cookie, err = sign(jwt.SigningMethodHS256, "", []byte(o.cookieSecret), jwt.MapClaims{
 		"sub": "dev-user", "roles": []string{"Use API"}, "iat": now.Unix(), "exp": now.Add(devLifetime).Unix(),
 	})
 	return d, err
 }
 
-func signJSON(key *ssotoken.Key, claims map[string]any) (string, error) {
-	payload, err := json.Marshal(claims)
-	if err != nil {
-		return "", err
+// sign signs claims with golang-jwt, with kid in the header when not empty.
+func sign(method jwt.SigningMethod, kid string, key any, claims jwt.MapClaims) (string, error) {
+	t := jwt.NewWithClaims(method, claims)
+	if kid != "" {
+		t.Header["kid"] = kid
 	}
-	tok, err := ssotoken.AppendJWS(nil, key, payload)
-	return string(tok), err
+	return t.SignedString(key)
 }
 
 // print writes the dev credentials and curl lines that work as pasted,

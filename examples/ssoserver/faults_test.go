@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -116,14 +117,14 @@ func (p *fakePool) serveJWKS(w http.ResponseWriter, r *http.Request) {
 // token is an access token of the pool, signed with kid.
 func (p *fakePool) token(t *testing.T, kid string) string {
 	now := time.Now()
-	payload, err := json.Marshal(map[string]any{
+	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{
 		"sub": "u-1", "iss": p.issuer, "client_id": "app", "token_use": "access", "scope": "openid",
 		"iat": now.Unix(), "exp": now.Add(time.Hour).Unix(), "username": "jdoe",
 	})
+	tok.Header["kid"] = kid
+	s, err := tok.SignedString(poolPrivs[map[string]int{"k1": 0, "k2": 1}[kid]])
 	require.NoError(t, err)
-	tok, err := ssotoken.AppendJWS(nil, p.keys[kid], payload)
-	require.NoError(t, err)
-	return credential(string(tok))
+	return credential(s)
 }
 
 // startReal starts ssoserver in real mode against the pool.

@@ -1,0 +1,171 @@
+package ssotoken
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/ssokit/ssokit/internal/jose"
+)
+
+// Sign returns a compact JWS (RFC 7515 section 7.1) of payload, a JSON
+// object, signed through golang-jwt with the ring's active key under that
+// key's header. A Keyring signs one token class: give each class its own,
+// so that a token of one never verifies as another.
+func (r *Keyring) Sign(payload []byte) (string, error) {
+	k := r.Active()
+	if k == nil {
+		return "", errors.New("ssotoken: the keyring has no key")
+	}
+	return k.sign(payload)
+}
+
+// ParseOptions are the checks of Keyring.Parse beyond the signature.
+type ParseOptions struct {
+	// Leeway is the clock skew allowed for "exp", "nbf" and "iat".
+	Leeway time.Duration
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Issuer, when set, is the "iss" a token must have.
+	Issuer string
+	// Audience, when set, is an "aud" a token must have.
+	Audience string
+}
+
+// Parse verifies token with the ring's keys through golang-jwt/jwt/v5 and
+// decodes its claims into claims, and returns the key that verified it.
+// The checks, in order: three segments of strict base64url (no padding,
+// no stray bits); the header under the module's JSON policy (no name
+// twice, no case variant of a header parameter, no key carried in the
+// header, no "crit", "typ" JWT if present); a key of the ring named by the
+// header's "kid" (or the ring's key without id when there is none), whose
+// algorithm the header names; the signature; "exp" (required), "nbf" and
+// "iat" with opts.Leeway; the issuer and audience when opts set them.
+//
+// claims decodes itself: the module's token classes apply the same JSON
+// policy to their claims in their UnmarshalJSON. Failures are
+// ErrUnauthorized *Errors with the codes of Verifier (token_malformed,
+// claims_malformed, unknown_key, alg_not_allowed, bad_signature,
+// exp_missing, token_expired, token_not_yet_valid, wrong_issuer,
+// wrong_audience). The caller bounds the token's size first.
+func (r *Keyring) Parse(token string, claims jwt.Claims, opts ParseOptions) (*Key, error) {
+	if token == "" {
+		return nil, errTokenMissing
+	}
+	snap := r.load()
+	if len(snap.keys) == 0 {
+		return nil, errUnknownKey
+	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	var extra []jwt.ParserOption
+	if opts.Issuer != "" {
+		extra = append(extra, jwt.WithIssuer(opts.Issuer))
+	}
+	if opts.Audience != "" {
+		extra = append(extra, jwt.WithAudience(opts.Audience))
+	}
+	p := jose.Parser(snap.algs, opts.Leeway, now, extra...)
+	var key *Key
+	kf := jose.Keyfunc(p, func(seg string) (any, bool) {
+		key = snap.byHeader[seg]
+		return keyOf(key), key != nil
+	}, func(h jose.Header) (any, error) {
+		var err error
+		key, err = snap.lookup(h)
+		return keyOf(key), err
+	})
+	t, err := p.ParseWithClaims(token, claims, func(t *jwt.Token) (any, error) {
+		k, err := kf(t)
+		if jose.IsPolicy(err) {
+			return nil, errTokenMalformed // the header's policy
+		}
+		return k, err
+	})
+	if err != nil {
+		return nil, snap.tokenError(t, claims, &opts, err)
+	}
+	return key, nil
+}
+
+// keyOf returns k's verification key, or nil.
+func keyOf(k *Key) any {
+	if k == nil {
+		return nil
+	}
+	return k.verifyKey
+}
+
+// lookup finds the key for a header that the ring did not produce.
+func (s *keySnapshot) lookup(h jose.Header) (*Key, error) {
+	switch {
+	case h.Typ != "" && !strings.EqualFold(h.Typ, "JWT"):
+		return nil, errTokenMalformed
+	case h.HasKid && h.Kid == "":
+		return nil, errUnknownKey
+	}
+	k, ok := s.byID[h.Kid]
+	if !ok {
+		return nil, errUnknownKey
+	}
+	if Algorithm(h.Alg) != k.alg {
+		return nil, errAlgNotAllowed
+	}
+	return k, nil
+}
+
+// tokenError turns a failure of golang-jwt's parser into the taxonomy.
+// claims and opts tell which claim a failed validation is about.
+func (s *keySnapshot) tokenError(t *jwt.Token, claims jwt.Claims, opts *ParseOptions, err error) *Error {
+	if e := asError(err); e != nil {
+		return e // the key lookup's
+	}
+	switch {
+	case jose.IsPolicy(err):
+		return errClaimsMalformed
+	case errors.Is(err, jwt.ErrTokenMalformed):
+		return errTokenMalformed
+	case errors.Is(err, jwt.ErrTokenUnverifiable):
+		// No "alg", or one golang-jwt does not know.
+		if t != nil {
+			if _, ok := t.Header["alg"].(string); ok {
+				return errAlgNotAllowed
+			}
+		}
+		return errTokenMalformed
+	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
+		if t != nil && t.Method != nil && !slices.Contains(s.algs, t.Method.Alg()) {
+			// golang-jwt refused the algorithm before the key lookup; as
+			// the lookup would have, a key the ring lacks is named first.
+			kid, _ := t.Header["kid"].(string)
+			if _, ok := s.byID[kid]; !ok {
+				return errUnknownKey
+			}
+			return errAlgNotAllowed
+		}
+		return errBadSignature
+	case errors.Is(err, jwt.ErrTokenInvalidClaims):
+		// golang-jwt reports every failed check at once: the first in
+		// the order of the documentation wins.
+		exp, _ := claims.GetExpirationTime()
+		iss, _ := claims.GetIssuer()
+		switch {
+		case exp == nil:
+			return errExpMissing
+		case errors.Is(err, jwt.ErrTokenExpired):
+			return errTokenExpired
+		case errors.Is(err, jwt.ErrTokenNotValidYet), errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
+			return errNotYetValid
+		case errors.Is(err, jwt.ErrTokenInvalidIssuer), opts.Issuer != "" && iss == "":
+			return errWrongIssuer
+		case errors.Is(err, jwt.ErrTokenInvalidAudience), opts.Audience != "":
+			return errWrongAudience
+		}
+	}
+	return errTokenMalformed
+}
