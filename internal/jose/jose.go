@@ -19,6 +19,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -215,12 +216,9 @@ func String(v []byte) (string, error) {
 	return s, nil
 }
 
-// Strings decodes v, which must be a JSON array of strings, or null for
-// none.
+// Strings decodes v, which must be a JSON array of strings (not null, and
+// no null element).
 func Strings(v []byte) ([]string, error) {
-	if string(v) == "null" {
-		return nil, nil
-	}
 	if len(v) == 0 || v[0] != '[' {
 		return nil, ErrType
 	}
@@ -252,8 +250,19 @@ func Audience(v []byte) ([]string, error) {
 }
 
 // Seconds decodes a NumericDate (RFC 7519 section 2): a JSON number of
-// seconds since the epoch, never a string; a fraction is dropped.
+// seconds since the epoch, never a string. A fraction is rounded down, the
+// stricter way for "exp" (as golang-jwt's own NumericDate compares it).
 func Seconds(v []byte) (int64, error) {
+	return seconds(v, math.Floor)
+}
+
+// SecondsUp is Seconds with a fraction rounded up, the stricter way for
+// "nbf" and "iat".
+func SecondsUp(v []byte) (int64, error) {
+	return seconds(v, math.Ceil)
+}
+
+func seconds(v []byte, round func(float64) float64) (int64, error) {
 	if len(v) == 0 || v[0] != '-' && (v[0] < '0' || v[0] > '9') {
 		return 0, ErrType
 	}
@@ -268,7 +277,7 @@ func Seconds(v []byte) (int64, error) {
 	if err != nil || f > 1<<62 || f < -(1<<62) {
 		return 0, ErrType
 	}
-	return int64(f), nil
+	return int64(round(f)), nil
 }
 
 // Parser returns golang-jwt's parser with the options every token class
@@ -411,10 +420,10 @@ func (r *Registered) Decode() error {
 			r.ExpiresAt, err = Seconds(v)
 			r.HasExp = true
 		case "nbf":
-			r.NotBefore, err = Seconds(v)
+			r.NotBefore, err = SecondsUp(v)
 			r.HasNbf = true
 		case "iat":
-			r.IssuedAt, err = Seconds(v)
+			r.IssuedAt, err = SecondsUp(v)
 			r.HasIat = true
 		default:
 			if r.member != nil {

@@ -114,6 +114,7 @@ func TestValues(t *testing.T) {
 		{raw: `1737362986`, want: 1737362986},
 		{raw: `-5`, want: -5},
 		{raw: `1737362986.75`, want: 1737362986},
+		{raw: `-1.5`, want: -2},
 		{raw: `1.7e9`, want: 1700000000},
 		{raw: `"1737362986"`, err: true},
 		{raw: `null`, err: true},
@@ -129,6 +130,10 @@ func TestValues(t *testing.T) {
 		require.NoError(t, err, tt.raw)
 		assert.Equal(t, tt.want, got, tt.raw)
 	}
+
+	up, err := SecondsUp([]byte(`1737362986.25`))
+	assert.NoError(t, err)
+	assert.Equal(t, int64(1737362987), up, "nbf and iat round up")
 
 	s, err := String([]byte(`"a\u0062c"`))
 	assert.NoError(t, err)
@@ -153,9 +158,8 @@ func TestValues(t *testing.T) {
 	assert.Equal(t, []string{"Use API"}, roles)
 	_, err = Strings([]byte(`"Use API"`))
 	assert.ErrorIs(t, err, ErrType)
-	roles, err = Strings([]byte(`null`))
-	assert.NoError(t, err, "null is no roles")
-	assert.Nil(t, roles)
+	_, err = Strings([]byte(`null`))
+	assert.ErrorIs(t, err, ErrType, "null is not an array")
 	_, err = Strings([]byte(`["a",null]`))
 	assert.ErrorIs(t, err, ErrType)
 }
