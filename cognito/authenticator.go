@@ -1,48 +1,53 @@
 package cognito
 
 import (
+	"cmp"
 	"context"
-	"crypto"
-	"crypto/rsa"
 	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"log/slog"
+	"net/http"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/ssokit/ssokit/internal/jose"
 	"github.com/ssokit/ssokit/ssotoken"
 	"golang.org/x/time/rate"
 )
 
 // Authenticator validates AWS Cognito access or ID tokens: an
 // ssotoken.Authenticator whose keys come from the user pools' JWKS through
-// keyfunc. It is safe for concurrent use. Close stops its background work.
+// keyfunc and jwkset. It is safe for concurrent use. Close stops its
+// background work.
 type Authenticator struct {
 	pools    []*pool
-	snap     atomic.Pointer[keySnap]
-	cache    *cache // nil when off
+	gen      atomic.Uint64 // bumped whenever a pool's key set changes
+	cache    *cache        // nil when off
+	parser   *jwt.Parser
+	headers  atomic.Pointer[map[string]jose.Header] // see knownHeaders
 	maxBytes int
 
 	tokenUse       string
 	clientIDs      []string // nil: any client (InsecureSkipClientIDCheck)
 	requiredScopes []string
 	requiredGroups []string
-	leeway         time.Duration
 	now            func() time.Time
+	leeway         time.Duration
 	check          func(context.Context, *ssotoken.Principal) error
 
-	fetchTimeout time.Duration
-	logger       *slog.Logger
+	client          *http.Client // caps JWKS bodies
+	fetchTimeout    time.Duration
+	refreshInterval time.Duration
+	logger          *slog.Logger
 
-	ctx       context.Context // the lifetime of background work, ended by Close
-	cancel    context.CancelFunc
-	closed    atomic.Bool
-	wg        sync.WaitGroup
-	rebuildMu sync.Mutex
+	ctx    context.Context // the lifetime of background work, ended by Close
+	cancel context.CancelFunc
+	closed atomic.Bool
+	wg     sync.WaitGroup
 }
 
 var _ ssotoken.Authenticator = (*Authenticator)(nil)
@@ -53,12 +58,12 @@ var _ ssotoken.Authenticator = (*Authenticator)(nil)
 // background, and requests that arrive before it ends wait for it (each
 // within its own context). Call Close when done with the Authenticator.
 func New(cfg Config) (*Authenticator, error) {
-	a, pools, err := newAuthenticator(cfg)
+	a, err := newAuthenticator(cfg)
 	if err != nil {
 		return nil, err
 	}
-	for _, p := range pools {
-		a.startFetch(p, nil)
+	for _, p := range a.pools {
+		a.startFetch(p, true, 0, "")
 	}
 	return a, nil
 }
@@ -80,56 +85,54 @@ func NewStatic(cfg Config, jwks []byte) (*Authenticator, error) {
 	if err != nil {
 		return nil, err
 	}
-	a, pools, err := newAuthenticator(cfg)
+	a, err := newAuthenticator(cfg)
 	if err != nil {
 		return nil, err
 	}
-	pools[0].jwksURL = ""
-	pools[0].static = keys
-	a.rebuild()
+	p := a.pools[0]
+	p.jwksURL = ""
+	_ = p.store.KeyReplaceAll(context.Background(), keys)
 	return a, nil
 }
 
-func newAuthenticator(cfg Config) (*Authenticator, []*pool, error) {
+func newAuthenticator(cfg Config) (*Authenticator, error) {
 	resolved, err := cfg.validate()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	a := &Authenticator{
-		maxBytes:       cfg.MaxTokenBytes,
-		tokenUse:       cfg.TokenUse,
-		clientIDs:      slices.Clone(cfg.ClientIDs),
-		requiredScopes: slices.Clone(cfg.RequiredScopes),
-		requiredGroups: slices.Clone(cfg.RequiredGroups),
-		leeway:         cfg.Leeway,
-		now:            cfg.Now,
-		check:          cfg.Check,
-		fetchTimeout:   cfg.FetchTimeout,
-		logger:         cfg.Logger,
-		ctx:            ctx,
-		cancel:         cancel,
+		parser:          jose.Parser([]string{jwt.SigningMethodRS256.Alg()}, cfg.Leeway, cfg.Now),
+		maxBytes:        cfg.MaxTokenBytes,
+		tokenUse:        cfg.TokenUse,
+		clientIDs:       slices.Clone(cfg.ClientIDs),
+		requiredScopes:  slices.Clone(cfg.RequiredScopes),
+		requiredGroups:  slices.Clone(cfg.RequiredGroups),
+		now:             cfg.Now,
+		leeway:          cfg.Leeway,
+		check:           cfg.Check,
+		client:          fetchClient(cfg.HTTPClient, cfg.MaxJWKSBytes),
+		fetchTimeout:    cfg.FetchTimeout,
+		refreshInterval: cfg.RefreshInterval,
+		logger:          cfg.Logger,
+		ctx:             ctx,
+		cancel:          cancel,
 	}
 	if !cfg.DisableCache {
 		a.cache = newCache(cfg.CacheSize)
 	}
-	a.snap.Store(&keySnap{byKID: map[string]*keyEntry{}})
+	a.headers.Store(&map[string]jose.Header{})
 	for _, rp := range resolved {
-		p := &pool{
-			issuer:  rp.Issuer,
-			jwksURL: rp.JWKSURL,
-			limiter: rate.NewLimiter(rate.Every(cfg.RefetchInterval), 1),
-		}
-		p.override = a.newOverride(&cfg, p)
-		a.pools = append(a.pools, p)
+		a.pools = append(a.pools, a.newPool(rp.Issuer, rp.JWKSURL, rate.Every(cfg.RefetchInterval)))
 	}
-	return a, a.pools, nil
+	return a, nil
 }
 
 // Close stops the background refresh and any fetch in progress, and waits
-// for the fetches this package started to return. The Authenticator keeps
-// validating tokens with the keys it has, but fetches no more. Close is
-// idempotent and always returns nil.
+// for the fetches this package started to return (jwkset's refresh
+// goroutine ends when it sees the cancellation; no key set is taken after
+// Close). The Authenticator keeps validating tokens with the keys it has,
+// but fetches no more. Close is idempotent and always returns nil.
 func (a *Authenticator) Close() error {
 	if a == nil {
 		return nil // so that a deferred Close after a failed New is harmless
@@ -151,9 +154,7 @@ func (a *Authenticator) Close() error {
 	return nil
 }
 
-var b64 = base64.RawURLEncoding.Strict()
-
-// tokenBuf is the scratch space of one Authenticate call.
+// tokenBuf holds a copy of the token while it is hashed for the cache.
 type tokenBuf struct{ b []byte }
 
 var bufPool = sync.Pool{New: func() any { return &tokenBuf{b: make([]byte, 0, 4096)} }}
@@ -165,13 +166,17 @@ const maxPooledBuf = 64 << 10
 // returns the principal it names.
 //
 // The checks run in this order, and the first failure is returned: size
-// and segment count; the header ("alg" exactly RS256, "kid" a non-empty
-// string naming a key of a configured pool, no "jwk", "jku", "x5u", "x5c"
-// or "crit"); the signature; "exp" (required), "nbf" and "iat" with Leeway;
-// "iss" exactly the issuer of the pool whose key verified the signature;
-// "token_use"; "client_id" (access) or "aud" (id); the required scopes and
-// groups; Config.Check. So a forged token is reported as a bad signature
-// even when it is also expired.
+// and segment count; the header (strict base64url JSON under the module's
+// JSON policy; "alg" exactly RS256; no "jwk", "jku", "x5u", "x5c" or
+// "crit"; "kid" a non-empty string naming a key of a configured pool); the
+// signature; the claims under the JSON policy; "exp" (required), "nbf" and
+// "iat" with Leeway; "iss" exactly the issuer of the pool whose key
+// verified the signature; "token_use"; "client_id" (access) or "aud" (id);
+// the required scopes and groups; Config.Check. So a forged token is
+// reported as a bad signature even when it is also expired or its claims
+// break the policy. Only a payload that is not JSON at all, or not
+// strict base64url, is reported as malformed before the signature is
+// looked at (golang-jwt decodes the claims first).
 //
 // A token with a "kid" that no pool's key set holds makes the pools' JWKS
 // be fetched again (at most once per RefetchInterval; concurrent callers
@@ -188,44 +193,30 @@ func (a *Authenticator) Authenticate(ctx context.Context, token string) (*ssotok
 		return nil, errTokenMissing
 	case len(token) > a.maxBytes:
 		return nil, errTokenTooLarge
-	}
-	i := strings.IndexByte(token, '.')
-	if i < 0 {
+	case strings.Count(token, ".") != 2:
 		return nil, errTokenMalformed
 	}
-	j := strings.IndexByte(token[i+1:], '.')
-	if j < 0 {
-		return nil, errTokenMalformed
-	}
-	j += i + 1
-	if strings.IndexByte(token[j+1:], '.') >= 0 {
-		return nil, errTokenMalformed
-	}
-
-	buf := bufPool.Get().(*tokenBuf)
-	defer func() {
-		if cap(buf.b) <= maxPooledBuf {
-			bufPool.Put(buf)
-		}
-	}()
-	b := append(buf.b[:0], token...)
-	buf.b = b
 
 	now := a.now()
 	var sum [32]byte
 	if a.cache != nil {
-		sum = sha256.Sum256(b)
-		if p, ok := a.cache.get(&sum, now, a.snap.Load()); ok {
+		buf := bufPool.Get().(*tokenBuf)
+		buf.b = append(buf.b[:0], token...)
+		sum = sha256.Sum256(buf.b)
+		if cap(buf.b) <= maxPooledBuf {
+			bufPool.Put(buf)
+		}
+		if p, ok := a.cache.get(&sum, now); ok {
 			return a.finish(ctx, p)
 		}
 	}
 
-	p, key, until, err := a.verify(ctx, buf, i, j, now)
+	p, key, err := a.verify(ctx, token)
 	if err != nil {
 		return nil, err
 	}
-	if a.cache != nil {
-		a.cache.put(&sum, &cacheEntry{p: p, until: until, key: key}, now)
+	if a.cache != nil && key != nil {
+		a.cache.put(&sum, &cacheEntry{p: p, until: p.ExpiresAt.Add(a.leeway), key: key}, now)
 	}
 	return a.finish(ctx, p)
 }
@@ -245,154 +236,190 @@ func (a *Authenticator) finish(ctx context.Context, p *ssotoken.Principal) (*sso
 	return p, nil
 }
 
-// verify runs every check of a token that is not cached. buf.b holds the
-// token; i and j are the positions of its two dots. It returns the
-// principal, the key that verified it and the time until which it is valid.
-func (a *Authenticator) verify(ctx context.Context, buf *tokenBuf, i, j int, now time.Time) (*ssotoken.Principal, *keyEntry, time.Time, error) {
-	var never time.Time
-	b := buf.b
-	n := len(b)
+// stage tells how far golang-jwt got with a token, for the error mapping.
+type stage uint8
 
-	// Header. Decoded after the token in the same buffer; alg and kid are
-	// read through an unsafe-free string view made once the buffer is
-	// final, so they are compared without copies.
-	b, err := b64.AppendDecode(b, b[:i])
-	if err != nil {
-		return nil, nil, never, errTokenMalformed
+const (
+	stageParse  stage = iota // before the key lookup: structure, JSON syntax, alg
+	stageHeader              // jose.Keyfunc decodes the header under the policy
+	stageLookup              // the header passed; the key is looked up
+	stageVerify              // a key was found: the signature, then the claims
+)
+
+// call is the state of one cold check.
+type call struct {
+	a      *Authenticator
+	ctx    context.Context
+	tok    *jwt.Token
+	claims claims
+	stage  stage
+	header jose.Header
+	known  bool      // header came from knownHeaders
+	err    error     // the key lookup's failure
+	key    *keyEntry // the key found (nil: found during a refresh, not cached)
+	pool   *pool
+}
+
+// knownHeaders bounds the headers remembered as having passed the JSON
+// policy. Cognito signs with a few headers ({"kid":...,"alg":"RS256"}, one
+// per key); a header is remembered only once a token under it verified, so
+// no forger can fill the map, and the map starts again when full.
+const knownHeaders = 64
+
+// knownHeader is jose.Keyfunc's known: a header segment that passed the
+// policy in a verified token needs no second decoding. It looks the key
+// up as lookup does; when the lookup fails, it returns no key, which
+// golang-jwt's verifier refuses, and c.err is reported.
+func (c *call) knownHeader(seg string) (any, bool) {
+	h, ok := (*c.a.headers.Load())[seg]
+	if !ok {
+		return nil, false
 	}
-	hEnd := len(b)
-	var h header
-	switch parseHeader(b[n:hEnd], string(b[n:hEnd]), &h) {
-	case parseSyntax:
-		return nil, nil, never, errTokenMalformed
-	case parseType:
-		return nil, nil, never, errTokenMalformed
+	c.known = true
+	k, err := c.lookup(h)
+	if err != nil {
+		return nil, true
+	}
+	return k, true
+}
+
+// remember adds the header of a verified token to the known headers.
+func (a *Authenticator) remember(token string, h jose.Header) {
+	seg, _, _ := strings.Cut(token, ".")
+	seg = strings.Clone(seg) // not the whole token's memory
+	for {
+		old := a.headers.Load()
+		if _, ok := (*old)[seg]; ok {
+			return
+		}
+		next := make(map[string]jose.Header, len(*old)+1)
+		if len(*old) < knownHeaders {
+			for k, v := range *old {
+				next[k] = v
+			}
+		}
+		next[seg] = h
+		if a.headers.CompareAndSwap(old, &next) {
+			return
+		}
+	}
+}
+
+// lookup is the key lookup behind jose.Keyfunc: the header passed the
+// policy; its alg is RS256 (the parser allows no other) and its kid must
+// name a key.
+func (c *call) lookup(h jose.Header) (any, error) {
+	c.stage, c.header = stageLookup, h
+	switch {
+	case h.Alg != jwt.SigningMethodRS256.Alg():
+		c.err = errAlgNotAllowed
+	case h.Kid == "":
+		c.err = errKIDMissing
+	default:
+		var pub any
+		pub, c.key, c.pool, c.err = c.a.key(c.ctx, c.tok, h.Kid, c.claims.iss)
+		if c.err == nil {
+			c.stage = stageVerify
+			return pub, nil
+		}
+	}
+	return nil, c.err
+}
+
+// key returns the key named kid, fetching the key sets again when no pool
+// holds it.
+func (a *Authenticator) key(ctx context.Context, tok *jwt.Token, kid, iss string) (any, *keyEntry, *pool, error) {
+	gen := a.gen.Load()
+	if pub, e, p := a.find(ctx, tok, kid, iss); p != nil {
+		return pub, e, p, nil
+	}
+	err := a.refetch(ctx, gen, kid)
+	if pub, e, p := a.find(ctx, tok, kid, iss); p != nil {
+		return pub, e, p, nil
 	}
 	switch {
-	case h.embeddedKey:
-		return nil, nil, never, errEmbeddedKey
-	case h.crit:
-		return nil, nil, never, errTokenMalformed
-	case !h.hasAlg || h.alg != "RS256":
-		return nil, nil, never, errAlgNotAllowed
-	case h.kid == "":
-		return nil, nil, never, errKIDMissing
+	case err != nil:
+		return nil, nil, nil, ssotoken.Wrap(err)
+	case !a.allLoaded():
+		return nil, nil, nil, errJWKSUnavailable
 	}
+	return nil, nil, nil, errUnknownKey
+}
 
-	key, err := a.lookup(ctx, h.kid)
+// verify runs every check of a token that is not cached: golang-jwt's
+// parser (header, key, signature, exp, nbf, iat) and then the Cognito
+// claims. It returns the principal and the key that verified it.
+func (a *Authenticator) verify(ctx context.Context, token string) (*ssotoken.Principal, *keyEntry, error) {
+	c := &call{a: a, ctx: ctx}
+	kf := jose.Keyfunc(a.parser, c.knownHeader, c.lookup)
+	_, err := a.parser.ParseWithClaims(token, &c.claims, func(t *jwt.Token) (any, error) {
+		c.tok, c.stage = t, stageHeader
+		return kf(t)
+	})
 	if err != nil {
-		return nil, nil, never, err
+		return nil, nil, a.parseError(c, token, err)
+	}
+	cl := &c.claims
+	if cl.Validate() != nil { // golang-jwt's validator ran it; never trust a claim set that failed
+		return nil, nil, errClaims
+	}
+	if !c.known {
+		a.remember(token, c.header)
 	}
 
-	// Signature, before anything of the payload is read.
-	b, err = b64.AppendDecode(b, b[j+1:n])
-	if err != nil {
-		return nil, nil, never, errTokenMalformed
+	if cl.iss != c.pool.issuer {
+		return nil, nil, errWrongIssuer
 	}
-	sig := b[hEnd:]
-	if len(sig) != key.pub.Size() {
-		return nil, nil, never, errBadSignature
+	if cl.tokenUse != a.tokenUse {
+		return nil, nil, errWrongTokenUse
 	}
-	digest := sha256.Sum256(b[:j])
-	if rsa.VerifyPKCS1v15(key.pub, crypto.SHA256, digest[:], sig) != nil {
-		return nil, nil, never, errBadSignature
-	}
-
-	// Claims.
-	sEnd := len(b)
-	b, err = b64.AppendDecode(b, b[i+1:j])
-	buf.b = b
-	if err != nil {
-		return nil, nil, never, errTokenMalformed
-	}
-	payload := string(b[sEnd:])
-	var c claims
-	switch parseClaims(b[sEnd:], payload, &c) {
-	case parseSyntax:
-		return nil, nil, never, errTokenMalformed
-	case parseType:
-		return nil, nil, never, errClaims
-	}
-
-	if !c.exp.set {
-		return nil, nil, never, errExpMissing
-	}
-	until := c.exp.t.Add(a.leeway)
-	if !now.Before(until) {
-		return nil, nil, never, errTokenExpired
-	}
-	if c.nbf.set && now.Before(c.nbf.t.Add(-a.leeway)) {
-		return nil, nil, never, errNotYetValid
-	}
-	if c.iat.set && now.Before(c.iat.t.Add(-a.leeway)) {
-		return nil, nil, never, errNotYetValid
-	}
-	if c.iss != key.pool.issuer {
-		return nil, nil, never, errWrongIssuer
-	}
-	if c.tokenUse != a.tokenUse {
-		return nil, nil, never, errWrongTokenUse
-	}
-	client := c.clientID
+	client := cl.clientID
 	if a.tokenUse == TokenUseID {
-		client = c.aud
+		// "" unless "aud" is one string: Cognito's ID tokens name one app
+		// client, and aws-jwt-verify refuses any other "aud".
+		client = cl.audString
 	}
 	if a.clientIDs != nil {
 		k := slices.Index(a.clientIDs, client)
 		if k < 0 {
-			return nil, nil, never, errWrongClient
+			return nil, nil, errWrongClient
 		}
 		client = a.clientIDs[k]
 	}
-	var scopes []string
-	if c.scope != "" {
-		scopes = strings.Fields(c.scope)
-	}
+	scopes := splitScope(cl.scope)
 	for _, s := range a.requiredScopes {
 		if !slices.Contains(scopes, s) {
-			return nil, nil, never, errMissingScope
+			return nil, nil, errMissingScope
 		}
 	}
 	for _, g := range a.requiredGroups {
-		if !slices.Contains(c.groups, g) {
-			return nil, nil, never, errMissingGroup
+		if !slices.Contains(cl.groups, g) {
+			return nil, nil, errMissingGroup
 		}
 	}
 
 	p := &ssotoken.Principal{
-		Subject:    c.sub,
-		Username:   c.username,
+		Subject:    cl.sub,
+		Username:   cmp.Or(cl.username, cl.cognitoUsername),
 		ClientID:   client,
 		TokenUse:   a.tokenUse,
-		Issuer:     key.pool.issuer,
+		Issuer:     c.pool.issuer,
 		Scopes:     scopes,
-		Groups:     c.groups,
-		Attributes: c.attrs,
-		ExpiresAt:  c.exp.t,
-		Claims:     []byte(payload),
+		Groups:     cl.groups,
+		Attributes: cl.attrs,
+		ExpiresAt:  cl.exp.Time,
+		Claims:     cl.raw,
 	}
-	if p.Username == "" {
-		p.Username = c.cognitoUsername
-	}
-	return p, key, until, nil
+	return p, c.key, nil
 }
 
-// lookup returns the key named kid, fetching the key sets again when no
-// pool has it.
-func (a *Authenticator) lookup(ctx context.Context, kid string) (*keyEntry, error) {
-	seen := a.snap.Load()
-	if k := seen.byKID[kid]; k != nil {
-		return k, nil
+// splitScope splits a "scope" claim on single spaces (RFC 6749 section
+// 3.3: scope-tokens separated by SP; a tab or other white space is part of
+// a token, not a separator). Empty tokens are dropped.
+func splitScope(scope string) []string {
+	if scope == "" {
+		return nil
 	}
-	err := a.refetch(ctx, seen)
-	if k := a.snap.Load().byKID[kid]; k != nil {
-		return k, nil
-	}
-	if err != nil {
-		return nil, ssotoken.Wrap(err)
-	}
-	if !a.allLoaded() {
-		return nil, errJWKSUnavailable
-	}
-	return nil, errUnknownKey
+	out := strings.Split(scope, " ")
+	return slices.DeleteFunc(out, func(s string) bool { return s == "" })
 }

@@ -3,7 +3,7 @@ package cognito
 // Benchmarks beside their baselines, in one run, so results read as
 // ratios:
 //
-//	go test -run '^$' -bench . -benchmem ./cognito/
+//	go test -run '^$' -bench . -benchmem -count 5 ./cognito/
 
 import (
 	"context"
@@ -18,6 +18,7 @@ import (
 	"github.com/MicahParks/jwkset"
 	"github.com/MicahParks/keyfunc/v3"
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/ssokit/ssokit/internal/jose"
 )
 
 func benchToken(b *testing.B) string {
@@ -80,7 +81,7 @@ func BenchmarkAuthenticateCold100Keys(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if n := len(a.snap.Load().byKID); n != 100 {
+	if n := len(*a.pools[0].store.keys.Load()); n != 100 {
 		b.Fatalf("%d keys", n)
 	}
 	benchAuthenticate(b, a, benchToken(b))
@@ -106,6 +107,48 @@ func BenchmarkAuthenticateColdParallel(b *testing.B) {
 			}
 		}
 	})
+}
+
+// typedClaims are the claims of BenchmarkBaselineTypedNoPolicy: plain
+// encoding/json struct fields, no JSON policy.
+type typedClaims struct {
+	jwt.RegisteredClaims
+	ClientID string   `json:"client_id"`
+	TokenUse string   `json:"token_use"`
+	Scope    string   `json:"scope"`
+	Groups   []string `json:"cognito:groups"`
+	Username string   `json:"username"`
+}
+
+// BenchmarkBaselineTypedNoPolicy is golang-jwt's parser with the same
+// options and key but typed claims decoded by plain encoding/json, without
+// the module's JSON policy: the difference to BenchmarkAuthenticateCold is
+// what the policy (jose.Object) and the Cognito checks cost.
+func BenchmarkBaselineTypedNoPolicy(b *testing.B) {
+	tok := benchToken(b)
+	pub := &getKeys(b).k1.PublicKey
+	parser := jose.Parser([]string{"RS256"}, 0, baseConfig().Now)
+	kf := func(*jwt.Token) (any, error) { return pub, nil }
+	check := func() error {
+		var c typedClaims
+		if _, err := parser.ParseWithClaims(tok, &c, kf); err != nil {
+			return err
+		}
+		if c.Issuer != testIssuer || c.TokenUse != "access" || c.ClientID != testClient {
+			return fmt.Errorf("claims")
+		}
+		_ = strings.Split(c.Scope, " ")
+		return nil
+	}
+	if err := check(); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := check(); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
 
 // BenchmarkBaselineKeyfuncJWT is what a user would write by hand:

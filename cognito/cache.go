@@ -1,6 +1,7 @@
 package cognito
 
 import (
+	"slices"
 	"sync"
 	"time"
 
@@ -49,8 +50,9 @@ func (c *cache) shard(sum *[32]byte) *cacheShard {
 }
 
 // get returns the principal of a cached token that is still valid at now
-// and whose key is still in snap. An entry found invalid is dropped.
-func (c *cache) get(sum *[32]byte, now time.Time, snap *keySnap) (*ssotoken.Principal, bool) {
+// and whose key is still in its pool's key set. An entry found invalid is
+// dropped.
+func (c *cache) get(sum *[32]byte, now time.Time) (*ssotoken.Principal, bool) {
 	s := c.shard(sum)
 	s.mu.RLock()
 	e := s.m[*sum]
@@ -58,7 +60,7 @@ func (c *cache) get(sum *[32]byte, now time.Time, snap *keySnap) (*ssotoken.Prin
 	if e == nil {
 		return nil, false
 	}
-	if now.Before(e.until) && snap.byKID[e.key.kid] == e.key {
+	if now.Before(e.until) && e.key.pool.store.entry(e.key.kid) == e.key {
 		return e.p, true
 	}
 	s.mu.Lock()
@@ -95,6 +97,25 @@ func (c *cache) put(sum *[32]byte, e *cacheEntry, now time.Time) {
 		delete(s.m, victim)
 	}
 	s.m[*sum] = e
+}
+
+// dropKeys drops the entries of tokens verified by the keys gone, which
+// have left their key sets. (An entry that escapes, being put while this
+// runs, is dropped by get.)
+func (c *cache) dropKeys(gone []*keyEntry) {
+	if len(gone) == 0 {
+		return
+	}
+	for i := range c.shards {
+		s := &c.shards[i]
+		s.mu.Lock()
+		for k, e := range s.m {
+			if slices.Contains(gone, e.key) {
+				delete(s.m, k)
+			}
+		}
+		s.mu.Unlock()
+	}
 }
 
 // len returns the number of entries, for tests.

@@ -2,11 +2,8 @@ package cognito_test
 
 import (
 	"context"
-	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,6 +12,7 @@ import (
 	"time"
 
 	"github.com/MicahParks/jwkset"
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/ssokit/ssokit/cognito"
 	"github.com/ssokit/ssokit/ssotoken"
 )
@@ -140,12 +138,13 @@ func ExampleNewStatic() {
 }
 
 // signExample signs claims with RS256 under kid "test-key", as Cognito
-// would.
+// would, through golang-jwt.
 func signExample(key *rsa.PrivateKey, claims map[string]any) string {
-	enc := base64.RawURLEncoding
-	payload, _ := json.Marshal(claims)
-	input := enc.EncodeToString([]byte(`{"kid":"test-key","alg":"RS256"}`)) + "." + enc.EncodeToString(payload)
-	digest := sha256.Sum256([]byte(input))
-	sig, _ := rsa.SignPKCS1v15(nil, key, crypto.SHA256, digest[:])
-	return input + "." + enc.EncodeToString(sig)
+	t := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims(claims))
+	t.Header["kid"] = "test-key"
+	token, err := t.SignedString(key)
+	if err != nil {
+		log.Fatal(err)
+	}
+	return token
 }

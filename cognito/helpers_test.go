@@ -3,10 +3,8 @@ package cognito
 import (
 	"bytes"
 	"context"
-	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -20,6 +18,8 @@ import (
 	"time"
 
 	"github.com/MicahParks/jwkset"
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/ssokit/ssokit/internal/jose"
 	"github.com/ssokit/ssokit/ssotoken"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -92,20 +92,19 @@ func jwksJSON(tb testing.TB, keys ...jwkset.JWKMarshal) []byte {
 var enc = base64.RawURLEncoding
 
 // signRaw builds a token from a raw header and payload, signed with RS256
-// under k (or with an empty signature when k is nil).
+// under k through golang-jwt (or with an empty signature when k is nil).
 func signRaw(tb testing.TB, k *rsa.PrivateKey, header, payload string) string {
 	tb.Helper()
-	input := enc.EncodeToString([]byte(header)) + "." + enc.EncodeToString([]byte(payload))
+	h := enc.EncodeToString([]byte(header)) + "."
 	if k == nil {
-		return input + "."
+		return h + enc.EncodeToString([]byte(payload)) + "."
 	}
-	d := sha256.Sum256([]byte(input))
-	sig, err := rsa.SignPKCS1v15(nil, k, crypto.SHA256, d[:])
+	tok, err := jose.Sign(jwt.SigningMethodRS256, k, h, []byte(payload))
 	require.NoError(tb, err)
-	return input + "." + enc.EncodeToString(sig)
+	return tok
 }
 
-// claimsMap is a Cognito access token's claim set at testNow.
+// accessClaims is a Cognito access token's claim set at testNow.
 func accessClaims() map[string]any {
 	return map[string]any{
 		"sub":            "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee",
@@ -158,11 +157,15 @@ func with(m map[string]any, kv ...any) map[string]any {
 	return m
 }
 
+// sign signs claims with RS256 under k through golang-jwt, with kid in
+// the header.
 func sign(tb testing.TB, k *rsa.PrivateKey, kid string, claims map[string]any) string {
 	tb.Helper()
-	p, err := json.Marshal(claims)
+	t := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims(claims))
+	t.Header["kid"] = kid
+	tok, err := t.SignedString(k)
 	require.NoError(tb, err)
-	return signRaw(tb, k, `{"kid":"`+kid+`","alg":"RS256"}`, string(p))
+	return tok
 }
 
 // baseConfig is an access-token configuration of the test pool at testNow.

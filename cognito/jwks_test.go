@@ -6,9 +6,8 @@ package cognito
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
+	"crypto/rsa"
 	"encoding/hex"
 	"encoding/json"
 	"io"
@@ -19,6 +18,8 @@ import (
 	"time"
 
 	"github.com/MicahParks/jwkset"
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/ssokit/ssokit/internal/jose"
 	"github.com/ssokit/ssokit/ssotoken"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -157,9 +158,11 @@ func TestUnusableKeys(t *testing.T) {
 	}
 }
 
+// hs256 signs an access token with HS256 under secret through golang-jwt.
 func hs256(t *testing.T, kid string, secret []byte) string {
-	input := enc.EncodeToString([]byte(`{"alg":"HS256","kid":"`+kid+`"}`)) + "." + enc.EncodeToString([]byte(accessPayload(t)))
-	return input + "." + enc.EncodeToString(hmacSHA256(secret, input))
+	tok, err := jose.Sign(jwt.SigningMethodHS256, secret, enc.EncodeToString([]byte(`{"alg":"HS256","kid":"`+kid+`"}`))+".", []byte(accessPayload(t)))
+	require.NoError(t, err)
+	return tok
 }
 
 // SECURITY.md line 19: huge, slow and garbage JWKS responses are capped,
@@ -193,17 +196,14 @@ func TestJWKSBadResponsesKeepLastGoodKeys(t *testing.T) {
 // The body cap holds however the server sends the body.
 func TestCappedBody(t *testing.T) {
 	for _, n := range []int{0, 1, 99, 100} {
-		closed := 0
-		b := &cappedBody{rc: nopCloser{strings.NewReader(strings.Repeat("x", n))}, left: 100, onClose: func() { closed++ }}
+		b := &cappedBody{ReadCloser: nopCloser{strings.NewReader(strings.Repeat("x", n))}, left: 100}
 		got, err := readAll(b)
 		require.NoError(t, err)
 		assert.Len(t, got, n)
 		require.NoError(t, b.Close())
-		require.NoError(t, b.Close())
-		assert.Equal(t, 1, closed)
 	}
 	for _, n := range []int{101, 1 << 20} {
-		b := &cappedBody{rc: nopCloser{strings.NewReader(strings.Repeat("x", n))}, left: 100, onClose: func() {}}
+		b := &cappedBody{ReadCloser: nopCloser{strings.NewReader(strings.Repeat("x", n))}, left: 100}
 		got, err := readAll(b)
 		assert.ErrorIs(t, err, errJWKSTooLarge)
 		assert.LessOrEqual(t, len(got), 101)
@@ -397,7 +397,7 @@ func TestBackgroundRefresh(t *testing.T) {
 	require.NoError(t, err)
 
 	fake.setJWKS(jwksJSON(t, jwkOf(t, k.k2, "k2")))
-	require.Eventually(t, func() bool { return a.snap.Load().byKID["k2"] != nil }, testDeadline, 5*time.Millisecond)
+	require.Eventually(t, func() bool { return a.pools[0].store.entry("k2") != nil }, testDeadline, 5*time.Millisecond)
 	_, err = a.Authenticate(context.Background(), sign(t, k.k2, "k2", accessClaims()))
 	require.NoError(t, err)
 	_, err = a.Authenticate(context.Background(), old)
@@ -453,14 +453,173 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-func hmacSHA256(key []byte, msg string) []byte {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(msg))
-	return m.Sum(nil)
-}
-
 type nopCloser struct{ io.Reader }
 
 func (nopCloser) Close() error { return nil }
 
 func readAll(r io.Reader) ([]byte, error) { return io.ReadAll(r) }
+
+// SECURITY.md line 46: two JWKS entries with the same kid make that kid
+// unusable, whichever key signed the token, never "the first wins"; the
+// duplicate is logged once per fetch, never per request; other kids keep
+// working, and a corrected set is picked up.
+func TestDuplicateKIDs(t *testing.T) {
+	k := getKeys(t)
+	dup := jwksJSON(t, jwkOf(t, k.k1, "k1"), jwkOf(t, k.other, "k1"), jwkOf(t, k.k2, "k2"))
+	same := jwksJSON(t, jwkOf(t, k.k1, "k1"), jwkOf(t, k.k1, "k1"), jwkOf(t, k.k2, "k2"))
+	for _, tt := range []struct {
+		name   string
+		jwks   []byte
+		remote bool
+	}{
+		{"static, two keys", dup, false},
+		{"static, the same key twice", same, false},
+		{"remote, two keys", dup, true},
+		{"remote, the same key twice", same, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var logs lockedBuffer
+			var a *Authenticator
+			var fake *fakeCognito
+			if tt.remote {
+				fake = newFakeCognito(t, tt.jwks)
+				cfg := fake.config()
+				cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+				a = newRemote(t, cfg)
+			} else {
+				cfg := baseConfig()
+				cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+				var err error
+				a, err = NewStatic(cfg, tt.jwks)
+				require.NoError(t, err)
+			}
+			ctx := ctxTimeout(t, testDeadline)
+			_, err := a.Authenticate(ctx, sign(t, k.k2, "k2", accessClaims()))
+			require.NoError(t, err, "the other kids work")
+			for range 20 {
+				for _, key := range []*rsa.PrivateKey{k.k1, k.other} {
+					_, err := a.Authenticate(ctx, sign(t, key, "k1", accessClaims()))
+					assertCode(t, err, ssotoken.ErrUnauthorized, CodeUnknownKey)
+				}
+			}
+			fetches := int64(1)
+			if tt.remote {
+				fetches = fake.hits.Load()
+			}
+			out := logs.String()
+			assert.Equal(t, fetches, int64(strings.Count(out, "more than once")), "one line per fetch: %s", out)
+			assert.Contains(t, out, `kids=[k1]`)
+
+			if tt.remote {
+				fake.setJWKS(jwksJSON(t, jwkOf(t, k.k1, "k1"), jwkOf(t, k.k2, "k2")))
+				require.Eventually(t, func() bool {
+					_, err := a.Authenticate(ctx, sign(t, k.k1, "k1", accessClaims()))
+					return err == nil
+				}, testDeadline, 10*time.Millisecond)
+			}
+		})
+	}
+}
+
+// A refresh that removes a key drops the cached tokens it verified at once,
+// without waiting for a request to find them stale.
+func TestRefreshDropsCachedTokensOfRemovedKeys(t *testing.T) {
+	k := getKeys(t)
+	fake := newFakeCognito(t, jwksJSON(t, jwkOf(t, k.k1, "k1"), jwkOf(t, k.k2, "k2")))
+	cfg := fake.config()
+	cfg.RefreshInterval = 20 * time.Millisecond
+	cfg.RefetchInterval = time.Minute
+	a := newRemote(t, cfg)
+	ctx := ctxTimeout(t, testDeadline)
+	for _, kid := range []string{"k1", "k2"} {
+		key := map[string]*rsa.PrivateKey{"k1": k.k1, "k2": k.k2}[kid]
+		_, err := a.Authenticate(ctx, sign(t, key, kid, accessClaims()))
+		require.NoError(t, err)
+	}
+	require.Equal(t, 2, a.cache.len())
+	fake.setJWKS(jwksJSON(t, jwkOf(t, k.k2, "k2"))) // k1 leaves the set
+	require.Eventually(t, func() bool { return a.cache.len() == 1 }, testDeadline, 5*time.Millisecond)
+	// The entry of k2, whose key stayed the same, is kept through refreshes.
+	hits := fake.hits.Load()
+	require.Eventually(t, func() bool { return fake.hits.Load() > hits+2 }, testDeadline, 5*time.Millisecond)
+	assert.Equal(t, 1, a.cache.len())
+}
+
+// Two pools that publish the same kid (local stand-ins often share one
+// key): the pool the token names is asked first, and the issuer is still
+// checked against the pool whose key verified the signature.
+func TestSameKIDInTwoPools(t *testing.T) {
+	k := getKeys(t)
+	fa := newFakeCognito(t, jwksJSON(t, jwkOf(t, k.k1, "shared")))
+	fb := newFakeCognito(t, jwksJSON(t, jwkOf(t, k.other, "shared")))
+	cfg := fa.config()
+	cfg.Pools = []Pool{{Issuer: otherIssuer, JWKSURL: fb.srv.URL + "/jwks.json"}}
+	a := newRemote(t, cfg)
+	ctx := ctxTimeout(t, testDeadline)
+	tests := []struct {
+		name string
+		key  *rsa.PrivateKey
+		iss  string
+		code string
+	}{
+		{"pool A's token", k.k1, testIssuer, ""},
+		{"pool B's token", k.other, otherIssuer, ""},
+		{"A's key, B's issuer", k.k1, otherIssuer, CodeBadSignature},
+		{"B's key, A's issuer", k.other, testIssuer, CodeBadSignature},
+		{"A's key, no pool's issuer", k.k1, "https://example.com/x", CodeWrongIssuer},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := a.Authenticate(ctx, sign(t, tt.key, "shared", with(accessClaims(), "iss", tt.iss)))
+			if tt.code == "" {
+				require.NoError(t, err)
+				assert.Equal(t, tt.iss, p.Issuer)
+				return
+			}
+			assertCode(t, err, ssotoken.ErrUnauthorized, tt.code)
+		})
+	}
+}
+
+// The key store is a jwkset.Storage: every write goes through the same
+// rules as a fetched set.
+func TestKeyStoreWrites(t *testing.T) {
+	k := getKeys(t)
+	a := newStatic(t, baseConfig())
+	store := a.pools[0].store
+	ctx := context.Background()
+	jwk := func(key *rsa.PrivateKey, kid string) jwkset.JWK {
+		j, err := jwkset.NewJWKFromKey(&key.PublicKey, jwkset.JWKOptions{Metadata: jwkset.JWKMetadataOptions{KID: kid, ALG: jwkset.AlgRS256, USE: jwkset.UseSig}})
+		require.NoError(t, err)
+		return j
+	}
+	auth := func(key *rsa.PrivateKey, kid string) error {
+		_, err := a.Authenticate(ctx, sign(t, key, kid, accessClaims()))
+		return err
+	}
+
+	require.NoError(t, store.KeyWrite(ctx, jwk(k.k2, "k2")))
+	assert.NoError(t, auth(k.k2, "k2"), "a written key verifies")
+	assert.NoError(t, auth(k.k1, "k1"), "the others stay")
+
+	require.NoError(t, store.KeyWrite(ctx, jwk(k.other, "k1")))
+	assert.NoError(t, auth(k.other, "k1"), "a write replaces the key of its kid")
+	assertCode(t, auth(k.k1, "k1"), ssotoken.ErrUnauthorized, CodeBadSignature)
+
+	ok, err := store.KeyDelete(ctx, "k2")
+	require.NoError(t, err)
+	assert.True(t, ok)
+	assertCode(t, auth(k.k2, "k2"), ssotoken.ErrUnauthorized, CodeUnknownKey) // its cached token left with it
+	ok, err = store.KeyDelete(ctx, "k2")
+	require.NoError(t, err)
+	assert.False(t, ok)
+
+	small, err := jwkset.NewJWKFromKey(&k.small.PublicKey, jwkset.JWKOptions{Metadata: jwkset.JWKMetadataOptions{KID: "small"}})
+	require.NoError(t, err)
+	require.NoError(t, store.KeyWrite(ctx, small))
+	_, err = store.KeyRead(ctx, "small")
+	assert.ErrorIs(t, err, jwkset.ErrKeyNotFound, "an unusable key is not kept")
+	all, err := store.KeyReadAll(ctx)
+	require.NoError(t, err)
+	assert.Len(t, all, 1)
+}

@@ -15,39 +15,44 @@ import (
 
 	"github.com/MicahParks/jwkset"
 	"github.com/MicahParks/keyfunc/v3"
+	"github.com/golang-jwt/jwt/v5"
 	"golang.org/x/time/rate"
 )
 
-// keyEntry is one usable verification key. Entries are reused from one
-// snapshot to the next while the JWKS keeps the same key under the same
-// kid, so a cached token stays valid exactly as long as its key does.
+// Keys: for each pool, jwkset's HTTP storage fetches the JWKS (at start,
+// every RefreshInterval, and when a token names an unknown kid) and writes
+// each fetched set into the pool's keyStore through the jwkset.Storage
+// method KeyReplaceAll; a failed fetch writes nothing, so the last good
+// keys stay. keyfunc reads the key of each token from the keyStore. What
+// must happen when a set arrives happens in keyStore.KeyReplaceAll: keys
+// that may not verify RS256 tokens are left out, a kid found twice is
+// refused, the pool is marked loaded, and cached tokens of keys that left
+// the set are dropped.
+
+// keyEntry is one usable verification key of one pool. An entry is kept
+// from one fetch to the next while the JWKS holds the same key under the
+// same kid, so that a cached token stays valid exactly as long as its key
+// does.
 type keyEntry struct {
 	kid  string
 	pub  *rsa.PublicKey
+	jwk  jwkset.JWK
 	pool *pool
-}
-
-// keySnap is an immutable view of every usable key of every pool, by kid.
-type keySnap struct {
-	byKID map[string]*keyEntry
 }
 
 // pool is one user pool and its key set.
 type pool struct {
 	issuer  string
 	jwksURL string // "" for a static key set
-	static  []jwkset.JWK
 
-	// loaded is set once the pool has had a usable key.
-	loaded atomic.Bool
-
-	limiter  *rate.Limiter    // unknown-kid fetches, shared with keyfunc
-	override keyfunc.Override // keyfunc's settings for this pool
+	store   *keyStore
+	kf      keyfunc.Keyfunc // keyfunc over store: the key lookup of every token
+	limiter *rate.Limiter   // fetches caused by unknown kids: one per RefetchInterval
+	loaded  atomic.Bool     // the pool has had a usable key
 
 	mu       sync.Mutex
-	kf       keyfunc.Keyfunc // nil until the first fetch returned
-	inflight *fetchCall      // the fetch running now, if any
-	started  bool            // the first fetch has been started
+	remote   jwkset.Storage // jwkset's HTTP client of the JWKS URL; nil until the first fetch returned
+	inflight *fetchCall     // the fetch running now, if any
 }
 
 // fetchCall is one JWKS fetch that any number of requests wait on.
@@ -55,10 +60,143 @@ type fetchCall struct {
 	done chan struct{}
 }
 
-// probeKID is a kid no JWKS holds: reading it from keyfunc's storage makes
-// keyfunc refetch the JWKS through its unknown-kid path (its rate limiter,
-// its HTTP client, its error handler).
-const probeKID = "\x00cognito-refetch-probe"
+func (a *Authenticator) newPool(issuer, jwksURL string, refetch rate.Limit) *pool {
+	p := &pool{issuer: issuer, jwksURL: jwksURL, limiter: rate.NewLimiter(refetch, 1)}
+	p.store = &keyStore{MemoryJWKSet: jwkset.NewMemoryStorage(), a: a, p: p}
+	p.store.keys.Store(&map[string]*keyEntry{})
+	// The use whitelist and keyfunc's own alg check repeat what keyStore
+	// checked when the set arrived: keys of another use or algorithm never
+	// reach the verifier.
+	p.kf, _ = keyfunc.New(keyfunc.Options{ // fails only without a storage
+		Ctx:          a.ctx,
+		Storage:      p.store,
+		UseWhitelist: []jwkset.USE{jwkset.UseSig, ""},
+	})
+	return p
+}
+
+// keyStore is a pool's jwkset.Storage: jwkset's memory storage holding the
+// pool's usable keys, and an index of them by kid. Fetched sets arrive
+// through KeyReplaceAll; keyfunc reads through KeyRead. A kid held by two
+// keys of a set is refused whichever they are; an entry of a key type
+// jwkset does not support is skipped by jwkset before it gets here (it
+// could not verify an RS256 token, so it makes no kid ambiguous).
+type keyStore struct {
+	*jwkset.MemoryJWKSet
+
+	a *Authenticator
+	p *pool
+
+	mu   sync.Mutex                           // serialises writers
+	keys atomic.Pointer[map[string]*keyEntry] // immutable; replaced by writers
+}
+
+var _ jwkset.Storage = (*keyStore)(nil)
+
+// entry returns the usable key named kid, or nil.
+func (s *keyStore) entry(kid string) *keyEntry { return (*s.keys.Load())[kid] }
+
+// KeyRead returns the usable key named keyID, or jwkset.ErrKeyNotFound.
+func (s *keyStore) KeyRead(_ context.Context, keyID string) (jwkset.JWK, error) {
+	if e := s.entry(keyID); e != nil {
+		return e.jwk, nil
+	}
+	return jwkset.JWK{}, jwkset.ErrKeyNotFound
+}
+
+// KeyReplaceAll replaces the pool's keys with the usable ones of given.
+// jwkset calls it with every set it fetched.
+func (s *keyStore) KeyReplaceAll(ctx context.Context, given []jwkset.JWK) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.replace(ctx, given)
+	return nil
+}
+
+// KeyWrite adds jwk to the pool's keys, replacing a key of the same kid.
+func (s *keyStore) KeyWrite(ctx context.Context, jwk jwkset.JWK) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	all, _ := s.MemoryJWKSet.KeyReadAll(ctx)
+	kid := jwk.Marshal().KID
+	all = slices.DeleteFunc(all, func(j jwkset.JWK) bool { return j.Marshal().KID == kid })
+	s.replace(ctx, append(all, jwk))
+	return nil
+}
+
+// KeyDelete removes the key named keyID from the pool's keys.
+func (s *keyStore) KeyDelete(ctx context.Context, keyID string) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	all, _ := s.MemoryJWKSet.KeyReadAll(ctx)
+	n := len(all)
+	all = slices.DeleteFunc(all, func(j jwkset.JWK) bool { return j.Marshal().KID == keyID })
+	if len(all) == n {
+		return false, nil
+	}
+	s.replace(ctx, all)
+	return true, nil
+}
+
+// replace makes the usable keys of given the pool's keys. s.mu is held.
+// After Close the keys no longer change.
+func (s *keyStore) replace(ctx context.Context, given []jwkset.JWK) {
+	a := s.a
+	if a.closed.Load() {
+		return
+	}
+	count := make(map[string]int, len(given))
+	for _, j := range given {
+		count[j.Marshal().KID]++
+	}
+	prev := *s.keys.Load()
+	next := make(map[string]*keyEntry, len(given))
+	kept := make([]jwkset.JWK, 0, len(given))
+	for _, j := range given {
+		kid := j.Marshal().KID
+		if count[kid] > 1 {
+			continue // never "the first wins"
+		}
+		pub, ok := usable(j)
+		if !ok {
+			continue
+		}
+		e := prev[kid]
+		if e == nil || !e.pub.Equal(pub) {
+			e = &keyEntry{kid: kid, pub: pub, jwk: j, pool: s.p}
+		}
+		next[kid] = e
+		kept = append(kept, e.jwk)
+	}
+	_ = s.MemoryJWKSet.KeyReplaceAll(ctx, kept)
+	s.keys.Store(&next)
+	if len(next) > 0 {
+		s.p.loaded.Store(true)
+	}
+	a.gen.Add(1)
+
+	var dups []string
+	for kid, n := range count {
+		if n > 1 && kid != "" {
+			dups = append(dups, kid)
+		}
+	}
+	if len(dups) > 0 {
+		slices.Sort(dups)
+		a.logger.LogAttrs(context.WithoutCancel(ctx), slog.LevelWarn,
+			"cognito: the JWKS holds a kid more than once; tokens under that kid are refused",
+			slog.String("issuer", s.p.issuer), slog.Any("kids", dups))
+	}
+	if a.cache != nil {
+		var gone []*keyEntry
+		for kid, e := range prev {
+			if next[kid] != e {
+				gone = append(gone, e)
+			}
+		}
+		a.cache.dropKeys(gone)
+	}
+}
 
 // usable returns the RSA public key of jwk if it may verify RS256 tokens:
 // kty RSA, "use" absent or "sig", "alg" absent or RS256, "key_ops" absent
@@ -83,57 +221,57 @@ func usable(jwk jwkset.JWK) (*rsa.PublicKey, bool) {
 	return pub, true
 }
 
-// rebuild makes a new key snapshot from every pool's current keys. It is
-// called after each fetch, from whichever goroutine did it.
-func (a *Authenticator) rebuild() {
-	a.rebuildMu.Lock()
-	defer a.rebuildMu.Unlock()
-	prev := a.snap.Load()
-	next := make(map[string]*keyEntry, len(prev.byKID)+1)
+// find returns the key that verifies a token naming kid, through the
+// keyfunc of the pool that holds kid, and that pool. When several pools
+// hold kid, the pool whose issuer the token names is asked first; the
+// issuer is checked against the pool only after the signature verified.
+// The entry is nil when the set changed between the two reads (the key is
+// then used but its token is not cached).
+func (a *Authenticator) find(ctx context.Context, tok *jwt.Token, kid, iss string) (*rsa.PublicKey, *keyEntry, *pool) {
+	for i := -1; i < len(a.pools); i++ {
+		var p *pool
+		if i < 0 {
+			if p = a.poolOf(iss); p == nil {
+				continue
+			}
+		} else if p = a.pools[i]; p.issuer == iss {
+			continue // asked first
+		}
+		e := p.store.entry(kid)
+		if e == nil {
+			continue
+		}
+		k, err := p.kf.KeyfuncCtx(ctx)(tok)
+		if err != nil {
+			continue
+		}
+		pub, ok := k.(*rsa.PublicKey)
+		if !ok {
+			continue
+		}
+		if pub != e.pub {
+			e = nil
+		}
+		return pub, e, p
+	}
+	return nil, nil, nil
+}
+
+func (a *Authenticator) poolOf(iss string) *pool {
 	for _, p := range a.pools {
-		jwks := p.static
-		if p.jwksURL != "" {
-			p.mu.Lock()
-			kf := p.kf
-			p.mu.Unlock()
-			if kf == nil {
-				continue
-			}
-			var err error
-			if jwks, err = kf.Storage().KeyReadAll(context.Background()); err != nil {
-				continue
-			}
-		}
-		n := 0
-		for _, jwk := range jwks {
-			pub, ok := usable(jwk)
-			if !ok {
-				continue
-			}
-			kid := jwk.Marshal().KID
-			if _, dup := next[kid]; dup {
-				continue // the first pool (in Config order) that has a kid keeps it
-			}
-			e := prev.byKID[kid]
-			if e == nil || e.pool != p || !e.pub.Equal(pub) {
-				e = &keyEntry{kid: kid, pub: pub, pool: p}
-			}
-			next[kid] = e
-			n++
-		}
-		if n > 0 {
-			p.loaded.Store(true)
+		if p.issuer == iss {
+			return p
 		}
 	}
-	a.snap.Store(&keySnap{byKID: next})
+	return nil
 }
 
 // startFetch starts a fetch of p's JWKS unless one is running (then it
-// returns that one), a fetch finished since the caller read the key
-// snapshot seen (nil: at start), or the pool's unknown-kid rate limit
-// forbids one now (then it returns nil, and the caller looks again). The
-// first fetch of a pool, made at start, is not rate-limited.
-func (a *Authenticator) startFetch(p *pool, seen *keySnap) *fetchCall {
+// returns that one), a set arrived since the caller missed its kid at key
+// generation seen (the keys are as fresh as a new fetch would make them),
+// or p's RefetchInterval forbids one now; then it returns nil and the
+// caller looks again. The first fetch, at start, is not rate-limited.
+func (a *Authenticator) startFetch(p *pool, first bool, seen uint64, kid string) *fetchCall {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.inflight != nil {
@@ -142,75 +280,99 @@ func (a *Authenticator) startFetch(p *pool, seen *keySnap) *fetchCall {
 	switch {
 	case a.closed.Load():
 		return nil
-	case seen != nil && a.snap.Load() != seen:
-		// A fetch ended (it published a new snapshot) between the
-		// caller's look and now: the keys are as fresh as a new fetch
-		// would make them.
-		return nil
-	case p.kf != nil && p.limiter.Tokens() < 1:
-		// keyfunc's unknown-kid path takes the token in fetch.
-		return nil
-	case p.kf == nil && p.started && !p.limiter.Allow():
-		// Creating keyfunc failed before (it cannot, with a URL that
-		// passed validation); retry at the same rate.
+	case !first && (p.remote == nil || a.gen.Load() != seen || !p.limiter.Allow()):
 		return nil
 	}
-	p.started = true
 	c := &fetchCall{done: make(chan struct{})}
 	p.inflight = c
 	a.wg.Add(1)
-	go a.fetch(p, c)
+	go a.fetch(p, c, kid)
 	return c
 }
 
 // fetch runs one JWKS fetch of p in the background, under the
 // Authenticator's lifetime and FetchTimeout, never a request's context.
-func (a *Authenticator) fetch(p *pool, c *fetchCall) {
+func (a *Authenticator) fetch(p *pool, c *fetchCall, kid string) {
 	defer a.wg.Done()
-	ctx, cancel := context.WithTimeout(a.ctx, a.fetchTimeout)
-	defer cancel()
-
 	p.mu.Lock()
-	kf := p.kf
+	remote := p.remote
 	p.mu.Unlock()
-	if kf == nil {
-		// The first fetch: keyfunc fetches once in its constructor (a
-		// failure goes to the error handler, and the store stays empty),
-		// then refreshes in the background until Close.
-		k, err := keyfunc.NewDefaultOverrideCtx(a.ctx, []string{p.jwksURL}, p.override)
-		if err != nil {
-			a.logger.LogAttrs(ctx, slog.LevelError, "cognito: JWKS client not created",
-				slog.String("issuer", p.issuer), slog.String("reason", "configuration"))
-		} else {
-			p.mu.Lock()
-			p.kf = k
-			p.mu.Unlock()
-		}
+	if remote == nil {
+		remote = a.newRemote(p)
+		p.mu.Lock()
+		p.remote = remote
+		p.mu.Unlock()
 	} else {
-		// Later fetches go through keyfunc's unknown-kid path, which waits
-		// on its limiter (startFetch saw a token there, so it does not
-		// wait) and hands a failure to the error handler.
-		_, _ = kf.Storage().KeyRead(ctx, probeKID)
+		ctx, cancel := context.WithTimeout(a.ctx, a.fetchTimeout)
+		_, _ = remote.KeyRead(ctx, kid) // an unknown kid: jwkset fetches the set again
+		cancel()
 	}
-	a.rebuild()
-
 	p.mu.Lock()
 	p.inflight = nil
 	p.mu.Unlock()
 	close(c.done)
 }
 
+// newRemote returns jwkset's HTTP client of p's JWKS URL. Creating it
+// fetches the set once (a failure is logged and leaves the store as it
+// was) and starts jwkset's refresh every RefreshInterval, which ends with
+// Close.
+//
+// Fetches caused by unknown kids go through the client's KeyRead, which
+// fetches again when the kid is not in the store. The Authenticator
+// decides when that happens (one fetch at a time, shared by every request
+// that waits for it, at most one per RefetchInterval, refused at once
+// rather than queued) and runs it under its own lifetime; so jwkset's
+// limiter is left unlimited. Its own would make each waiting request
+// fetch in turn, each under that request's context.
+func (a *Authenticator) newRemote(p *pool) jwkset.Storage {
+	st, err := jwkset.NewStorageFromHTTP(p.jwksURL, jwkset.HTTPClientStorageOptions{
+		Client:                    a.client,
+		Ctx:                       a.ctx,
+		HTTPTimeout:               a.fetchTimeout,
+		NoErrorReturnFirstHTTPReq: true,
+		RefreshErrorHandler:       a.fetchFailed(p),
+		RefreshInterval:           a.refreshInterval,
+		Storage:                   p.store,
+	})
+	if err == nil {
+		st, err = jwkset.NewHTTPClient(jwkset.HTTPClientOptions{
+			HTTPURLs:          map[string]jwkset.Storage{p.jwksURL: st},
+			RateLimitWaitMax:  a.fetchTimeout,
+			RefreshUnknownKID: rate.NewLimiter(rate.Inf, 1),
+		})
+	}
+	if err != nil { // only for a URL that Config validation let through
+		a.logger.LogAttrs(a.ctx, slog.LevelError, "cognito: JWKS client not created",
+			slog.String("issuer", p.issuer), slog.String("reason", "configuration"))
+		return jwkset.NewMemoryStorage()
+	}
+	return st
+}
+
+// fetchFailed returns the handler of p's failed fetches: one log line per
+// fetch, never the response body.
+func (a *Authenticator) fetchFailed(p *pool) func(context.Context, error) {
+	return func(ctx context.Context, err error) {
+		if a.ctx.Err() != nil {
+			return // closed
+		}
+		a.logger.LogAttrs(context.WithoutCancel(ctx), slog.LevelWarn, "cognito: JWKS fetch failed; the last good keys stay",
+			slog.String("issuer", p.issuer), slog.String("jwks_url", p.jwksURL), slog.String("reason", fetchFailure(err)))
+	}
+}
+
 // refetch fetches again the key set of every remote pool that may be
 // fetched now, and waits for those fetches or for ctx, whichever ends
-// first. seen is the key snapshot in which the caller missed its kid.
-func (a *Authenticator) refetch(ctx context.Context, seen *keySnap) error {
+// first. seen is the key generation at which the caller missed kid.
+func (a *Authenticator) refetch(ctx context.Context, seen uint64, kid string) error {
 	var calls [4]*fetchCall
 	waits := calls[:0]
 	for _, p := range a.pools {
 		if p.jwksURL == "" {
 			continue
 		}
-		if c := a.startFetch(p, seen); c != nil {
+		if c := a.startFetch(p, false, seen, kid); c != nil {
 			waits = append(waits, c)
 		}
 	}
@@ -237,14 +399,10 @@ func (a *Authenticator) allLoaded() bool {
 // errJWKSTooLarge fails a JWKS response over MaxJWKSBytes.
 var errJWKSTooLarge = errors.New("cognito: JWKS response too large")
 
-// cappingTransport caps JWKS response bodies, and rebuilds the key
-// snapshot when a body is closed: keyfunc closes it after it has stored
-// the new keys (or failed), so this is how a background refresh reaches
-// the snapshot.
+// cappingTransport caps JWKS response bodies at max bytes.
 type cappingTransport struct {
-	base    http.RoundTripper
-	max     int64
-	onClose func()
+	base http.RoundTripper
+	max  int64
 }
 
 func (t *cappingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -252,15 +410,14 @@ func (t *cappingTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	if err != nil {
 		return nil, err
 	}
-	resp.Body = &cappedBody{rc: resp.Body, left: t.max, onClose: t.onClose}
+	resp.Body = &cappedBody{ReadCloser: resp.Body, left: t.max}
 	return resp, nil
 }
 
+// cappedBody fails a read past its cap with errJWKSTooLarge.
 type cappedBody struct {
-	rc      io.ReadCloser
-	left    int64
-	onClose func()
-	once    sync.Once
+	io.ReadCloser
+	left int64
 }
 
 func (b *cappedBody) Read(p []byte) (int, error) {
@@ -270,7 +427,7 @@ func (b *cappedBody) Read(p []byte) (int, error) {
 	if int64(len(p)) > b.left+1 {
 		p = p[:b.left+1]
 	}
-	n, err := b.rc.Read(p)
+	n, err := b.ReadCloser.Read(p)
 	b.left -= int64(n)
 	if b.left < 0 {
 		return n, errJWKSTooLarge
@@ -278,20 +435,14 @@ func (b *cappedBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func (b *cappedBody) Close() error {
-	err := b.rc.Close()
-	b.once.Do(b.onClose)
-	return err
-}
-
 // fetchClient returns a copy of c whose transport caps bodies.
-func fetchClient(c *http.Client, max int64, onClose func()) *http.Client {
+func fetchClient(c *http.Client, max int64) *http.Client {
 	cc := *c
 	base := c.Transport
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	cc.Transport = &cappingTransport{base: base, max: max, onClose: onClose}
+	cc.Transport = &cappingTransport{base: base, max: max}
 	return &cc
 }
 
@@ -320,7 +471,7 @@ func fetchFailure(err error) string {
 	return "request failed"
 }
 
-// parseStatic reads a JWKS document the way keyfunc's storage reads a
+// parseStatic reads a JWKS document the way jwkset's HTTP storage reads a
 // fetched one: keys of an unsupported type are skipped, any other invalid
 // key fails the whole document.
 func parseStatic(raw []byte) ([]jwkset.JWK, error) {
@@ -340,26 +491,4 @@ func parseStatic(raw []byte) ([]jwkset.JWK, error) {
 		out = append(out, jwk)
 	}
 	return out, nil
-}
-
-// newOverride returns keyfunc's settings for one pool.
-func (a *Authenticator) newOverride(cfg *Config, p *pool) keyfunc.Override {
-	noErr := true
-	logger := a.logger
-	return keyfunc.Override{
-		Client:                    fetchClient(cfg.HTTPClient, cfg.MaxJWKSBytes, a.rebuild),
-		HTTPTimeout:               cfg.FetchTimeout,
-		NoErrorReturnFirstHTTPReq: &noErr,
-		// The unknown-kid fetch runs under a context bounded by
-		// RateLimitWaitMax, so it must not be shorter than a fetch.
-		RateLimitWaitMax: cfg.FetchTimeout,
-		RefreshErrorHandlerFunc: func(u string) func(ctx context.Context, err error) {
-			return func(ctx context.Context, err error) {
-				logger.LogAttrs(context.WithoutCancel(ctx), slog.LevelWarn, "cognito: JWKS fetch failed; the last good keys stay",
-					slog.String("issuer", p.issuer), slog.String("jwks_url", u), slog.String("reason", fetchFailure(err)))
-			}
-		},
-		RefreshInterval:   cfg.RefreshInterval,
-		RefreshUnknownKID: p.limiter,
-	}
 }

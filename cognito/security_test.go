@@ -6,9 +6,7 @@ package cognito
 
 import (
 	"context"
-	"crypto/hmac"
 	"crypto/rsa"
-	"crypto/sha256"
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
@@ -20,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/ssokit/ssokit/internal/jose"
 	"github.com/ssokit/ssokit/ssotoken"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -111,10 +111,9 @@ func TestKeyConfusionHS256(t *testing.T) {
 	for name, secret := range secrets {
 		for _, alg := range []string{"HS256", "RS256"} {
 			t.Run(name+"/"+alg, func(t *testing.T) {
-				input := enc.EncodeToString([]byte(`{"alg":"`+alg+`","kid":"k1"}`)) + "." + enc.EncodeToString([]byte(accessPayload(t)))
-				mac := hmac.New(sha256.New, secret)
-				mac.Write([]byte(input))
-				_, err := a.Authenticate(context.Background(), input+"."+enc.EncodeToString(mac.Sum(nil)))
+				tok, err := jose.Sign(jwt.SigningMethodHS256, secret, enc.EncodeToString([]byte(`{"alg":"`+alg+`","kid":"k1"}`))+".", []byte(accessPayload(t)))
+				require.NoError(t, err)
+				_, err = a.Authenticate(context.Background(), tok)
 				if alg == "HS256" {
 					assertCode(t, err, ssotoken.ErrUnauthorized, CodeAlgNotAllowed)
 				} else {
@@ -154,7 +153,7 @@ func TestSignatureTampering(t *testing.T) {
 		{"one bit flipped", input + "." + enc.EncodeToString(flipped), CodeBadSignature},
 		{"copied from another token", input + "." + other[strings.LastIndexByte(other, '.')+1:], CodeBadSignature},
 		{"payload edited", parts[0] + "." + enc.EncodeToString(editedPayload) + "." + sig, CodeBadSignature},
-		{"header edited", enc.EncodeToString([]byte(`{"alg":"RS256","kid":"k1","typ":"JWT"}`)) + "." + parts[1] + "." + sig, CodeBadSignature},
+		{"header edited", enc.EncodeToString([]byte(`{"typ":"JWT","alg":"RS256","kid":"k1"}`)) + "." + parts[1] + "." + sig, CodeBadSignature},
 		{"signature doubled", valid + sig, CodeBadSignature},
 	}
 	for _, tt := range tests {
@@ -351,7 +350,13 @@ func TestTimeBoundaries(t *testing.T) {
 			{"exp in leeway+1s", with(accessClaims(), "exp", now-l+1), ""},
 			{"exp at now-leeway", with(accessClaims(), "exp", now-l), CodeTokenExpired},
 			{"exp past leeway by 1s", with(accessClaims(), "exp", now-l-1), CodeTokenExpired},
-			{"exp fractional within", with(accessClaims(), "exp", float64(now-l)+0.5), ""},
+			// A fraction of a second rounds to the stricter second: exp
+			// down (as golang-jwt's NumericDate), nbf and iat up.
+			{"exp fractional within", with(accessClaims(), "exp", float64(now-l)+1.5), ""},
+			{"exp fractional, rounded down to now-leeway", with(accessClaims(), "exp", float64(now-l)+0.5), CodeTokenExpired},
+			{"nbf fractional, rounded up to now+leeway", with(accessClaims(), "nbf", float64(now+l)-0.5), ""},
+			{"nbf fractional past leeway", with(accessClaims(), "nbf", float64(now+l)+0.5), CodeTokenNotYetValid},
+			{"iat fractional past leeway", with(accessClaims(), "iat", float64(now+l)+0.25), CodeTokenNotYetValid},
 			{"exp zero", with(accessClaims(), "exp", 0), CodeTokenExpired},
 			{"exp negative", with(accessClaims(), "exp", -1), CodeTokenExpired},
 			{"exp missing", with(accessClaims(), "exp", nil), CodeExpMissing},
@@ -401,7 +406,12 @@ func TestClaimTypeConfusion(t *testing.T) {
 		code string
 	}{
 		{"aud a number", id, rawWith(t, idClaims(), `"aud":12345`), CodeClaimsMalformed},
-		{"aud an array", id, rawWith(t, idClaims(), `"aud":["client-one"]`), CodeClaimsMalformed},
+		// An array is a well-typed "aud" (RFC 7519), but a Cognito ID token
+		// names its one app client as a string, and aws-jwt-verify refuses
+		// any other "aud".
+		{"aud an array", id, rawWith(t, idClaims(), `"aud":["client-one"]`), CodeWrongClient},
+		{"aud an array with a number", id, rawWith(t, idClaims(), `"aud":["client-one",1]`), CodeClaimsMalformed},
+		{"aud an array with null", id, rawWith(t, idClaims(), `"aud":["client-one",null]`), CodeClaimsMalformed},
 		{"aud null", id, rawWith(t, idClaims(), `"aud":null`), CodeClaimsMalformed},
 		{"exp a string", access, rawWith(t, accessClaims(), `"exp":"`+itoa(exp)+`"`), CodeClaimsMalformed},
 		{"exp null", access, rawWith(t, accessClaims(), `"exp":null`), CodeClaimsMalformed},
@@ -418,6 +428,15 @@ func TestClaimTypeConfusion(t *testing.T) {
 		{"scope an array", access, rawWith(t, accessClaims(), `"scope":["openid"]`), CodeClaimsMalformed},
 		{"groups a string", access, rawWith(t, accessClaims(), `"cognito:groups":"admin"`), CodeClaimsMalformed},
 		{"groups with a number", access, rawWith(t, accessClaims(), `"cognito:groups":["admin",1]`), CodeClaimsMalformed},
+		{"groups with null", access, rawWith(t, accessClaims(), `"cognito:groups":["admin",null]`), CodeClaimsMalformed},
+		{"groups null", access, rawWith(t, accessClaims(), `"cognito:groups":null`), CodeClaimsMalformed},
+		{"auth_time a string", access, rawWith(t, with(accessClaims(), "auth_time", nil), `"auth_time":"1"`), CodeClaimsMalformed},
+		{"jti a number", access, rawWith(t, with(accessClaims(), "jti", nil), `"jti":1`), CodeClaimsMalformed},
+		{"username an array", access, rawWith(t, with(accessClaims(), "username", nil), `"username":["jdoe"]`), CodeClaimsMalformed},
+		{"cognito:username a number", id, rawWith(t, with(idClaims(), "cognito:username", nil), `"cognito:username":1`), CodeClaimsMalformed},
+		{"custom attribute a number", id, rawWith(t, idClaims(), `"custom:n":5`), CodeClaimsMalformed},
+		{"custom attribute an object", id, rawWith(t, idClaims(), `"custom:n":{"a":"b"}`), CodeClaimsMalformed},
+		{"custom attribute a number, then a string", id, rawWith(t, idClaims(), `"custom:n":5,"custom:n":"x"`), CodeClaimsMalformed},
 		{"sub a number", access, rawWith(t, accessClaims(), `"sub":1`), CodeClaimsMalformed},
 		{"duplicate token_use", access, rawWith(t, accessClaims(), `"token_use":"access","token_use":"id"`), CodeClaimsMalformed},
 		{"duplicate exp", access, rawWith(t, accessClaims(), `"exp":`+itoa(exp)+`,"exp":`+itoa(exp+1)), CodeClaimsMalformed},
@@ -425,6 +444,7 @@ func TestClaimTypeConfusion(t *testing.T) {
 		{"duplicate custom attribute", id, rawWith(t, idClaims(), `"custom:x":"a","custom:x":"b"`), CodeClaimsMalformed},
 		{"payload an array", access, `[` + rawWith(t, accessClaims(), "") + `]`, CodeTokenMalformed},
 		{"payload a string", access, `"x"`, CodeTokenMalformed},
+		{"payload null", access, `null`, CodeTokenMalformed},
 		{"payload trailing data", access, rawWith(t, accessClaims(), "") + `{}`, CodeTokenMalformed},
 		{"payload invalid UTF-8", access, rawWith(t, accessClaims(), `"x":"`+"\xff"+`"`), CodeTokenMalformed},
 		{"payload deeply nested", access, rawWith(t, accessClaims(), `"x":`+strings.Repeat("[", 100)+strings.Repeat("]", 100)), CodeTokenMalformed},
@@ -440,11 +460,6 @@ func TestClaimTypeConfusion(t *testing.T) {
 		p, err := access.Authenticate(context.Background(), signRaw(t, k, `{"alg":"RS256","kid":"k\u0031"}`, raw))
 		require.NoError(t, err)
 		assert.Equal(t, "jöe", p.Username)
-	})
-	t.Run("non-string custom attribute is left out", func(t *testing.T) {
-		p, err := id.Authenticate(context.Background(), signRaw(t, k, `{"alg":"RS256","kid":"k1"}`, rawWith(t, idClaims(), `"custom:n":5`)))
-		require.NoError(t, err)
-		assert.NotContains(t, p.Attributes, "custom:n")
 	})
 }
 
@@ -507,8 +522,7 @@ func TestStructure(t *testing.T) {
 			payload += " "
 		}
 		input := p[0] + "." + pad(enc.EncodeToString([]byte(payload)))
-		d := sha256.Sum256([]byte(input))
-		sig, err := rsa.SignPKCS1v15(nil, getKeys(t).k1, 5 /* crypto.SHA256 */, d[:])
+		sig, err := jwt.SigningMethodRS256.Sign(input, getKeys(t).k1)
 		require.NoError(t, err)
 		_, err = a.Authenticate(context.Background(), input+"."+enc.EncodeToString(sig))
 		assertCode(t, err, ssotoken.ErrUnauthorized, CodeTokenMalformed)
@@ -585,6 +599,17 @@ func TestCheckOrder(t *testing.T) {
 		{"iss beats token_use", sign(t, k.k1, "k1", with(accessClaims(), "iss", otherIssuer, "token_use", "id")), CodeWrongIssuer},
 		{"token_use beats client", sign(t, k.k1, "k1", with(accessClaims(), "token_use", "id", "client_id", "x")), CodeWrongTokenUse},
 		{"client beats scope", sign(t, k.k1, "k1", with(accessClaims(), "client_id", "x")), CodeWrongClient},
+		// golang-jwt decodes the claims before it verifies the signature;
+		// their faults under the policy are held until it has.
+		{"signature beats claim types", signRaw(t, k.other, `{"alg":"RS256","kid":"k1"}`, rawWith(t, accessClaims(), `"exp":"soon"`)), CodeBadSignature},
+		{"signature beats duplicate claims", signRaw(t, k.other, `{"alg":"RS256","kid":"k1"}`, rawWith(t, accessClaims(), `"iss":"a","iss":"b"`)), CodeBadSignature},
+		{"signature beats invalid UTF-8", signRaw(t, k.other, `{"alg":"RS256","kid":"k1"}`, rawWith(t, accessClaims(), `"x":"`+"\xff"+`"`)), CodeBadSignature},
+		{"signature beats a payload that is not an object", signRaw(t, k.other, `{"alg":"RS256","kid":"k1"}`, `[1]`), CodeBadSignature},
+		// Only a payload that is not JSON at all fails before the key.
+		{"JSON syntax beats signature", signRaw(t, k.other, `{"alg":"RS256","kid":"k1"}`, `{"exp":`), CodeTokenMalformed},
+		{"header beats JSON syntax", signRaw(t, k.other, `{"alg":"HS256","kid":"k1"}`, `{"exp":`), CodeAlgNotAllowed},
+		{"kid beats JSON syntax", signRaw(t, k.other, `{"alg":"RS256"}`, `{"exp":`), CodeKIDMissing},
+		{"embedded key beats alg", signRaw(t, k.other, `{"jku":"https://x","alg":"none","kid":"k1"}`, accessPayload(t)), CodeEmbeddedKey},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -613,5 +638,70 @@ func TestErrorsHoldNoToken(t *testing.T) {
 		}
 		assert.NotContains(t, err.Error(), "secret")
 		assert.NotContains(t, err.Error(), "jdoe")
+	}
+}
+
+// SECURITY.md line 47: one JSON policy for the header and the claims:
+// duplicated names, case variants of known names, invalid UTF-8, embedded
+// keys and crit are refused.
+func TestJSONPolicy(t *testing.T) {
+	k := getKeys(t).k1
+	a := newStatic(t, baseConfig())
+	head := `{"alg":"RS256","kid":"k1"}`
+	tests := []struct {
+		name, header, payload, code string
+	}{
+		{"header: alg in upper case beside alg", `{"ALG":"RS256","alg":"RS256","kid":"k1"}`, "", CodeTokenMalformed},
+		{"header: ALG only", `{"ALG":"RS256","kid":"k1"}`, "", CodeTokenMalformed},
+		{"header: ALG and TYP (issue 13)", `{"ALG":"RS256","TYP":"JWT","kid":"k1"}`, "", CodeTokenMalformed},
+		{"header: Kid", `{"alg":"RS256","Kid":"k1"}`, "", CodeTokenMalformed},
+		{"header: kid twice", `{"alg":"RS256","kid":"k1","kid":"k1"}`, "", CodeTokenMalformed},
+		{"header: alg twice, same value", `{"alg":"RS256","alg":"RS256","kid":"k1"}`, "", CodeTokenMalformed},
+		{"header: a duplicate in a nested object", `{"alg":"RS256","kid":"k1","x":{"a":1,"a":2}}`, "", CodeTokenMalformed},
+		{"header: invalid UTF-8", `{"alg":"RS256","kid":"k1","x":"` + "\xff" + `"}`, "", CodeTokenMalformed},
+		{"header: TYP beside typ", `{"alg":"RS256","kid":"k1","typ":"JWT","TYP":"JWT"}`, "", CodeTokenMalformed},
+		{"header: jwk", `{"alg":"RS256","kid":"k1","jwk":{"kty":"RSA"}}`, "", CodeEmbeddedKey},
+		{"header: x5c", `{"alg":"RS256","kid":"k1","x5c":["AA"]}`, "", CodeEmbeddedKey},
+		{"header: crit", `{"alg":"RS256","kid":"k1","crit":["exp"]}`, "", CodeTokenMalformed},
+		{"claims: EXP beside exp", head, rawWith(t, accessClaims(), `"EXP":1`), CodeClaimsMalformed},
+		{"claims: Client_id beside client_id", head, rawWith(t, accessClaims(), `"Client_id":"x"`), CodeClaimsMalformed},
+		{"claims: ISS", head, rawWith(t, with(accessClaims(), "iss", nil), `"ISS":"`+testIssuer+`"`), CodeClaimsMalformed},
+		{"claims: Cognito:Groups", head, rawWith(t, accessClaims(), `"Cognito:Groups":["root"]`), CodeClaimsMalformed},
+		{"claims: token_use twice, same value", head, rawWith(t, accessClaims(), `"token_use":"access","token_use":"access"`), CodeClaimsMalformed},
+		{"claims: a duplicate in a nested object", head, rawWith(t, accessClaims(), `"x":{"a":1,"a":2}`), CodeClaimsMalformed},
+		{"claims: invalid UTF-8 in a name", head, rawWith(t, accessClaims(), `"`+"\xc3"+`":1`), CodeTokenMalformed},
+		{"accepted: unknown members of any type", head, rawWith(t, accessClaims(), `"email_verified":"true","x":{"y":[1,null]},"Email":1`), ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			payload := tt.payload
+			if payload == "" {
+				payload = accessPayload(t)
+			}
+			_, err := a.Authenticate(context.Background(), signRaw(t, k, tt.header, payload))
+			if tt.code == "" {
+				require.NoError(t, err)
+				return
+			}
+			assertCode(t, err, ssotoken.ErrUnauthorized, tt.code)
+		})
+	}
+}
+
+// "scope" is split on single spaces only (RFC 6749 section 3.3).
+func TestSplitScope(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want []string
+	}{
+		{"", nil},
+		{"openid", []string{"openid"}},
+		{"openid profile", []string{"openid", "profile"}},
+		{"openid  profile ", []string{"openid", "profile"}},
+		{" ", []string{}},
+		{"openid\tprofile", []string{"openid\tprofile"}},
+		{"openid\nprofile\u00a0email", []string{"openid\nprofile\u00a0email"}},
+	} {
+		assert.Equal(t, tt.want, splitScope(tt.in), "%q", tt.in)
 	}
 }
