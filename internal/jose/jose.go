@@ -90,7 +90,9 @@ func Object(raw []byte, known []string, member func(name string, value []byte) e
 		if err := dec.Decode(&v); err != nil {
 			return ErrSyntax
 		}
-		if v[0] == '{' || v[0] == '[' {
+		if (v[0] == '{' || v[0] == '[') && bytes.IndexByte(v, '{') >= 0 {
+			// Only an object nested in v has names to repeat; an array of
+			// scalars (roles, groups, aud) has none.
 			if err := noDuplicates(v); err != nil {
 				return err
 			}
