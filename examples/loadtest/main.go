@@ -28,7 +28,7 @@
 //   - RSS after the run at most 1.2x RSS after warm-up;
 //   - goroutines back to their post-warm-up count once the clients stop;
 //   - requests/s at least 1.0x the baseline's with the cache off, at least
-//     3x with it on.
+//     2.5x with it on.
 //
 // Two things keep the clients from weighing on what is measured. They
 // speak HTTP/1.1 themselves (-client raw: the same request bytes every

@@ -12,7 +12,7 @@ import (
 const (
 	maxRSSGrowth      = 1.2 // RSS after the run over RSS after warm-up
 	minRatioCacheOff  = 1.0 // requests/s over the baseline's, cache off
-	minRatioCacheOn   = 3.0 // the same, cache on
+	minRatioCacheOn   = 2.5 // the same, cache on (3.0 before every claim set passed the JSON policy)
 	checkedTargetNote = "TokenRefNo is checked for ssoserver; the baseline signs a constant one, as in its benchmark"
 )
 
