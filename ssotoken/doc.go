@@ -17,7 +17,12 @@
 // A TokenNo is a JWS compact token, HS256 by default with the header
 // {"alg":"HS256","typ":"JWT"}, whose claims are exactly those of the API
 // document's sample (CIINo, LOBId, Functionality, Date, iat, exp) plus
-// jti, the TokenRefNo; iss and aud are optional extras.
+// jti, the TokenRefNo; iss and aud are optional extras. Tokens are signed
+// and parsed by github.com/golang-jwt/jwt/v5 (Keyring.Sign and
+// Keyring.Parse, which package cookiesso uses for its tokens too), and
+// every header and claim set passes one JSON policy: no name twice, no
+// case variant of a known name, valid UTF-8, registered claims of their
+// JSON types.
 //
 // Errors are *Error values with a Kind (ErrBadRequest, ErrUnauthorized,
 // ErrForbidden, ErrNotAcceptable, ErrUpstream, ErrTimeout), a stable Code
