@@ -90,9 +90,7 @@ func Object(raw []byte, known []string, member func(name string, value []byte) e
 		if err := dec.Decode(&v); err != nil {
 			return ErrSyntax
 		}
-		if (v[0] == '{' || v[0] == '[') && bytes.IndexByte(v, '{') >= 0 {
-			// Only an object nested in v has names to repeat; an array of
-			// scalars (roles, groups, aud) has none.
+		if (v[0] == '{' || v[0] == '[') && !flatArray(v) {
 			if err := noDuplicates(v); err != nil {
 				return err
 			}
@@ -108,6 +106,12 @@ func Object(raw []byte, known []string, member func(name string, value []byte) e
 		return ErrSyntax // trailing data
 	}
 	return nil
+}
+
+// flatArray reports whether v is an array with no array or object in it
+// (roles, groups, aud): it has no names to repeat and no depth to bound.
+func flatArray(v []byte) bool {
+	return v[0] == '[' && bytes.IndexByte(v[1:], '[') < 0 && bytes.IndexByte(v, '{') < 0
 }
 
 // noDuplicates checks the objects nested in v (an object or array) for

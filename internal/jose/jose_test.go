@@ -44,6 +44,8 @@ func TestObject(t *testing.T) {
 		{name: "not JSON", raw: `{exp:1}`, want: ErrSyntax},
 		{name: "empty input", raw: ``, want: ErrSyntax},
 		{name: "too deep", raw: `{"x":` + deep + `}`, want: ErrTooDeep},
+		{name: "arrays too deep", raw: `{"x":` + strings.Repeat("[", maxDepth+1) + strings.Repeat("]", maxDepth+1) + `}`, want: ErrTooDeep},
+		{name: "a flat array", raw: `{"roles":["a","b"],"x":[1,"[",{"y":[2]}]}`, members: "roles,x"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var names []string
