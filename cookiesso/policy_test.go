@@ -63,6 +63,11 @@ func policyCases(good, alg string) []struct{ name, header, payload string } {
 		{"invalid UTF-8", hdr, with(",\"n\":\"\xff\"")},
 		{"exp a string", hdr, strings.Replace(good, `"exp":`, `"exp":"1","x":`, 1)},
 		{"roles a string", hdr, strings.Replace(good, `"roles":["Use API"]`, `"roles":"Use API"`, 1)},
+		{"roles spelled with a long s", hdr, with(`,"roleſ":["Admin"]`)},
+		{"iat that would overflow into the past", hdr, with(`,"iat":9223372036854775807`)},
+		{"nbf past year 9999", hdr, with(`,"nbf":253402300800`)},
+		{"a lone surrogate in sub", hdr, strings.Replace(good, `"sub":"jdoe"`, `"sub":"jdoe\ud800"`, 1)},
+		{"typ empty", `{"alg":"` + alg + `","typ":"","kid":"k1"}`, good},
 	}
 }
 
@@ -106,8 +111,7 @@ func TestJSONPolicyPerClass(t *testing.T) {
 		require.NoError(t, err, "the well-formed cookie")
 		for _, tt := range policyCases(good, "RS256") {
 			_, err := v.Validate(ctx, rsRaw(t, testRSA(t), tt.header, tt.payload))
-			assert.Error(t, err, tt.name)
-			assert.Contains(t, []string{CodeCookieMalformed, CodeCookieBadSignature}, ssotoken.CodeOf(err), "%s: %v", tt.name, err)
+			assert.Equal(t, CodeCookieMalformed, ssotoken.CodeOf(err), "%s: %v", tt.name, err)
 		}
 		// Base64url is strict: a signature whose last character differs
 		// only in its unused bits is refused.

@@ -104,7 +104,7 @@ func keyOf(k *Key) any {
 // lookup finds the key for a header that the ring did not produce.
 func (s *keySnapshot) lookup(h jose.Header) (*Key, error) {
 	switch {
-	case h.Typ != "" && !strings.EqualFold(h.Typ, "JWT"):
+	case h.HasTyp && !strings.EqualFold(h.Typ, "JWT"):
 		return nil, errTokenMalformed
 	case h.HasKid && h.Kid == "":
 		return nil, errUnknownKey

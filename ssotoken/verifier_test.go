@@ -315,6 +315,12 @@ func TestVerifyJSONPolicy(t *testing.T) {
 		{"iat a string", hdr, strings.Replace(seedPayload, `"iat":1737362986`, `"iat":"1737362986"`, 1), CodeClaimsMalformed},
 		{"CIINo null", hdr, strings.Replace(seedPayload, `"10001004"`, `null`, 1), CodeClaimsMalformed},
 		{"unknown claims of any case are fine", hdr, claims(`,"Note":"x","NOTE2":1`), ""},
+		{"typ empty", `{"alg":"HS256","typ":""}`, seedPayload, CodeTokenMalformed},
+		{"LOBId by Unicode folding (Kelvin sign)", hdr, strings.Replace(seedPayload, `"LOBId":"01"`, `"LOBId":"01","\u212Aid":"x"`, 1), ""},
+		{"lobId spelled with a long s", hdr, claims(`,"ſub":"x"`), CodeClaimsMalformed},
+		{"nbf that would overflow into the past", hdr, claims(`,"nbf":9223372036854775807`), CodeClaimsMalformed},
+		{"exp past year 9999", hdr, strings.Replace(seedPayload, `"exp":1737366586`, `"exp":253402300800`, 1), CodeClaimsMalformed},
+		{"a lone surrogate in CIINo", hdr, strings.Replace(seedPayload, `"10001004"`, `"1000\ud800"`, 1), CodeClaimsMalformed},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			c, err := v.Verify(context.Background(), signRaw(t, testSecret, tt.header, tt.payload))

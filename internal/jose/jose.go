@@ -68,21 +68,25 @@ func Object(raw []byte, known []string, member func(name string, value []byte) e
 	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
 		return ErrSyntax
 	}
-	seen := make([]string, 0, 12)
+	var seen names
 	for dec.More() {
 		t, err := dec.Token()
 		if err != nil {
 			return ErrSyntax
 		}
 		name := t.(string) // an object's member name
-		for _, s := range seen {
-			if s == name {
-				return ErrDuplicate
-			}
+		if !seen.add(name) {
+			return ErrDuplicate
 		}
-		seen = append(seen, name)
+		if err := checkName(name, raw); err != nil {
+			return err
+		}
+		ascii := isASCII(name)
 		for _, k := range known {
-			if len(k) == len(name) && k != name && strings.EqualFold(k, name) {
+			// Unicode's simple folding, as encoding/json's field matching:
+			// "ſub" (U+017F) is a case variant of "sub". An ASCII name
+			// folds only to a name of its own length.
+			if (!ascii || len(k) == len(name)) && k != name && strings.EqualFold(k, name) {
 				return ErrCaseVariant
 			}
 		}
@@ -104,6 +108,66 @@ func Object(raw []byte, known []string, member func(name string, value []byte) e
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return ErrSyntax // trailing data
+	}
+	return nil
+}
+
+// names is a set of member names: a slice while small, a map beyond, so
+// that a claim set of thousands of members costs linear time.
+type names struct {
+	few  []string
+	many map[string]bool
+}
+
+// add adds name and reports whether it was new.
+func (n *names) add(name string) bool {
+	if n.many != nil {
+		if n.many[name] {
+			return false
+		}
+		n.many[name] = true
+		return true
+	}
+	for _, s := range n.few {
+		if s == name {
+			return false
+		}
+	}
+	if len(n.few) < 16 {
+		n.few = append(n.few, name)
+		return true
+	}
+	n.many = make(map[string]bool, 64)
+	for _, s := range n.few {
+		n.many[s] = true
+	}
+	n.many[name] = true
+	return true
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// replaced reports whether decoding raw into s replaced an escaped lone
+// surrogate ("\ud800") with U+FFFD: raw holds U+FFFD neither as text nor
+// as an escape, yet s does. Two different names or values on the wire
+// would then read the same.
+func replaced(s string, raw []byte) bool {
+	return strings.ContainsRune(s, utf8.RuneError) &&
+		!bytes.ContainsRune(raw, utf8.RuneError) && !bytes.Contains(bytes.ToLower(raw), []byte(`\ufffd`))
+}
+
+// checkName refuses a member name that encoding/json rewrote (see
+// replaced); raw is the text it came from.
+func checkName(name string, raw []byte) error {
+	if replaced(name, raw) {
+		return ErrInvalidUTF8
 	}
 	return nil
 }
@@ -163,6 +227,9 @@ func noDuplicates(v []byte) error {
 			if top.names[name] {
 				return ErrDuplicate
 			}
+			if err := checkName(name, v); err != nil {
+				return err
+			}
 			top.names[name] = true
 		}
 		top.expectKey = !top.expectKey
@@ -171,9 +238,13 @@ func noDuplicates(v []byte) error {
 
 // Header is what the key lookup reads of a JOSE header.
 type Header struct {
-	Alg, Kid, Typ string
-	HasKid        bool
+	Alg, Kid, Typ  string
+	HasKid, HasTyp bool
 }
+
+// MaxHeaderBytes bounds a JOSE header segment: real headers are under 200
+// bytes, and the header is decoded before any signature is checked.
+const MaxHeaderBytes = 1 << 10
 
 // knownHeader are the header parameters of RFC 7515 section 4.1 and RFC
 // 7519 section 5.
@@ -195,6 +266,7 @@ func ParseHeader(raw []byte) (Header, error) {
 			h.HasKid = true
 		case "typ":
 			h.Typ, err = String(v)
+			h.HasTyp = true
 		case "jwk", "jku", "x5u", "x5c":
 			return ErrEmbeddedKey
 		case "crit":
@@ -219,6 +291,9 @@ func String(v []byte) (string, error) {
 	if err := json.Unmarshal(v, &s); err != nil {
 		return "", ErrType
 	}
+	if replaced(s, v) {
+		return "", ErrInvalidUTF8
+	}
 	return s, nil
 }
 
@@ -236,6 +311,9 @@ func Strings(v []byte) ([]string, error) {
 	for i, p := range ps {
 		if p == nil {
 			return nil, ErrType
+		}
+		if replaced(*p, v) {
+			return nil, ErrInvalidUTF8
 		}
 		s[i] = *p
 	}
@@ -268,11 +346,20 @@ func SecondsUp(v []byte) (int64, error) {
 	return seconds(v, math.Ceil)
 }
 
+// MaxSeconds is the latest NumericDate accepted: 9999-12-31T23:59:59Z.
+// A later one (or one before 1970) is a type error: time.Unix and
+// golang-jwt's comparisons would overflow on it and read a date far in
+// the future as one in the past.
+const MaxSeconds = 253402300799
+
 func seconds(v []byte, round func(float64) float64) (int64, error) {
-	if len(v) == 0 || v[0] != '-' && (v[0] < '0' || v[0] > '9') {
-		return 0, ErrType
+	if len(v) == 0 || v[0] < '0' || v[0] > '9' {
+		return 0, ErrType // a string, null, or a negative number
 	}
 	if i, err := strconv.ParseInt(string(v), 10, 64); err == nil {
+		if i > MaxSeconds {
+			return 0, ErrType
+		}
 		return i, nil // the common case: whole seconds
 	}
 	var n json.Number
@@ -280,7 +367,7 @@ func seconds(v []byte, round func(float64) float64) (int64, error) {
 		return 0, ErrType
 	}
 	f, err := n.Float64()
-	if err != nil || f > 1<<62 || f < -(1<<62) {
+	if err != nil || f > MaxSeconds {
 		return 0, ErrType
 	}
 	return int64(round(f)), nil
@@ -351,6 +438,9 @@ func Sign(method jwt.SigningMethod, key any, header string, payload []byte) (str
 // golang-jwt Keyfunc that needs the token itself, such as keyfunc's.
 func CheckHeader(p *jwt.Parser, t *jwt.Token) (Header, error) {
 	seg, _, _ := strings.Cut(t.Raw, ".")
+	if len(seg) > MaxHeaderBytes {
+		return Header{}, ErrSyntax
+	}
 	raw, err := p.DecodeSegment(seg)
 	if err != nil {
 		return Header{}, ErrSyntax
@@ -370,6 +460,7 @@ var registeredNames = []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti"}
 type Registered struct {
 	Issuer, Subject, ID            string
 	Audience                       []string
+	AudienceString                 bool  // "aud" was one string, not an array
 	ExpiresAt, NotBefore, IssuedAt int64 // Unix seconds
 	HasExp, HasNbf, HasIat         bool
 
@@ -422,6 +513,7 @@ func (r *Registered) Decode() error {
 			r.ID, err = String(v)
 		case "aud":
 			r.Audience, err = Audience(v)
+			r.AudienceString = len(v) > 0 && v[0] == '"'
 		case "exp":
 			r.ExpiresAt, err = Seconds(v)
 			r.HasExp = true
@@ -467,10 +559,19 @@ func (r *Registered) GetNotBefore() (*jwt.NumericDate, error) {
 }
 
 // GetIssuer implements jwt.Claims.
-func (r *Registered) GetIssuer() (string, error) { return r.Issuer, r.Decode() }
+func (r *Registered) GetIssuer() (string, error) {
+	err := r.Decode()
+	return r.Issuer, err
+}
 
 // GetSubject implements jwt.Claims.
-func (r *Registered) GetSubject() (string, error) { return r.Subject, r.Decode() }
+func (r *Registered) GetSubject() (string, error) {
+	err := r.Decode()
+	return r.Subject, err
+}
 
 // GetAudience implements jwt.Claims.
-func (r *Registered) GetAudience() (jwt.ClaimStrings, error) { return r.Audience, r.Decode() }
+func (r *Registered) GetAudience() (jwt.ClaimStrings, error) {
+	err := r.Decode()
+	return r.Audience, err
+}

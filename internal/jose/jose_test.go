@@ -3,6 +3,7 @@ package jose
 import (
 	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -15,8 +16,13 @@ import (
 func TestObject(t *testing.T) {
 	known := []string{"exp", "LOBId", "roles"}
 	deep := strings.Repeat(`{"a":`, maxDepth+1) + "1" + strings.Repeat("}", maxDepth+1)
+	var many []string
+	for i := range 40 {
+		many = append(many, `"m`+strconv.Itoa(i)+`":1`)
+	}
 	for _, tt := range []struct {
 		name, raw string
+		known     []string
 		want      error
 		members   string
 	}{
@@ -34,6 +40,13 @@ func TestObject(t *testing.T) {
 		{name: "case variant", raw: `{"EXP":1}`, want: ErrCaseVariant},
 		{name: "case variant of a claim", raw: `{"lobid":"01"}`, want: ErrCaseVariant},
 		{name: "case variant beside the name", raw: `{"roles":[],"ROLES":["Use API"]}`, want: ErrCaseVariant},
+		{name: "case variant by Unicode folding (long s)", raw: `{"roleſ":["Use API"]}`, want: ErrCaseVariant},
+		{name: "case variant by Unicode folding, escaped", raw: `{"\u017Fub":"x","exp":1}`, known: []string{"sub"}, want: ErrCaseVariant},
+		{name: "case variant by the Kelvin sign", raw: `{"\u212Aid":"x"}`, known: []string{"kid"}, want: ErrCaseVariant},
+		{name: "a lone surrogate in a name", raw: `{"\ud800":1,"\udbff":2}`, want: ErrInvalidUTF8},
+		{name: "a lone surrogate in a nested name", raw: `{"x":{"\ud800":1}}`, want: ErrInvalidUTF8},
+		{name: "U+FFFD written as is", raw: `{"x\ufffd":1,"y�":2}`, members: "x�,y�"},
+		{name: "a surrogate pair", raw: `{"\ud83d\ude00":1}`, members: "😀"},
 		{name: "invalid UTF-8", raw: "{\"x\":\"\xff\"}", want: ErrInvalidUTF8},
 		{name: "invalid UTF-8 in a name", raw: "{\"\xc3\":1}", want: ErrInvalidUTF8},
 		{name: "array", raw: `[1]`, want: ErrSyntax},
@@ -44,12 +57,15 @@ func TestObject(t *testing.T) {
 		{name: "not JSON", raw: `{exp:1}`, want: ErrSyntax},
 		{name: "empty input", raw: ``, want: ErrSyntax},
 		{name: "too deep", raw: `{"x":` + deep + `}`, want: ErrTooDeep},
+		{name: "40 members", raw: "{" + strings.Join(many, ",") + "}", members: strings.NewReplacer(`"`, "", ":1", "").Replace(strings.Join(many, ","))},
+		{name: "a duplicate after the sixteenth member", raw: "{" + strings.Join(many, ",") + `,"m3":2}`, want: ErrDuplicate},
+		{name: "a duplicate among the first members", raw: "{" + strings.Join(many[:5], ",") + `,"m3":2}`, want: ErrDuplicate},
 		{name: "arrays too deep", raw: `{"x":` + strings.Repeat("[", maxDepth+1) + strings.Repeat("]", maxDepth+1) + `}`, want: ErrTooDeep},
 		{name: "a flat array", raw: `{"roles":["a","b"],"x":[1,"[",{"y":[2]}]}`, members: "roles,x"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var names []string
-			err := Object([]byte(tt.raw), known, func(name string, v []byte) error {
+			err := Object([]byte(tt.raw), append(tt.known, known...), func(name string, v []byte) error {
 				names = append(names, name)
 				assert.True(t, json.Valid(v), "member %s's value is one JSON value", name)
 				return nil
@@ -80,7 +96,8 @@ func TestParseHeader(t *testing.T) {
 		want Header
 		err  error
 	}{
-		{raw: `{"alg":"HS256","typ":"JWT"}`, want: Header{Alg: "HS256", Typ: "JWT"}},
+		{raw: `{"alg":"HS256","typ":"JWT"}`, want: Header{Alg: "HS256", Typ: "JWT", HasTyp: true}},
+		{raw: `{"alg":"HS256","typ":""}`, want: Header{Alg: "HS256", HasTyp: true}},
 		{raw: `{"kid":"k1","alg":"RS256"}`, want: Header{Alg: "RS256", Kid: "k1", HasKid: true}},
 		{raw: `{"kid":"","alg":"RS256"}`, want: Header{Alg: "RS256", HasKid: true}},
 		{raw: `{"alg":"HS256","x-custom":{"a":1}}`, want: Header{Alg: "HS256"}},
@@ -112,11 +129,18 @@ func TestValues(t *testing.T) {
 		raw  string
 		want int64
 		err  bool
+		name string
 	}{
 		{raw: `1737362986`, want: 1737362986},
-		{raw: `-5`, want: -5},
+		{raw: `0`, want: 0},
 		{raw: `1737362986.75`, want: 1737362986},
-		{raw: `-1.5`, want: -2},
+		{raw: `253402300799`, want: MaxSeconds},
+		{raw: `253402300800`, err: true},
+		{raw: `5000000000000000000`, err: true, name: "would overflow time.Unix's nanoseconds"},
+		{raw: `9223372036854775807`, err: true},
+		{raw: `4.7e18`, err: true},
+		{raw: `-5`, err: true, name: "before 1970"},
+		{raw: `-1.5`, err: true},
 		{raw: `1.7e9`, want: 1700000000},
 		{raw: `"1737362986"`, err: true},
 		{raw: `null`, err: true},
@@ -140,6 +164,13 @@ func TestValues(t *testing.T) {
 	s, err := String([]byte(`"a\u0062c"`))
 	assert.NoError(t, err)
 	assert.Equal(t, "abc", s)
+	_, err = String([]byte(`"a\ud800"`))
+	assert.ErrorIs(t, err, ErrInvalidUTF8, "a lone surrogate would read as U+FFFD")
+	_, err = Strings([]byte(`["ok","\udfff"]`))
+	assert.ErrorIs(t, err, ErrInvalidUTF8)
+	s, err = String([]byte(`"\uFFFD"`))
+	assert.NoError(t, err, "U+FFFD itself is a character like any other")
+	assert.Equal(t, "\uFFFD", s)
 	for _, raw := range []string{`1`, `null`, `["a"]`, `{}`} {
 		_, err := String([]byte(raw))
 		assert.ErrorIs(t, err, ErrType, raw)
@@ -359,6 +390,28 @@ func BenchmarkBaselineMap(b *testing.B) {
 	for b.Loop() {
 		var m map[string]json.RawMessage
 		if err := json.Unmarshal(cognitoPayload, &m); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkObjectManyMembers walks a claim set of 1,000 members, the size
+// a forger fits in a 16 KiB token: the walk is linear in the members.
+func BenchmarkObjectManyMembers(b *testing.B) {
+	var sb strings.Builder
+	sb.WriteByte('{')
+	for i := range 1000 {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		sb.WriteString(`"m` + strconv.Itoa(i) + `":1`)
+	}
+	sb.WriteByte('}')
+	raw := []byte(sb.String())
+	known := ClaimNames("client_id", "token_use", "scope")
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := Object(raw, known, func(string, []byte) error { return nil }); err != nil {
 			b.Fatal(err)
 		}
 	}
