@@ -2,9 +2,11 @@ package cookiesso
 
 import (
 	"context"
+	"crypto/rsa"
 	"errors"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -137,19 +139,27 @@ func (v *JWKSValidator) Validate(ctx context.Context, value string) (*ssotoken.P
 		switch {
 		case err != nil:
 			return nil, err
+		case h.HasTyp && !strings.EqualFold(h.Typ, "JWT"):
+			return nil, jose.ErrType
 		case h.Kid == "":
 			return nil, errors.New("cookie has no kid") // never try every key
 		}
-		return v.kf.KeyfuncCtx(ctx)(t)
+		key, err := v.kf.KeyfuncCtx(ctx)(t)
+		if err != nil {
+			return nil, err
+		}
+		return key, v.usable(ctx, h.Kid, key)
 	})
 	switch {
 	case err == nil && tok.Valid:
-	case jose.IsPolicy(err), errors.Is(err, jwt.ErrTokenMalformed):
+	case jose.IsPolicy(err), errors.Is(err, jwt.ErrTokenMalformed),
+		errors.Is(err, jwt.ErrTokenUnverifiable) && tok != nil && tok.Method == nil: // no "alg"
 		return nil, errCookieMalformed
 	case errors.Is(err, jwt.ErrTokenExpired):
 		return nil, errCookieExpired
 	case errors.Is(err, jwt.ErrTokenUnverifiable) && !v.haveKeys(ctx):
-		return nil, ssotoken.NewError(ssotoken.ErrUpstream, "jwks_unavailable", "the cookie's signing keys are not available", err)
+		// The cause is fixed: keyfunc's error quotes the token's kid.
+		return nil, ssotoken.NewError(ssotoken.ErrUpstream, "jwks_unavailable", "the cookie's signing keys are not available", errNoKeys)
 	case errors.Is(err, jwt.ErrTokenSignatureInvalid), errors.Is(err, jwt.ErrTokenUnverifiable):
 		return nil, errCookieSignature
 	default:
@@ -159,6 +169,36 @@ func (v *JWKSValidator) Validate(ctx context.Context, value string) (*ssotoken.P
 		return nil, errCookieNoUser
 	}
 	return c.principal(""), nil
+}
+
+var errNoKeys = errors.New("cookiesso: no key of the JWKS was ever loaded")
+
+// usable refuses a key that must never verify a cookie, whatever keyfunc
+// found: an RSA key under 2048 bits, a key whose key_ops do not include
+// verify, and a kid that two keys of the set share (never "the first
+// wins"). keyfunc has checked use and alg.
+func (v *JWKSValidator) usable(ctx context.Context, kid string, key any) error {
+	if k, ok := key.(*rsa.PublicKey); ok && k.N.BitLen() < ssotoken.MinRSABits {
+		return errors.New("cookiesso: RSA key under 2048 bits")
+	}
+	all, err := v.kf.Storage().KeyReadAll(ctx)
+	if err != nil {
+		return err
+	}
+	n := 0
+	for _, jwk := range all {
+		m := jwk.Marshal()
+		if m.KID != kid {
+			continue
+		}
+		if n++; n > 1 {
+			return errors.New("cookiesso: two keys of the JWKS share the kid")
+		}
+		if len(m.KEYOPS) > 0 && !slices.Contains(m.KEYOPS, jwkset.KeyOpsVerify) {
+			return errors.New("cookiesso: the key may not verify")
+		}
+	}
+	return nil
 }
 
 // haveKeys reports whether a key was ever loaded.

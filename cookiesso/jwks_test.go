@@ -175,3 +175,57 @@ func TestJWKSValidatorRefusesEncryptionKeys(t *testing.T) {
 	assert.ErrorIs(t, err, ssotoken.ErrUnauthorized)
 	assert.Equal(t, CodeCookieBadSignature, ssotoken.CodeOf(err))
 }
+
+// TestJWKSValidatorRefusesUnusableKeys is SECURITY.md lines 18 and 46 for
+// the cookie's JWKS: a small RSA key, a key that may only encrypt, and a
+// kid two keys share never verify a cookie, although keyfunc finds a key.
+func TestJWKSValidatorRefusesUnusableKeys(t *testing.T) {
+	small, err := rsa.GenerateKey(rand.Reader, 1024)
+	require.NoError(t, err)
+	other, err := rsa.GenerateKey(rand.Reader, 2048)
+	require.NoError(t, err)
+	jwk := func(pub *rsa.PublicKey, ops ...jwkset.KEYOPS) jwkset.JWKMarshal {
+		j, err := jwkset.NewJWKFromKey(pub, jwkset.JWKOptions{
+			Metadata: jwkset.JWKMetadataOptions{KID: "k1", ALG: jwkset.AlgRS256, USE: jwkset.UseSig, KEYOPS: ops},
+			Validate: jwkset.JWKValidateOptions{SkipAll: true},
+		})
+		require.NoError(t, err)
+		return j.Marshal()
+	}
+	claims := jwt.MapClaims{"sub": "jdoe", "exp": testNow.Add(time.Hour).Unix()}
+	for _, tt := range []struct {
+		name   string
+		keys   []jwkset.JWKMarshal
+		signer *rsa.PrivateKey
+	}{
+		{"RSA under 2048 bits", []jwkset.JWKMarshal{jwk(&small.PublicKey)}, small},
+		{"key_ops without verify", []jwkset.JWKMarshal{jwk(&testRSA(t).PublicKey, jwkset.KeyOpsEncrypt)}, testRSA(t)},
+		{"a kid two keys share", []jwkset.JWKMarshal{jwk(&testRSA(t).PublicKey), jwk(&other.PublicKey)}, testRSA(t)},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newJWKSServer(t, testRSA(t))
+			body, err := json.Marshal(jwkset.JWKSMarshal{Keys: tt.keys})
+			require.NoError(t, err)
+			srv.body = body
+			v, err := NewJWKSValidator(JWKSValidatorConfig{URL: srv.URL, Now: clock(testNow)})
+			require.NoError(t, err)
+			defer v.Close()
+			tok := jwt.NewWithClaims(jwt.SigningMethodRS256, claims)
+			tok.Header["kid"] = "k1"
+			cookie, err := tok.SignedString(tt.signer)
+			require.NoError(t, err)
+			_, err = v.Validate(context.Background(), cookie)
+			assert.Equal(t, CodeCookieBadSignature, ssotoken.CodeOf(err), "%v", err)
+		})
+	}
+	// And the same key, verify allowed, alone under its kid, does.
+	srv := newJWKSServer(t, testRSA(t))
+	body, err := json.Marshal(jwkset.JWKSMarshal{Keys: []jwkset.JWKMarshal{jwk(&testRSA(t).PublicKey, jwkset.KeyOpsVerify)}})
+	require.NoError(t, err)
+	srv.body = body
+	v, err := NewJWKSValidator(JWKSValidatorConfig{URL: srv.URL, Now: clock(testNow)})
+	require.NoError(t, err)
+	defer v.Close()
+	_, err = v.Validate(context.Background(), rsCookie(t, "k1", claims))
+	assert.NoError(t, err)
+}
