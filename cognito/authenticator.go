@@ -251,7 +251,7 @@ type call struct {
 	a      *Authenticator
 	ctx    context.Context
 	tok    *jwt.Token
-	claims claims
+	claims *claims
 	stage  stage
 	header jose.Header
 	known  bool      // header came from knownHeaders
@@ -305,6 +305,17 @@ func (a *Authenticator) remember(token string, h jose.Header) {
 	}
 }
 
+// issuer is the token's "iss", to ask first for a kid that several pools
+// hold. It decodes the claims before the signature, so it is asked only
+// when there are several pools; a claim set that fails the policy names
+// no issuer (and is refused after the signature).
+func (c *call) issuer() string {
+	if len(c.a.pools) < 2 || c.claims.Decode() != nil {
+		return ""
+	}
+	return c.claims.Issuer
+}
+
 // lookup is the key lookup behind jose.Keyfunc: the header passed the
 // policy; its alg is RS256 (the parser allows no other) and its kid must
 // name a key.
@@ -317,7 +328,7 @@ func (c *call) lookup(h jose.Header) (any, error) {
 		c.err = errKIDMissing
 	default:
 		var pub any
-		pub, c.key, c.pool, c.err = c.a.key(c.ctx, c.tok, h.Kid, c.claims.iss)
+		pub, c.key, c.pool, c.err = c.a.key(c.ctx, c.tok, h.Kid, c.issuer)
 		if c.err == nil {
 			c.stage = stageVerify
 			return pub, nil
@@ -328,7 +339,7 @@ func (c *call) lookup(h jose.Header) (any, error) {
 
 // key returns the key named kid, fetching the key sets again when no pool
 // holds it.
-func (a *Authenticator) key(ctx context.Context, tok *jwt.Token, kid, iss string) (any, *keyEntry, *pool, error) {
+func (a *Authenticator) key(ctx context.Context, tok *jwt.Token, kid string, iss func() string) (any, *keyEntry, *pool, error) {
 	gen := a.gen.Load()
 	if pub, e, p := a.find(ctx, tok, kid, iss); p != nil {
 		return pub, e, p, nil
@@ -350,24 +361,24 @@ func (a *Authenticator) key(ctx context.Context, tok *jwt.Token, kid, iss string
 // parser (header, key, signature, exp, nbf, iat) and then the Cognito
 // claims. It returns the principal and the key that verified it.
 func (a *Authenticator) verify(ctx context.Context, token string) (*ssotoken.Principal, *keyEntry, error) {
-	c := &call{a: a, ctx: ctx}
+	c := &call{a: a, ctx: ctx, claims: newClaims()}
 	kf := jose.Keyfunc(a.parser, c.knownHeader, c.lookup)
-	_, err := a.parser.ParseWithClaims(token, &c.claims, func(t *jwt.Token) (any, error) {
+	_, err := a.parser.ParseWithClaims(token, c.claims, func(t *jwt.Token) (any, error) {
 		c.tok, c.stage = t, stageHeader
 		return kf(t)
 	})
 	if err != nil {
 		return nil, nil, a.parseError(c, token, err)
 	}
-	cl := &c.claims
-	if cl.Validate() != nil { // golang-jwt's validator ran it; never trust a claim set that failed
+	cl := c.claims
+	if cl.Decode() != nil { // golang-jwt's validator saw it; never trust a claim set that failed
 		return nil, nil, errClaims
 	}
 	if !c.known {
 		a.remember(token, c.header)
 	}
 
-	if cl.iss != c.pool.issuer {
+	if cl.Issuer != c.pool.issuer {
 		return nil, nil, errWrongIssuer
 	}
 	if cl.tokenUse != a.tokenUse {
@@ -377,7 +388,7 @@ func (a *Authenticator) verify(ctx context.Context, token string) (*ssotoken.Pri
 	if a.tokenUse == TokenUseID {
 		// "" unless "aud" is one string: Cognito's ID tokens name one app
 		// client, and aws-jwt-verify refuses any other "aud".
-		client = cl.audString
+		client = cl.audString()
 	}
 	if a.clientIDs != nil {
 		k := slices.Index(a.clientIDs, client)
@@ -399,7 +410,7 @@ func (a *Authenticator) verify(ctx context.Context, token string) (*ssotoken.Pri
 	}
 
 	p := &ssotoken.Principal{
-		Subject:    cl.sub,
+		Subject:    cl.Subject,
 		Username:   cmp.Or(cl.username, cl.cognitoUsername),
 		ClientID:   client,
 		TokenUse:   a.tokenUse,
@@ -407,8 +418,8 @@ func (a *Authenticator) verify(ctx context.Context, token string) (*ssotoken.Pri
 		Scopes:     scopes,
 		Groups:     cl.groups,
 		Attributes: cl.attrs,
-		ExpiresAt:  cl.exp.Time,
-		Claims:     cl.raw,
+		ExpiresAt:  time.Unix(cl.ExpiresAt, 0),
+		Claims:     cl.Raw(),
 	}
 	return p, c.key, nil
 }

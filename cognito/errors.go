@@ -97,8 +97,8 @@ var (
 //	  jwt.ErrTokenExpired                      token_expired
 //	  jwt.ErrTokenNotValidYet, ErrTokenUsedBeforeIssued      token_not_yet_valid
 //
-// The claims' policy errors reach the parser through claims.Validate,
-// after the signature; the first in the list above wins.
+// The claims' policy errors reach the parser through jose.Registered's
+// getters, after the signature; the first in the list above wins.
 func (a *Authenticator) parseError(c *call, token string, err error) error {
 	switch c.stage {
 	case stageParse:
@@ -135,6 +135,9 @@ func (a *Authenticator) parseError(c *call, token string, err error) error {
 // header fails, or nil.
 func (a *Authenticator) headerError(token string) error {
 	seg, _, _ := strings.Cut(token, ".")
+	if len(seg) > jose.MaxHeaderBytes {
+		return errTokenMalformed
+	}
 	raw, err := a.parser.DecodeSegment(seg)
 	if err != nil {
 		return errTokenMalformed

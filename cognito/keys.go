@@ -227,7 +227,11 @@ func usable(jwk jwkset.JWK) (*rsa.PublicKey, bool) {
 // issuer is checked against the pool only after the signature verified.
 // The entry is nil when the set changed between the two reads (the key is
 // then used but its token is not cached).
-func (a *Authenticator) find(ctx context.Context, tok *jwt.Token, kid, iss string) (*rsa.PublicKey, *keyEntry, *pool) {
+func (a *Authenticator) find(ctx context.Context, tok *jwt.Token, kid string, issuer func() string) (*rsa.PublicKey, *keyEntry, *pool) {
+	iss := ""
+	if len(a.pools) > 1 {
+		iss = issuer()
+	}
 	for i := -1; i < len(a.pools); i++ {
 		var p *pool
 		if i < 0 {
