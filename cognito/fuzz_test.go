@@ -2,6 +2,7 @@ package cognito
 
 import (
 	"context"
+	"crypto/rsa"
 	"encoding/json"
 	"errors"
 	"math"
@@ -286,8 +287,19 @@ func FuzzJWKS(f *testing.F) {
 			t.Fatalf("%d keys stored, %d indexed", len(kept), len(*store.keys.Load()))
 		}
 		for _, j := range kept {
-			if _, ok := usable(j); !ok {
-				t.Fatalf("kept an unusable key: %+v", j.Marshal())
+			// The rules of SECURITY.md 18, read from the key itself, not
+			// through usable: an RSA key of 2048 to 8192 bits, for
+			// signatures (use), RS256 (alg) and verify (key_ops) when
+			// they are named, and a kid.
+			m := j.Marshal()
+			pub, isRSA := j.Key().(*rsa.PublicKey)
+			switch {
+			case m.KTY != jwkset.KtyRSA || !isRSA || pub.N.BitLen() < 2048 || pub.N.BitLen() > 8192,
+				m.USE != "" && m.USE != jwkset.UseSig,
+				m.ALG != "" && m.ALG != jwkset.AlgRS256,
+				len(m.KEYOPS) > 0 && !slices.Contains(m.KEYOPS, jwkset.KeyOpsVerify),
+				m.KID == "":
+				t.Fatalf("kept a key that may not verify RS256 tokens: %+v", m)
 			}
 			n := 0
 			for _, key := range parsed {
