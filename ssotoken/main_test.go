@@ -3,8 +3,8 @@ package ssotoken
 import (
 	"testing"
 
-	"github.com/ssokit/ssokit/internal/leaktest"
+	"go.uber.org/goleak"
 )
 
 // TestMain fails the run if the tests leave a goroutine behind.
-func TestMain(m *testing.M) { leaktest.Main(m) }
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }

@@ -10,15 +10,15 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 
-	"github.com/ssokit/ssokit/internal/leaktest"
 	"github.com/ssokit/ssokit/ssotoken"
 	"github.com/ssokit/ssokit/ssotoken/redisreplay"
 )
 
 // TestMain fails the run if the tests leave a goroutine behind: every
 // client and proxy they open must be closed.
-func TestMain(m *testing.M) { leaktest.Main(m) }
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // redisAddr returns the address of the Redis the tests may use, or skips
 // the test.
