@@ -269,8 +269,8 @@ func badRequest(code, msg string) error {
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	ev := Event{}
-	ctx := newCallContext(r.Context(), start.Add(h.timeout))
-	defer ctx.release()
+	ctx, cancel := context.WithDeadline(r.Context(), start.Add(h.timeout))
+	defer cancel()
 
 	resp, err := h.serve(ctx, w, r, &ev)
 	if err == nil && ctx.Err() != nil {
