@@ -11,7 +11,9 @@
 // attempt to confuse, not a variant); the registered members have their
 // JSON types. golang-jwt decodes headers into a map and claims with
 // encoding/json, where a duplicate's last copy silently wins and a
-// case-variant name may fill a field: the policy runs before either.
+// case-variant name may fill a field: the header passes the policy in the
+// key lookup, before any key is used, and the claims (see Registered)
+// before the validator reads one.
 package jose
 
 import (
@@ -392,7 +394,9 @@ func Parser(methods []string, leeway time.Duration, now func() time.Time, extra 
 // Keyfunc returns a golang-jwt Keyfunc that decodes the token's header
 // under the policy and asks lookup for the key. known, when not nil, is
 // asked first with the raw header segment: a header the module produced
-// itself is known and needs no second decoding.
+// itself, or one that passed the policy in a verified token, needs no
+// second decoding (the same bytes pass the same policy), but known must
+// look its key up as lookup would.
 func Keyfunc(p *jwt.Parser, known func(segment string) (any, bool), lookup func(Header) (any, error)) jwt.Keyfunc {
 	return func(t *jwt.Token) (any, error) {
 		seg, _, _ := strings.Cut(t.Raw, ".")
