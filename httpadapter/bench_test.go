@@ -17,7 +17,7 @@ import (
 
 	"github.com/ssokit/ssokit/cognito"
 	"github.com/ssokit/ssokit/httpadapter"
-	"github.com/ssokit/ssokit/internal/handwritten"
+	"github.com/ssokit/ssokit/internal/baseline"
 	"github.com/ssokit/ssokit/ssotoken"
 )
 
@@ -174,12 +174,12 @@ func benchCORS(b *testing.B) *httpadapter.CORS {
 }
 
 // BenchmarkBaselineHandwritten is the handler a user would write instead
-// (internal/handwritten): golang-jwt with a keyfunc over the same JWKS into
+// (internal/baseline): golang-jwt with a keyfunc over the same JWKS into
 // MapClaims, the same header, claim, client and body checks,
 // encoding/json, and golang-jwt to sign the TokenNo.
 func BenchmarkBaselineHandwritten(b *testing.B) {
 	e := newBenchEnv(b)
-	h, err := handwritten.New(e.jwks, benchIssuer, benchClient, map[string][]string{benchLOBClnt: {"01"}}, benchSSOSecret)
+	h, err := baseline.New(e.jwks, benchIssuer, benchClient, map[string][]string{benchLOBClnt: {"01"}}, benchSSOSecret)
 	if err != nil {
 		b.Fatal(err)
 	}

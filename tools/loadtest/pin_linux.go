@@ -8,21 +8,21 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
-	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // cpuSet is a CPU affinity mask as sched_setaffinity(2) takes it: up to
-// 1024 CPUs, like glibc's cpu_set_t.
-type cpuSet [16]uint64
+// 1024 CPUs, like glibc's cpu_set_t (unix.CPUSet).
+type cpuSet unix.CPUSet
 
-func (s *cpuSet) set(cpu int)      { s[cpu/64] |= 1 << (cpu % 64) }
-func (s *cpuSet) has(cpu int) bool { return s[cpu/64]&(1<<(cpu%64)) != 0 }
+func (s *cpuSet) set(cpu int)      { (*unix.CPUSet)(s).Set(cpu) }
+func (s *cpuSet) has(cpu int) bool { return (*unix.CPUSet)(s).IsSet(cpu) }
 
-// cpus lists the CPUs in s.
+// cpus lists the CPUs in s, in increasing order.
 func (s *cpuSet) cpus() []int {
 	var out []int
-	for cpu := range len(s) * 64 {
+	for cpu, n := 0, (*unix.CPUSet)(s).Count(); len(out) < n; cpu++ {
 		if s.has(cpu) {
 			out = append(out, cpu)
 		}
@@ -30,19 +30,19 @@ func (s *cpuSet) cpus() []int {
 	return out
 }
 
+// getAffinity is the CPU mask of thread tid, 0 for the calling thread.
 func getAffinity(tid int) (cpuSet, error) {
-	var s cpuSet
-	_, _, errno := syscall.RawSyscall(syscall.SYS_SCHED_GETAFFINITY, uintptr(tid), unsafe.Sizeof(s), uintptr(unsafe.Pointer(&s)))
-	if errno != 0 {
-		return s, fmt.Errorf("sched_getaffinity: %w", errno)
+	var s unix.CPUSet
+	if err := unix.SchedGetaffinity(tid, &s); err != nil {
+		return cpuSet(s), fmt.Errorf("sched_getaffinity: %w", err)
 	}
-	return s, nil
+	return cpuSet(s), nil
 }
 
+// setAffinity moves thread tid, 0 for the calling thread, onto s.
 func setAffinity(tid int, s cpuSet) error {
-	_, _, errno := syscall.RawSyscall(syscall.SYS_SCHED_SETAFFINITY, uintptr(tid), unsafe.Sizeof(s), uintptr(unsafe.Pointer(&s)))
-	if errno != 0 {
-		return fmt.Errorf("sched_setaffinity: %w", errno)
+	if err := unix.SchedSetaffinity(tid, (*unix.CPUSet)(&s)); err != nil {
+		return fmt.Errorf("sched_setaffinity: %w", err)
 	}
 	return nil
 }
@@ -135,7 +135,7 @@ func pinSelf(s cpuSet) error {
 			if mask, err := getAffinity(tid); err == nil && mask == s {
 				continue
 			}
-			if err := setAffinity(tid, s); err != nil && !errors.Is(err, syscall.ESRCH) { // ESRCH: the thread has exited
+			if err := setAffinity(tid, s); err != nil && !errors.Is(err, unix.ESRCH) { // ESRCH: the thread has exited
 				return fmt.Errorf("thread %d: %w", tid, err)
 			}
 			moved++

@@ -20,7 +20,7 @@ import (
 const (
 	targetCacheOff = "cache-off" // examples/ssoserver -cognito-cache=false
 	targetCacheOn  = "cache-on"  // examples/ssoserver, verified-token cache on (its default)
-	targetBaseline = "baseline"  // examples/loadtest/baseline: golang-jwt + keyfunc
+	targetBaseline = "baseline"  // tools/loadtest/baseline: golang-jwt + keyfunc
 )
 
 var allTargets = []string{targetCacheOff, targetCacheOn, targetBaseline}

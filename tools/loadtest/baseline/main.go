@@ -1,8 +1,8 @@
 // Command baseline serves POST /v2/get_sso_token with the handler a user
-// would write instead of ssokit (internal/handwritten, the same one as
+// would write instead of ssokit (internal/baseline, the same one as
 // httpadapter's BenchmarkBaselineHandwritten), behind the same http.Server
-// settings as examples/ssoserver. It is the baseline of
-// examples/loadtest, which starts it; it is not an example to copy.
+// settings as examples/ssoserver. It is the baseline of tools/loadtest,
+// which starts it; it is not an example to copy.
 //
 //	baseline -addr 127.0.0.1:0 -issuer http://127.0.0.1:8080/dev/cognito \
 //	    -jwks-url http://127.0.0.1:8080/dev/cognito/.well-known/jwks.json
@@ -29,7 +29,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/ssokit/ssokit/internal/handwritten"
+	"github.com/ssokit/ssokit/internal/baseline"
 )
 
 func main() {
@@ -59,7 +59,7 @@ func run(ctx context.Context, logger *slog.Logger, addr, debugAddr, issuer, jwks
 		return fmt.Errorf("JWKS: %w", err)
 	}
 	secret := []byte(rand.Text() + rand.Text())
-	h, err := handwritten.New(jwks, issuer, clientID, map[string][]string{lobClient: {"01"}}, secret)
+	h, err := baseline.New(jwks, issuer, clientID, map[string][]string{lobClient: {"01"}}, secret)
 	if err != nil {
 		return err
 	}

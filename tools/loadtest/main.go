@@ -1,14 +1,19 @@
 // Command loadtest drives examples/ssoserver over 127.0.0.1 with
 // concurrent clients, and in the same run drives a baseline server (the
 // hand-written golang-jwt + keyfunc handler of
-// httpadapter.BenchmarkBaselineHandwritten, in ./baseline) the same way:
+// httpadapter.BenchmarkBaselineHandwritten, in ./baseline) the same way.
+// It lives in the tools module (its own go.mod, so that golang.org/x/sys
+// and this harness never reach a host's module graph); from the
+// repository's root:
 //
-//	go run ./examples/loadtest -n 200000 -c 64
+//	go -C tools run ./loadtest -n 200000 -c 64
 //
-// It builds both servers with the go command (or takes -ssoserver and
-// -baseline binaries), starts them as child processes on free loopback
-// ports, so that the memory and goroutines it reports are the servers'
-// own, and drives three targets in turn: ssoserver with
+// or from tools, go run ./loadtest. It builds both servers with the go
+// command, examples/ssoserver in the root module and ./baseline in the
+// tools module of the checkout it finds (see repoRoot), or takes
+// -ssoserver and -baseline binaries. It starts them as child processes on
+// free loopback ports, so that the memory and goroutines it reports are
+// the servers' own, and drives three targets in turn: ssoserver with
 // -cognito-cache=false, ssoserver with its verified-token cache on, and the
 // baseline, which accepts the same dev access token (it fetches the dev
 // Cognito JWKS of the first ssoserver once at start).
@@ -92,7 +97,7 @@ func mainStatus(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		defer os.RemoveAll(dir)
-		fmt.Fprintln(stderr, "building examples/ssoserver and examples/loadtest/baseline")
+		fmt.Fprintln(stderr, "building examples/ssoserver and tools/loadtest/baseline")
 		sso, base, err := buildServers(ctx, dir)
 		if err != nil {
 			fmt.Fprintln(stderr, "loadtest:", err)
@@ -133,8 +138,8 @@ func parseFlags(args []string, stderr io.Writer) (config, time.Duration, error) 
 	fs.IntVar(&cfg.Concurrency, "c", 64, "concurrent `clients`")
 	fs.IntVar(&cfg.Warmup, "warmup", 5000, "warm-up `requests` per target, before the first reading")
 	targets := fs.String("targets", strings.Join(allTargets, ","), "comma-separated `list` of targets: "+strings.Join(allTargets, ", "))
-	fs.StringVar(&cfg.SSOServer, "ssoserver", "", "ssoserver `binary`; empty builds ./examples/ssoserver")
-	fs.StringVar(&cfg.Baseline, "baseline", "", "baseline `binary`; empty builds ./examples/loadtest/baseline")
+	fs.StringVar(&cfg.SSOServer, "ssoserver", "", "ssoserver `binary`; empty builds examples/ssoserver of this repository")
+	fs.StringVar(&cfg.Baseline, "baseline", "", "baseline `binary`; empty builds tools/loadtest/baseline")
 	fs.BoolVar(&cfg.Pin, "pin", true, "run the clients and the servers on separate halves of the CPUs (Linux, 2 or more CPUs); false shares them")
 	fs.StringVar(&cfg.Client, "client", clientRaw, "the clients' HTTP `implementation`: "+strings.Join(allClients, " or "))
 	fs.DurationVar(&cfg.ReqTimeout, "req-timeout", 10*time.Second, "bound of one request")

@@ -13,32 +13,110 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 )
 
-// buildServers builds examples/ssoserver and examples/loadtest/baseline
-// into dir with the go command and returns their paths.
+// buildServers builds examples/ssoserver (in the ssokit module, with its
+// own dependencies, as a host would build it) and tools/loadtest/baseline
+// (in the tools module) of the repository found by repoRoot into dir with
+// the go command, and returns their paths.
 func buildServers(ctx context.Context, dir string) (ssoserver, baseline string, err error) {
+	root, err := repoRoot(ctx)
+	if err != nil {
+		return "", "", err
+	}
 	for _, b := range []struct {
-		pkg string
-		out *string
+		dir, pkg string // the module's directory, the package in it
+		out      *string
 	}{
-		{"github.com/ssokit/ssokit/examples/ssoserver", &ssoserver},
-		{"github.com/ssokit/ssokit/examples/loadtest/baseline", &baseline},
+		{root, "./examples/ssoserver", &ssoserver},
+		{filepath.Join(root, "tools"), "./loadtest/baseline", &baseline},
 	} {
 		*b.out = filepath.Join(dir, filepath.Base(b.pkg))
-		out, err := exec.CommandContext(ctx, "go", "build", "-o", *b.out, b.pkg).CombinedOutput()
+		cmd := exec.CommandContext(ctx, "go", "build", "-o", *b.out, b.pkg)
+		cmd.Dir = b.dir
+		out, err := cmd.CombinedOutput()
 		if ctx.Err() != nil {
-			return "", "", fmt.Errorf("go build %s: %w", b.pkg, context.Cause(ctx))
+			return "", "", fmt.Errorf("go build %s in %s: %w", b.pkg, b.dir, context.Cause(ctx))
 		}
 		if err != nil {
-			return "", "", fmt.Errorf("go build %s: %v\n%s(run from inside the module, or pass -ssoserver and -baseline)", b.pkg, err, out)
+			return "", "", fmt.Errorf("go build %s in %s: %v\n%s(or pass -ssoserver and -baseline)", b.pkg, b.dir, err, out)
 		}
 	}
 	return ssoserver, baseline, nil
+}
+
+// rootModule is the module path of the repository's root module, whose
+// directory holds examples/ssoserver and the tools module.
+const rootModule = "github.com/ssokit/ssokit"
+
+// repoRoot finds the directory of a checkout of the repository: the one
+// the go command resolves rootModule to from the working directory (the
+// root module itself, or the tools module's replace of it), else the first
+// checkout above the working directory, else the first above this
+// source file (a binary built here and run from elsewhere). A checkout is
+// a directory whose go.mod is rootModule's and that has tools/go.mod (a
+// module cache's copy of rootModule has no tools).
+func repoRoot(ctx context.Context) (string, error) {
+	try := func(dir string) bool { return filepath.IsAbs(dir) && isCheckout(dir) }
+	cmd := exec.CommandContext(ctx, "go", "list", "-m", "-f", "{{.Dir}}", rootModule)
+	cmd.Stderr = io.Discard // outside any module, or one without rootModule
+	if out, err := cmd.Output(); err == nil {
+		if dir := strings.TrimSpace(string(out)); try(dir) {
+			return dir, nil
+		}
+	}
+	if ctx.Err() != nil {
+		return "", context.Cause(ctx)
+	}
+	var starts []string
+	if wd, err := os.Getwd(); err == nil {
+		starts = append(starts, wd)
+	}
+	if _, file, _, ok := runtime.Caller(0); ok && filepath.IsAbs(file) { // not with -trimpath
+		starts = append(starts, filepath.Dir(file))
+	}
+	for _, start := range starts {
+		for dir := start; ; {
+			if try(dir) {
+				return dir, nil
+			}
+			parent := filepath.Dir(dir)
+			if parent == dir {
+				break
+			}
+			dir = parent
+		}
+	}
+	return "", fmt.Errorf("no checkout of %s (a go.mod of that module beside tools/go.mod) found from %s: run inside the repository, or pass -ssoserver and -baseline", rootModule, strings.Join(starts, " or "))
+}
+
+// isCheckout reports whether dir is the root of a checkout of the
+// repository: its go.mod declares rootModule, and it has the tools module.
+func isCheckout(dir string) bool {
+	if _, err := os.Stat(filepath.Join(dir, "tools", "go.mod")); err != nil {
+		return false
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+	return err == nil && modulePath(b) == rootModule
+}
+
+// modulePath is the module path that go.mod content b declares, or "".
+func modulePath(b []byte) string {
+	for line := range strings.Lines(string(b)) {
+		line, _, _ = strings.Cut(line, "//")
+		if f := strings.Fields(line); len(f) == 2 && f[0] == "module" {
+			if p, err := strconv.Unquote(f[1]); err == nil {
+				return p
+			}
+			return f[1]
+		}
+	}
+	return ""
 }
 
 // server is a started server process: examples/ssoserver in dev mode or

@@ -1,11 +1,11 @@
-// Package handwritten is the GenerateSSOToken handler a user would write
+// Package baseline is the GenerateSSOToken handler a user would write
 // instead of ssokit: golang-jwt with a keyfunc over the Cognito JWKS into
 // MapClaims, the same header, claim, client and body checks,
 // encoding/json, and golang-jwt to sign the TokenNo. It is the baseline of
-// httpadapter's BenchmarkBaselineHandwritten and of examples/loadtest, kept
-// in one place so both measure the same code. It is not an example to
-// copy.
-package handwritten
+// httpadapter's BenchmarkBaselineHandwritten and of tools/loadtest (the
+// tools module), kept in one place so both measure the same code. It is
+// not an example to copy.
+package baseline
 
 import (
 	"encoding/json"
