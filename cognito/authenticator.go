@@ -15,6 +15,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/ssokit/ssokit/internal/jose"
+	"github.com/ssokit/ssokit/internal/limit"
 	"github.com/ssokit/ssokit/ssotoken"
 	"golang.org/x/time/rate"
 )
@@ -76,10 +77,10 @@ func New(cfg Config) (*Authenticator, error) {
 // an error. Close is optional for a static Authenticator.
 func NewStatic(cfg Config, jwks []byte) (*Authenticator, error) {
 	if len(cfg.Pools) > 0 {
-		return nil, errNewStaticPools
+		return nil, errors.New("cognito: NewStatic takes one pool: Config.Pools must be empty")
 	}
 	if cfg.UserPoolID == "" && cfg.Issuer == "" {
-		return nil, errNewStaticPool
+		return nil, errors.New("cognito: NewStatic needs Config.UserPoolID or Config.Issuer")
 	}
 	keys, err := parseStatic(jwks)
 	if err != nil {
@@ -111,7 +112,7 @@ func newAuthenticator(cfg Config) (*Authenticator, error) {
 		now:             cfg.Now,
 		leeway:          cfg.Leeway,
 		check:           cfg.Check,
-		client:          fetchClient(cfg.HTTPClient, cfg.MaxJWKSBytes),
+		client:          limit.Client(cfg.HTTPClient, cfg.FetchTimeout, cfg.MaxJWKSBytes),
 		fetchTimeout:    cfg.FetchTimeout,
 		refreshInterval: cfg.RefreshInterval,
 		logger:          cfg.Logger,
@@ -163,38 +164,50 @@ var bufPool = sync.Pool{New: func() any { return &tokenBuf{b: make([]byte, 0, 40
 const maxPooledBuf = 64 << 10
 
 // Authenticate validates token (the raw token, without "Bearer ") and
-// returns the principal it names.
+// returns the principal it names. The principal may come from the cache
+// and be shared with other callers: treat it as read-only.
 //
-// The checks run in this order, and the first failure is returned: size
-// and segment count; the header (strict base64url JSON under the module's
-// JSON policy; "alg" exactly RS256; no "jwk", "jku", "x5u", "x5c" or
-// "crit"; "kid" a non-empty string naming a key of a configured pool); the
-// signature; the claims under the JSON policy; "exp" (required), "nbf" and
-// "iat" with Leeway; "iss" exactly the issuer of the pool whose key
-// verified the signature; "token_use"; "client_id" (access) or "aud" (id);
-// the required scopes and groups; Config.Check. So a forged token is
-// reported as a bad signature even when it is also expired or its claims
-// break the policy. Only a payload that is not JSON at all, or not
-// strict base64url, is reported as malformed before the signature is
-// looked at (golang-jwt decodes the claims first).
+// The checks run in this order, and the first failure is returned:
 //
-// A token with a "kid" that no pool's key set holds makes the pools' JWKS
-// be fetched again (at most once per RefetchInterval; concurrent callers
-// share one fetch), and Authenticate waits for that fetch within ctx.
+//   - the token is not empty (ssotoken.ErrTokenMissing), at most
+//     Config.MaxTokenBytes long (ErrTokenTooLarge), and three segments
+//     (ErrTokenMalformed);
+//   - the header: strict base64url JSON under the module's JSON policy,
+//     without "crit" (ErrTokenMalformed), and without "jwk", "jku", "x5u" or
+//     "x5c" (CodeEmbeddedKey); "alg" exactly RS256 (ErrAlgNotAllowed); "kid"
+//     a non-empty string (CodeKIDMissing) naming a usable key of a
+//     configured pool (ErrUnknownKey);
+//   - the signature (ErrBadSignature);
+//   - the claims under the JSON policy (ErrClaimsMalformed); "exp"
+//     required (ErrExpMissing) and not past (ErrTokenExpired), "nbf" and
+//     "iat" not in the future (ErrTokenNotYetValid), with Config.Leeway;
+//   - "iss" exactly the issuer of the pool whose key verified the
+//     signature (ErrWrongIssuer);
+//   - "token_use" (CodeWrongTokenUse); "client_id" of an access token, or
+//     "aud" of an ID token, in Config.ClientIDs (CodeWrongClient);
+//   - the required scopes and groups (ErrForbidden,
+//     ssotoken.CodeInsufficientScope);
+//   - Config.Check (CodeCheckFailed, or the error it returned; see there).
 //
-// Every error is an *ssotoken.Error (see the Code constants):
-// ErrUnauthorized, ErrForbidden for a missing scope or group, ErrUpstream
-// while a pool's keys have never been fetched, ErrTimeout when ctx ended
-// while waiting for a fetch. The principal may be shared with other
-// callers (it comes from the cache): treat it as read-only.
+// So a forged token is reported as a bad signature even when it is also
+// expired or its claims break the policy. Only a payload that is not JSON
+// at all, or not strict base64url, is reported as malformed before the
+// signature is looked at (golang-jwt decodes the claims first).
+//
+// A "kid" that no pool's key set holds makes the pools' JWKS be fetched
+// again (at most once per Config.RefetchInterval; concurrent callers share
+// one fetch), and Authenticate waits for that fetch within ctx. While a
+// pool's keys have never been fetched, the error is
+// ssotoken.ErrKeysUnavailable (ErrUpstream); when ctx ends while waiting,
+// an ErrTimeout *ssotoken.Error.
 func (a *Authenticator) Authenticate(ctx context.Context, token string) (*ssotoken.Principal, error) {
 	switch {
 	case token == "":
-		return nil, errTokenMissing
+		return nil, ssotoken.ErrTokenMissing
 	case len(token) > a.maxBytes:
-		return nil, errTokenTooLarge
+		return nil, ssotoken.ErrTokenTooLarge
 	case strings.Count(token, ".") != 2:
-		return nil, errTokenMalformed
+		return nil, ssotoken.ErrTokenMalformed
 	}
 
 	now := a.now()
@@ -234,6 +247,111 @@ func (a *Authenticator) finish(ctx context.Context, p *ssotoken.Principal) (*sso
 		return nil, ssotoken.NewError(ssotoken.ErrForbidden, CodeCheckFailed, "the token is not accepted here", err)
 	}
 	return p, nil
+}
+
+// verify runs every check of a token that is not cached and returns its
+// principal and the key that verified it.
+func (a *Authenticator) verify(ctx context.Context, token string) (*ssotoken.Principal, *keyEntry, error) {
+	c := &call{a: a, ctx: ctx, claims: newClaims()}
+	if err := c.parse(token); err != nil {
+		return nil, nil, err
+	}
+	cl := c.claims
+	if cl.Issuer != c.pool.issuer {
+		return nil, nil, ssotoken.ErrWrongIssuer
+	}
+	client, err := a.appClient(cl)
+	if err != nil {
+		return nil, nil, err
+	}
+	scopes := splitScope(cl.scope)
+	if err := a.grants(scopes, cl.groups); err != nil {
+		return nil, nil, err
+	}
+	p := &ssotoken.Principal{
+		Subject:    cl.Subject,
+		Username:   cmp.Or(cl.username, cl.cognitoUsername),
+		ClientID:   client,
+		TokenUse:   a.tokenUse,
+		Issuer:     c.pool.issuer,
+		Scopes:     scopes,
+		Groups:     cl.groups,
+		Attributes: cl.attrs,
+		ExpiresAt:  time.Unix(cl.ExpiresAt, 0),
+		Claims:     cl.Raw(),
+	}
+	return p, c.key, nil
+}
+
+// parse runs golang-jwt's parser over token: the header, the key lookup,
+// the signature, then "exp", "nbf" and "iat". On success c.claims passed
+// the JSON policy and c.pool holds the key.
+func (c *call) parse(token string) error {
+	a := c.a
+	kf := jose.Keyfunc(a.parser, c.knownHeader, c.lookup)
+	_, err := a.parser.ParseWithClaims(token, c.claims, func(t *jwt.Token) (any, error) {
+		c.tok, c.stage = t, stageHeader
+		return kf(t)
+	})
+	if err != nil {
+		return a.parseError(c, token, err)
+	}
+	if c.claims.Decode() != nil { // golang-jwt's validator saw it; never trust a claim set that failed
+		return ssotoken.ErrClaimsMalformed
+	}
+	if !c.known {
+		a.remember(token, c.header)
+	}
+	return nil
+}
+
+// appClient checks the token's use and returns its app client:
+// "client_id" of an access token, "aud" of an ID token when it is one
+// string (as aws-jwt-verify requires), which must be one of
+// Config.ClientIDs.
+func (a *Authenticator) appClient(cl *claims) (string, error) {
+	if cl.tokenUse != a.tokenUse {
+		return "", errWrongTokenUse
+	}
+	client := cl.clientID
+	if a.tokenUse == TokenUseID {
+		client = cl.audString()
+	}
+	if a.clientIDs == nil {
+		return client, nil
+	}
+	k := slices.Index(a.clientIDs, client)
+	if k < 0 {
+		return "", errWrongClient
+	}
+	return a.clientIDs[k], nil
+}
+
+// grants checks that scopes and groups hold every required scope and
+// group.
+func (a *Authenticator) grants(scopes, groups []string) error {
+	for _, s := range a.requiredScopes {
+		if !slices.Contains(scopes, s) {
+			return errMissingScope
+		}
+	}
+	for _, g := range a.requiredGroups {
+		if !slices.Contains(groups, g) {
+			return errMissingGroup
+		}
+	}
+	return nil
+}
+
+// splitScope splits a "scope" claim on single spaces (RFC 6749 section
+// 3.3: scope-tokens separated by SP; a tab or other white space is part of
+// a token, not a separator). Empty tokens are dropped.
+func splitScope(scope string) []string {
+	if scope == "" {
+		return nil
+	}
+	out := strings.Split(scope, " ")
+	return slices.DeleteFunc(out, func(s string) bool { return s == "" })
 }
 
 // stage tells how far golang-jwt got with a token, for the error mapping.
@@ -323,13 +441,12 @@ func (c *call) lookup(h jose.Header) (any, error) {
 	c.stage, c.header = stageLookup, h
 	switch {
 	case h.Alg != jwt.SigningMethodRS256.Alg():
-		c.err = errAlgNotAllowed
+		c.err = ssotoken.ErrAlgNotAllowed
 	case h.Kid == "":
 		c.err = errKIDMissing
 	default:
 		var pub any
-		pub, c.key, c.pool, c.err = c.a.key(c.ctx, c.tok, h.Kid, c.issuer)
-		if c.err == nil {
+		if pub, c.err = c.keyFor(h.Kid); c.err == nil {
 			c.stage = stageVerify
 			return pub, nil
 		}
@@ -337,100 +454,23 @@ func (c *call) lookup(h jose.Header) (any, error) {
 	return nil, c.err
 }
 
-// key returns the key named kid, fetching the key sets again when no pool
-// holds it.
-func (a *Authenticator) key(ctx context.Context, tok *jwt.Token, kid string, iss func() string) (any, *keyEntry, *pool, error) {
+// keyFor returns the key named kid and sets c.key and c.pool, fetching
+// the key sets again when no pool holds kid.
+func (c *call) keyFor(kid string) (any, error) {
+	a := c.a
 	gen := a.gen.Load()
-	if pub, e, p := a.find(ctx, tok, kid, iss); p != nil {
-		return pub, e, p, nil
+	if pub, ok := c.find(kid); ok {
+		return pub, nil
 	}
-	err := a.refetch(ctx, gen, kid)
-	if pub, e, p := a.find(ctx, tok, kid, iss); p != nil {
-		return pub, e, p, nil
+	err := a.refetch(c.ctx, gen, kid)
+	if pub, ok := c.find(kid); ok {
+		return pub, nil
 	}
 	switch {
 	case err != nil:
-		return nil, nil, nil, ssotoken.Wrap(err)
+		return nil, ssotoken.Wrap(err)
 	case !a.allLoaded():
-		return nil, nil, nil, errJWKSUnavailable
+		return nil, ssotoken.ErrKeysUnavailable
 	}
-	return nil, nil, nil, errUnknownKey
-}
-
-// verify runs every check of a token that is not cached: golang-jwt's
-// parser (header, key, signature, exp, nbf, iat) and then the Cognito
-// claims. It returns the principal and the key that verified it.
-func (a *Authenticator) verify(ctx context.Context, token string) (*ssotoken.Principal, *keyEntry, error) {
-	c := &call{a: a, ctx: ctx, claims: newClaims()}
-	kf := jose.Keyfunc(a.parser, c.knownHeader, c.lookup)
-	_, err := a.parser.ParseWithClaims(token, c.claims, func(t *jwt.Token) (any, error) {
-		c.tok, c.stage = t, stageHeader
-		return kf(t)
-	})
-	if err != nil {
-		return nil, nil, a.parseError(c, token, err)
-	}
-	cl := c.claims
-	if cl.Decode() != nil { // golang-jwt's validator saw it; never trust a claim set that failed
-		return nil, nil, errClaims
-	}
-	if !c.known {
-		a.remember(token, c.header)
-	}
-
-	if cl.Issuer != c.pool.issuer {
-		return nil, nil, errWrongIssuer
-	}
-	if cl.tokenUse != a.tokenUse {
-		return nil, nil, errWrongTokenUse
-	}
-	client := cl.clientID
-	if a.tokenUse == TokenUseID {
-		// "" unless "aud" is one string: Cognito's ID tokens name one app
-		// client, and aws-jwt-verify refuses any other "aud".
-		client = cl.audString()
-	}
-	if a.clientIDs != nil {
-		k := slices.Index(a.clientIDs, client)
-		if k < 0 {
-			return nil, nil, errWrongClient
-		}
-		client = a.clientIDs[k]
-	}
-	scopes := splitScope(cl.scope)
-	for _, s := range a.requiredScopes {
-		if !slices.Contains(scopes, s) {
-			return nil, nil, errMissingScope
-		}
-	}
-	for _, g := range a.requiredGroups {
-		if !slices.Contains(cl.groups, g) {
-			return nil, nil, errMissingGroup
-		}
-	}
-
-	p := &ssotoken.Principal{
-		Subject:    cl.Subject,
-		Username:   cmp.Or(cl.username, cl.cognitoUsername),
-		ClientID:   client,
-		TokenUse:   a.tokenUse,
-		Issuer:     c.pool.issuer,
-		Scopes:     scopes,
-		Groups:     cl.groups,
-		Attributes: cl.attrs,
-		ExpiresAt:  time.Unix(cl.ExpiresAt, 0),
-		Claims:     cl.Raw(),
-	}
-	return p, c.key, nil
-}
-
-// splitScope splits a "scope" claim on single spaces (RFC 6749 section
-// 3.3: scope-tokens separated by SP; a tab or other white space is part of
-// a token, not a separator). Empty tokens are dropped.
-func splitScope(scope string) []string {
-	if scope == "" {
-		return nil
-	}
-	out := strings.Split(scope, " ")
-	return slices.DeleteFunc(out, func(s string) bool { return s == "" })
+	return nil, ssotoken.ErrUnknownKey
 }

@@ -16,7 +16,7 @@ type cacheEntry struct {
 }
 
 // cache remembers verified tokens by the SHA-256 of the whole token. It is
-// sharded to keep lock contention low; each shard holds at most perShard
+// split into shards, each under its own lock and holding at most perShard
 // entries, so the whole holds at most the configured size.
 type cache struct {
 	shards   []cacheShard
@@ -26,13 +26,14 @@ type cache struct {
 type cacheShard struct {
 	mu sync.RWMutex
 	m  map[[32]byte]*cacheEntry
-	_  [40]byte // keep shards on separate cache lines
 }
 
 // evictScan is how many entries an insert into a full shard looks at for
 // an expired one before it evicts the first it saw.
 const evictScan = 8
 
+// newCache returns a cache of at most size entries: 16 shards, or one when
+// size is under 256, so that no shard is tiny.
 func newCache(size int) *cache {
 	n := 16
 	if size < 16*16 {

@@ -76,7 +76,7 @@ func TestCacheEntryNeverOutlivesExp(t *testing.T) {
 	require.NoError(t, err)
 	now.Store(exp + 10) // at exp + leeway: expired, hit or not
 	_, err = a.Authenticate(context.Background(), tok)
-	assertCode(t, err, ssotoken.ErrUnauthorized, CodeTokenExpired)
+	assertCode(t, err, ssotoken.ErrUnauthorized, ssotoken.CodeTokenExpired)
 	assert.Zero(t, a.cache.len(), "the stale entry is dropped")
 }
 
@@ -122,18 +122,18 @@ func TestScopesAndGroups(t *testing.T) {
 		{"no requirement", nil, nil, accessClaims(), ""},
 		{"one scope held", []string{"openid"}, nil, accessClaims(), ""},
 		{"all scopes held", []string{"openid", "profile"}, nil, accessClaims(), ""},
-		{"one of two scopes", []string{"openid", "admin:write"}, nil, accessClaims(), CodeInsufficientScope},
-		{"scope prefix only", []string{"open"}, nil, accessClaims(), CodeInsufficientScope},
-		{"no scope claim", []string{"openid"}, nil, with(accessClaims(), "scope", nil), CodeInsufficientScope},
-		{"empty scope claim", []string{"openid"}, nil, with(accessClaims(), "scope", ""), CodeInsufficientScope},
-		{"a tab is not a separator", []string{"openid"}, nil, with(accessClaims(), "scope", "openid\tprofile"), CodeInsufficientScope},
-		{"a newline is not a separator", []string{"profile"}, nil, with(accessClaims(), "scope", "openid\nprofile"), CodeInsufficientScope},
+		{"one of two scopes", []string{"openid", "admin:write"}, nil, accessClaims(), ssotoken.CodeInsufficientScope},
+		{"scope prefix only", []string{"open"}, nil, accessClaims(), ssotoken.CodeInsufficientScope},
+		{"no scope claim", []string{"openid"}, nil, with(accessClaims(), "scope", nil), ssotoken.CodeInsufficientScope},
+		{"empty scope claim", []string{"openid"}, nil, with(accessClaims(), "scope", ""), ssotoken.CodeInsufficientScope},
+		{"a tab is not a separator", []string{"openid"}, nil, with(accessClaims(), "scope", "openid\tprofile"), ssotoken.CodeInsufficientScope},
+		{"a newline is not a separator", []string{"profile"}, nil, with(accessClaims(), "scope", "openid\nprofile"), ssotoken.CodeInsufficientScope},
 		{"double spaces", []string{"openid", "profile"}, nil, with(accessClaims(), "scope", "openid  profile "), ""},
 		{"group held", nil, []string{"admin"}, accessClaims(), ""},
 		{"all groups held", nil, []string{"admin", "users"}, accessClaims(), ""},
-		{"one of two groups", nil, []string{"admin", "ops"}, accessClaims(), CodeInsufficientScope},
-		{"no groups claim", nil, []string{"admin"}, with(accessClaims(), "cognito:groups", nil), CodeInsufficientScope},
-		{"group case differs", nil, []string{"Admin"}, accessClaims(), CodeInsufficientScope},
+		{"one of two groups", nil, []string{"admin", "ops"}, accessClaims(), ssotoken.CodeInsufficientScope},
+		{"no groups claim", nil, []string{"admin"}, with(accessClaims(), "cognito:groups", nil), ssotoken.CodeInsufficientScope},
+		{"group case differs", nil, []string{"Admin"}, accessClaims(), ssotoken.CodeInsufficientScope},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

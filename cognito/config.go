@@ -1,6 +1,7 @@
 package cognito
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"time"
 
 	"github.com/ssokit/ssokit/ssotoken"
@@ -222,6 +224,19 @@ func checkURL(s string) error {
 
 // validate checks cfg, fills in its defaults and returns its pools.
 func (cfg *Config) validate() ([]Pool, error) {
+	pools, err := cfg.pools()
+	if err != nil {
+		return nil, err
+	}
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
+	cfg.setDefaults()
+	return pools, nil
+}
+
+// pools returns the configured pools, resolved, with distinct issuers.
+func (cfg *Config) pools() ([]Pool, error) {
 	var pools []Pool
 	if cfg.Region != "" || cfg.UserPoolID != "" || cfg.Issuer != "" || cfg.JWKSURL != "" {
 		pools = append(pools, Pool{Region: cfg.Region, UserPoolID: cfg.UserPoolID, Issuer: cfg.Issuer, JWKSURL: cfg.JWKSURL})
@@ -242,58 +257,50 @@ func (cfg *Config) validate() ([]Pool, error) {
 		seen[p.Issuer] = true
 		pools[i] = p
 	}
+	return pools, nil
+}
 
+// check checks every field but the pools.
+func (cfg *Config) check() error {
 	switch {
 	case len(cfg.ClientIDs) == 0 && !cfg.InsecureSkipClientIDCheck:
-		return nil, errors.New("cognito: ClientIDs is required (or InsecureSkipClientIDCheck)")
+		return errors.New("cognito: ClientIDs is required (or InsecureSkipClientIDCheck)")
 	case len(cfg.ClientIDs) > 0 && cfg.InsecureSkipClientIDCheck:
-		return nil, errors.New("cognito: ClientIDs and InsecureSkipClientIDCheck are exclusive")
+		return errors.New("cognito: ClientIDs and InsecureSkipClientIDCheck are exclusive")
 	case cfg.TokenUse != TokenUseAccess && cfg.TokenUse != TokenUseID:
-		return nil, errors.New(`cognito: TokenUse must be "access" or "id"`)
+		return errors.New(`cognito: TokenUse must be "access" or "id"`)
 	case cfg.TokenUse == TokenUseID && len(cfg.RequiredScopes) > 0:
-		return nil, errors.New("cognito: RequiredScopes needs TokenUse \"access\": ID tokens carry no scope")
+		return errors.New("cognito: RequiredScopes needs TokenUse \"access\": ID tokens carry no scope")
 	case cfg.Leeway < 0 || cfg.Leeway > MaxLeeway:
-		return nil, errors.New("cognito: Leeway must be between 0 and 5m")
+		return errors.New("cognito: Leeway must be between 0 and 5m")
 	case cfg.MaxTokenBytes < 0 || cfg.MaxTokenBytes > MaxMaxTokenBytes:
-		return nil, errors.New("cognito: MaxTokenBytes must be between 0 and 1 MiB")
+		return errors.New("cognito: MaxTokenBytes must be between 0 and 1 MiB")
 	case cfg.CacheSize < 0:
-		return nil, errors.New("cognito: CacheSize must not be negative (use DisableCache)")
+		return errors.New("cognito: CacheSize must not be negative (use DisableCache)")
 	case cfg.FetchTimeout < 0 || cfg.MaxJWKSBytes < 0 || cfg.RefreshInterval < 0 || cfg.RefetchInterval < 0:
-		return nil, errors.New("cognito: FetchTimeout, MaxJWKSBytes, RefreshInterval and RefetchInterval must not be negative")
+		return errors.New("cognito: FetchTimeout, MaxJWKSBytes, RefreshInterval and RefetchInterval must not be negative")
 	case cfg.RefetchInterval != 0 && cfg.RefetchInterval < MinRefetchInterval:
-		return nil, errors.New("cognito: RefetchInterval must be at least 100ms")
+		return errors.New("cognito: RefetchInterval must be at least 100ms")
 	}
 	for _, list := range [][]string{cfg.ClientIDs, cfg.RequiredScopes, cfg.RequiredGroups} {
-		for _, s := range list {
-			if s == "" {
-				return nil, errors.New("cognito: ClientIDs, RequiredScopes and RequiredGroups must not hold empty strings")
-			}
+		if slices.Contains(list, "") {
+			return errors.New("cognito: ClientIDs, RequiredScopes and RequiredGroups must not hold empty strings")
 		}
 	}
+	return nil
+}
 
-	if cfg.MaxTokenBytes == 0 {
-		cfg.MaxTokenBytes = DefaultMaxTokenBytes
-	}
-	if cfg.CacheSize == 0 {
-		cfg.CacheSize = DefaultCacheSize
-	}
-	if cfg.FetchTimeout == 0 {
-		cfg.FetchTimeout = DefaultFetchTimeout
-	}
-	if cfg.MaxJWKSBytes == 0 {
-		cfg.MaxJWKSBytes = DefaultMaxJWKSBytes
-	}
-	if cfg.RefreshInterval == 0 {
-		cfg.RefreshInterval = DefaultRefreshInterval
-	}
-	if cfg.RefetchInterval == 0 {
-		cfg.RefetchInterval = DefaultRefetchInterval
-	}
+// setDefaults fills in the fields left zero.
+func (cfg *Config) setDefaults() {
+	cfg.MaxTokenBytes = cmp.Or(cfg.MaxTokenBytes, DefaultMaxTokenBytes)
+	cfg.CacheSize = cmp.Or(cfg.CacheSize, DefaultCacheSize)
+	cfg.FetchTimeout = cmp.Or(cfg.FetchTimeout, DefaultFetchTimeout)
+	cfg.MaxJWKSBytes = cmp.Or(cfg.MaxJWKSBytes, DefaultMaxJWKSBytes)
+	cfg.RefreshInterval = cmp.Or(cfg.RefreshInterval, DefaultRefreshInterval)
+	cfg.RefetchInterval = cmp.Or(cfg.RefetchInterval, DefaultRefetchInterval)
+	cfg.Logger = cmp.Or(cfg.Logger, slog.Default())
 	if cfg.Now == nil {
 		cfg.Now = time.Now
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
 	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{
@@ -303,5 +310,4 @@ func (cfg *Config) validate() ([]Pool, error) {
 			},
 		}
 	}
-	return pools, nil
 }

@@ -45,8 +45,8 @@ func FuzzAuthenticate(f *testing.F) {
 		if !errors.As(err, &e) {
 			t.Fatalf("not an *ssotoken.Error: %T %v", err, err)
 		}
-		if e.Kind != ssotoken.ErrUnauthorized && e.Kind != ssotoken.ErrForbidden {
-			t.Fatalf("kind %v for garbage: %v", e.Kind, err)
+		if e.Kind() != ssotoken.ErrUnauthorized && e.Kind() != ssotoken.ErrForbidden {
+			t.Fatalf("kind %v for garbage: %v", e.Kind(), err)
 		}
 		if len(token) > 8 && strings.Contains(err.Error(), token) {
 			t.Fatalf("the error quotes the token")
@@ -287,7 +287,7 @@ func FuzzJWKS(f *testing.F) {
 			t.Fatalf("%d keys stored, %d indexed", len(kept), len(*store.keys.Load()))
 		}
 		for _, j := range kept {
-			// The rules of SECURITY.md 18, read from the key itself, not
+			// The rules of a usable key, read from the key itself, not
 			// through usable: an RSA key of 2048 to 8192 bits, for
 			// signatures (use), RS256 (alg) and verify (key_ops) when
 			// they are named, and a kid.

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -196,7 +197,7 @@ func assertCode(tb testing.TB, err error, kind ssotoken.Kind, code string) {
 	require.Error(tb, err)
 	var e *ssotoken.Error
 	require.True(tb, errors.As(err, &e), "not an *ssotoken.Error: %v", err)
-	assert.True(tb, errors.Is(err, kind), "kind %v, want %v (%v)", e.Kind, kind, err)
+	assert.True(tb, errors.Is(err, kind), "kind %v, want %v (%v)", e.Kind(), kind, err)
 	assert.Equal(tb, code, ssotoken.CodeOf(err))
 }
 
@@ -206,6 +207,7 @@ type fakeCognito struct {
 	srv     *httptest.Server
 	hits    atomic.Int64
 	mode    atomic.Int32
+	chunked atomic.Bool // send the body without Content-Length
 	mu      sync.Mutex
 	body    []byte
 	unblock chan struct{}
@@ -261,6 +263,11 @@ func (f *fakeCognito) serve(w http.ResponseWriter, r *http.Request) {
 	body := f.body
 	f.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
+	if f.chunked.Load() {
+		w.(http.Flusher).Flush()
+	} else {
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	}
 	_, _ = w.Write(body)
 }
 

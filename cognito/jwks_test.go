@@ -1,7 +1,7 @@
 package cognito
 
-// SECURITY.md "JWKS" (lines 15 to 20) and "Faults", against a fake Cognito
-// that counts JWKS requests.
+// Tests of the key sets, against a fake Cognito that counts JWKS requests
+// and fails on demand.
 
 import (
 	"bytes"
@@ -10,7 +10,6 @@ import (
 	"crypto/rsa"
 	"encoding/hex"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"strings"
 	"sync"
@@ -38,8 +37,8 @@ func warm(t *testing.T, a *Authenticator) {
 	require.NoError(t, err)
 }
 
-// SECURITY.md line 15: a flood of well-formed tokens with random kids ->
-// prompt 401s and at most one JWKS fetch per window.
+// A flood of well-formed tokens with random kids gets prompt 401s and
+// causes at most one JWKS fetch per RefetchInterval.
 func TestUnknownKIDFlood(t *testing.T) {
 	fake := newFakeCognito(t, jwksJSON(t, jwkOf(t, getKeys(t).k1, "k1")))
 	cfg := fake.config()
@@ -56,7 +55,7 @@ func TestUnknownKIDFlood(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			_, err := a.Authenticate(ctx, sign(t, getKeys(t).other, randomKID(t), accessClaims()))
-			assertCode(t, err, ssotoken.ErrUnauthorized, CodeUnknownKey)
+			assertCode(t, err, ssotoken.ErrUnauthorized, ssotoken.CodeUnknownKey)
 		}()
 	}
 	wg.Wait()
@@ -65,9 +64,8 @@ func TestUnknownKIDFlood(t *testing.T) {
 	warm(t, a) // genuine tokens were never affected
 }
 
-// SECURITY.md line 16: a flood does not stop a genuine rotation: the new
-// kid is accepted at the latest one RefetchInterval after the flood's
-// fetch.
+// A flood does not stop a genuine rotation: the new kid is accepted at the
+// latest one RefetchInterval after the flood's fetch.
 func TestRotationDuringFlood(t *testing.T) {
 	k := getKeys(t)
 	fake := newFakeCognito(t, jwksJSON(t, jwkOf(t, k.k1, "k1")))
@@ -76,7 +74,7 @@ func TestRotationDuringFlood(t *testing.T) {
 	ctx := ctxTimeout(t, testDeadline)
 	for range 50 {
 		_, err := a.Authenticate(ctx, sign(t, k.other, randomKID(t), accessClaims()))
-		assertCode(t, err, ssotoken.ErrUnauthorized, CodeUnknownKey)
+		assertCode(t, err, ssotoken.ErrUnauthorized, ssotoken.CodeUnknownKey)
 	}
 	fake.setJWKS(jwksJSON(t, jwkOf(t, k.k1, "k1"), jwkOf(t, k.k2, "k2")))
 	rotated := sign(t, k.k2, "k2", accessClaims())
@@ -90,8 +88,7 @@ func TestRotationDuringFlood(t *testing.T) {
 	assert.Less(t, time.Since(start), testRefetch+time.Second)
 }
 
-// SECURITY.md line 17: a token without kid -> 401, no key is tried and
-// nothing is fetched.
+// A token without kid gets a 401; no key is tried and nothing is fetched.
 func TestMissingKID(t *testing.T) {
 	fake := newFakeCognito(t, jwksJSON(t, jwkOf(t, getKeys(t).k1, "k1")))
 	a := newRemote(t, fake.config())
@@ -103,8 +100,8 @@ func TestMissingKID(t *testing.T) {
 	assert.Equal(t, int64(1), fake.hits.Load())
 }
 
-// SECURITY.md line 18: unusable keys in the set never verify anything,
-// and do not stop the usable ones from verifying.
+// Unusable keys in the set never verify anything, and do not stop the
+// usable ones from verifying.
 func TestUnusableKeys(t *testing.T) {
 	k := getKeys(t)
 	mk := func(kid string, edit func(m *jwkset.JWKMarshal)) jwkset.JWKMarshal {
@@ -142,14 +139,14 @@ func TestUnusableKeys(t *testing.T) {
 			warm(t, a)
 			for _, kid := range []string{"enc", "rs512", "ps256", "encrypt-only"} {
 				_, err := a.Authenticate(ctx, sign(t, k.k1, kid, accessClaims()))
-				assertCode(t, err, ssotoken.ErrUnauthorized, CodeUnknownKey)
+				assertCode(t, err, ssotoken.ErrUnauthorized, ssotoken.CodeUnknownKey)
 			}
 			_, err = a.Authenticate(ctx, sign(t, k.small, "small", accessClaims()))
-			assertCode(t, err, ssotoken.ErrUnauthorized, CodeUnknownKey)
+			assertCode(t, err, ssotoken.ErrUnauthorized, ssotoken.CodeUnknownKey)
 			_, err = a.Authenticate(ctx, hs256(t, "oct", []byte("0123456789abcdef0123456789abcdef")))
-			assertCode(t, err, ssotoken.ErrUnauthorized, CodeAlgNotAllowed)
+			assertCode(t, err, ssotoken.ErrUnauthorized, ssotoken.CodeAlgNotAllowed)
 			_, err = a.Authenticate(ctx, signRaw(t, k.k1, `{"alg":"RS256","kid":"oct"}`, accessPayload(t)))
-			assertCode(t, err, ssotoken.ErrUnauthorized, CodeUnknownKey)
+			assertCode(t, err, ssotoken.ErrUnauthorized, ssotoken.CodeUnknownKey)
 			for _, kid := range []string{"verify-op", "no-use-no-alg"} {
 				_, err := a.Authenticate(ctx, sign(t, k.k1, kid, accessClaims()))
 				require.NoError(t, err, kid)
@@ -165,8 +162,8 @@ func hs256(t *testing.T, kid string, secret []byte) string {
 	return tok
 }
 
-// SECURITY.md line 19: huge, slow and garbage JWKS responses are capped,
-// and the last good keys stay.
+// Huge, slow, garbage and failed JWKS responses are cut off or refused, and
+// the last good keys stay.
 func TestJWKSBadResponsesKeepLastGoodKeys(t *testing.T) {
 	k := getKeys(t)
 	for _, mode := range []struct {
@@ -185,7 +182,7 @@ func TestJWKSBadResponsesKeepLastGoodKeys(t *testing.T) {
 
 			start := time.Now()
 			_, err := a.Authenticate(ctxTimeout(t, testDeadline), sign(t, k.k2, "k2", accessClaims()))
-			assertCode(t, err, ssotoken.ErrUnauthorized, CodeUnknownKey)
+			assertCode(t, err, ssotoken.ErrUnauthorized, ssotoken.CodeUnknownKey)
 			assert.Less(t, time.Since(start), cfg.FetchTimeout+time.Second, "the fetch is cut at FetchTimeout")
 			assert.Equal(t, int64(2), fake.hits.Load())
 			warm(t, a) // the last good keys stay
@@ -193,25 +190,54 @@ func TestJWKSBadResponsesKeepLastGoodKeys(t *testing.T) {
 	}
 }
 
-// The body cap holds however the server sends the body.
-func TestCappedBody(t *testing.T) {
-	for _, n := range []int{0, 1, 99, 100} {
-		b := &cappedBody{ReadCloser: nopCloser{strings.NewReader(strings.Repeat("x", n))}, left: 100}
-		got, err := readAll(b)
-		require.NoError(t, err)
-		assert.Len(t, got, n)
-		require.NoError(t, b.Close())
-	}
-	for _, n := range []int{101, 1 << 20} {
-		b := &cappedBody{ReadCloser: nopCloser{strings.NewReader(strings.Repeat("x", n))}, left: 100}
-		got, err := readAll(b)
-		assert.ErrorIs(t, err, errJWKSTooLarge)
-		assert.LessOrEqual(t, len(got), 101)
+// A JWKS response of MaxJWKSBytes is read; one byte more is refused, whether
+// its length is announced or it comes chunked, the failure is logged as
+// such, and the last good keys stay.
+func TestJWKSSizeCap(t *testing.T) {
+	k := getKeys(t)
+	rotated := jwksJSON(t, jwkOf(t, k.k1, "k1"), jwkOf(t, k.k2, "k2"))
+	const max = 4 << 10
+	require.Less(t, len(rotated), max)
+	for _, tt := range []struct {
+		name    string
+		size    int
+		chunked bool
+	}{
+		{"at the cap, announced", max, false},
+		{"one byte over, announced", max + 1, false},
+		{"at the cap, chunked", max, true},
+		{"one byte over, chunked", max + 1, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			fake := newFakeCognito(t, jwksJSON(t, jwkOf(t, k.k1, "k1")))
+			var logs lockedBuffer
+			cfg := fake.config()
+			cfg.MaxJWKSBytes = max
+			cfg.DisableCache = true
+			cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+			a := newRemote(t, cfg)
+			warm(t, a)
+			// Leading white space, so that a body cut at the cap is not
+			// a whole JSON document.
+			fake.setJWKS(append(bytes.Repeat([]byte(" "), tt.size-len(rotated)), rotated...))
+			fake.chunked.Store(tt.chunked)
+
+			_, err := a.Authenticate(ctxTimeout(t, testDeadline), sign(t, k.k2, "k2", accessClaims()))
+			assert.Equal(t, int64(2), fake.hits.Load())
+			if tt.size <= max {
+				require.NoError(t, err)
+				assert.Empty(t, logs.String())
+				return
+			}
+			assertCode(t, err, ssotoken.ErrUnauthorized, ssotoken.CodeUnknownKey)
+			assert.Contains(t, logs.String(), `reason="response too large"`)
+			warm(t, a) // the last good keys stay
+		})
 	}
 }
 
-// SECURITY.md line 20: 500 concurrent first requests on a cold start ->
-// one JWKS fetch, and every request succeeds.
+// 500 concurrent first requests on a cold start cause one JWKS fetch, and
+// every request succeeds.
 func TestColdStartConcurrent(t *testing.T) {
 	fake := newFakeCognito(t, jwksJSON(t, jwkOf(t, getKeys(t).k1, "k1")))
 	cfg := fake.config()
@@ -259,8 +285,8 @@ func TestConcurrentMissesShareOneFetch(t *testing.T) {
 	assert.Equal(t, int64(2), fake.hits.Load())
 }
 
-// Faults, "Key rotation mid-traffic": the new kid is accepted after one
-// refetch, with no failed request for tokens under the old key.
+// Key rotation under traffic: the new kid is accepted after one refetch,
+// with no failed request for tokens under the old key.
 func TestRotation(t *testing.T) {
 	k := getKeys(t)
 	fake := newFakeCognito(t, jwksJSON(t, jwkOf(t, k.k1, "k1")))
@@ -295,8 +321,8 @@ func TestRotation(t *testing.T) {
 	assert.Equal(t, int64(2), fake.hits.Load(), "one fetch at start, one refetch")
 }
 
-// Faults, "JWKS down at start": New succeeds, requests get 502 (not 401)
-// while no key is known, and validation recovers by itself.
+// A JWKS down at start: New succeeds, requests get 502 (not 401) while no
+// key is known, and validation recovers by itself.
 func TestJWKSDownAtStart(t *testing.T) {
 	fake := newFakeCognito(t, nil)
 	fake.mode.Store(modeDown)
@@ -307,7 +333,8 @@ func TestJWKSDownAtStart(t *testing.T) {
 	ctx := ctxTimeout(t, testDeadline)
 	for range 20 {
 		_, err := a.Authenticate(ctx, tok)
-		assertCode(t, err, ssotoken.ErrUpstream, CodeJWKSUnavailable)
+		assertCode(t, err, ssotoken.ErrUpstream, ssotoken.CodeKeysUnavailable)
+		assert.ErrorIs(t, err, ssotoken.ErrKeysUnavailable)
 	}
 	assert.LessOrEqual(t, fake.hits.Load(), int64(2))
 
@@ -319,7 +346,7 @@ func TestJWKSDownAtStart(t *testing.T) {
 	}, testDeadline, 10*time.Millisecond)
 }
 
-// Faults, "JWKS down at start", with nothing listening at all.
+// A JWKS URL where nothing listens: 502, as for a JWKS that is down.
 func TestJWKSUnreachableAtStart(t *testing.T) {
 	cfg := baseConfig()
 	cfg.UserPoolID = ""
@@ -327,11 +354,11 @@ func TestJWKSUnreachableAtStart(t *testing.T) {
 	cfg.JWKSURL = "http://127.0.0.1:1/jwks.json"
 	a := newRemote(t, cfg)
 	_, err := a.Authenticate(ctxTimeout(t, testDeadline), sign(t, getKeys(t).k1, "k1", accessClaims()))
-	assertCode(t, err, ssotoken.ErrUpstream, CodeJWKSUnavailable)
+	assertCode(t, err, ssotoken.ErrUpstream, ssotoken.CodeKeysUnavailable)
 }
 
-// Faults, "JWKS down later": cached keys keep working, and each failed
-// fetch is logged once, not once per request, without the body.
+// A JWKS down after start: cached keys keep working, and each failed fetch
+// is logged once, not once per request, without the body.
 func TestJWKSDownAfterStart(t *testing.T) {
 	k := getKeys(t)
 	fake := newFakeCognito(t, jwksJSON(t, jwkOf(t, k.k1, "k1")))
@@ -348,7 +375,7 @@ func TestJWKSDownAfterStart(t *testing.T) {
 	for range 50 {
 		warm(t, a)
 		_, err := a.Authenticate(ctx, sign(t, k.k2, "k2", accessClaims()))
-		assertCode(t, err, ssotoken.ErrUnauthorized, CodeUnknownKey)
+		assertCode(t, err, ssotoken.ErrUnauthorized, ssotoken.CodeUnknownKey)
 	}
 	assert.Equal(t, int64(2), fake.hits.Load())
 	out := logs.String()
@@ -357,7 +384,7 @@ func TestJWKSDownAfterStart(t *testing.T) {
 	assert.NotContains(t, out, "SECRET-BODY-MARKER")
 }
 
-// Faults, "Slow JWKS": no request waits past its deadline; 504.
+// A slow JWKS: no request waits past its deadline; 504.
 func TestSlowJWKS(t *testing.T) {
 	fake := newFakeCognito(t, nil)
 	fake.mode.Store(modeSlow)
@@ -401,7 +428,7 @@ func TestBackgroundRefresh(t *testing.T) {
 	_, err = a.Authenticate(context.Background(), sign(t, k.k2, "k2", accessClaims()))
 	require.NoError(t, err)
 	_, err = a.Authenticate(context.Background(), old)
-	assertCode(t, err, ssotoken.ErrUnauthorized, CodeUnknownKey)
+	assertCode(t, err, ssotoken.ErrUnauthorized, ssotoken.CodeUnknownKey)
 }
 
 // Close stops background work; later requests use the keys already held
@@ -418,7 +445,7 @@ func TestClose(t *testing.T) {
 	require.NoError(t, a.Close())
 	hits := fake.hits.Load()
 	_, err = a.Authenticate(context.Background(), sign(t, k.k2, "k2", accessClaims()))
-	assertCode(t, err, ssotoken.ErrUnauthorized, CodeUnknownKey)
+	assertCode(t, err, ssotoken.ErrUnauthorized, ssotoken.CodeUnknownKey)
 	warm(t, a)
 	time.Sleep(100 * time.Millisecond) // five refresh periods: nothing may be fetched
 	assert.Equal(t, hits, fake.hits.Load())
@@ -453,16 +480,10 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-type nopCloser struct{ io.Reader }
-
-func (nopCloser) Close() error { return nil }
-
-func readAll(r io.Reader) ([]byte, error) { return io.ReadAll(r) }
-
-// SECURITY.md line 46: two JWKS entries with the same kid make that kid
-// unusable, whichever key signed the token, never "the first wins"; the
-// duplicate is logged once per fetch, never per request; other kids keep
-// working, and a corrected set is picked up.
+// Two JWKS entries with the same kid make that kid unusable, whichever key
+// signed the token, never "the first wins"; the duplicate is logged once
+// per fetch, never per request; other kids keep working, and a corrected
+// set is picked up.
 func TestDuplicateKIDs(t *testing.T) {
 	k := getKeys(t)
 	dup := jwksJSON(t, jwkOf(t, k.k1, "k1"), jwkOf(t, k.other, "k1"), jwkOf(t, k.k2, "k2"))
@@ -499,7 +520,7 @@ func TestDuplicateKIDs(t *testing.T) {
 			for range 20 {
 				for _, key := range []*rsa.PrivateKey{k.k1, k.other} {
 					_, err := a.Authenticate(ctx, sign(t, key, "k1", accessClaims()))
-					assertCode(t, err, ssotoken.ErrUnauthorized, CodeUnknownKey)
+					assertCode(t, err, ssotoken.ErrUnauthorized, ssotoken.CodeUnknownKey)
 				}
 			}
 			fetches := int64(1)
@@ -564,9 +585,9 @@ func TestSameKIDInTwoPools(t *testing.T) {
 	}{
 		{"pool A's token", k.k1, testIssuer, ""},
 		{"pool B's token", k.other, otherIssuer, ""},
-		{"A's key, B's issuer", k.k1, otherIssuer, CodeBadSignature},
-		{"B's key, A's issuer", k.other, testIssuer, CodeBadSignature},
-		{"A's key, no pool's issuer", k.k1, "https://example.com/x", CodeWrongIssuer},
+		{"A's key, B's issuer", k.k1, otherIssuer, ssotoken.CodeBadSignature},
+		{"B's key, A's issuer", k.other, testIssuer, ssotoken.CodeBadSignature},
+		{"A's key, no pool's issuer", k.k1, "https://example.com/x", ssotoken.CodeWrongIssuer},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -604,12 +625,12 @@ func TestKeyStoreWrites(t *testing.T) {
 
 	require.NoError(t, store.KeyWrite(ctx, jwk(k.other, "k1")))
 	assert.NoError(t, auth(k.other, "k1"), "a write replaces the key of its kid")
-	assertCode(t, auth(k.k1, "k1"), ssotoken.ErrUnauthorized, CodeBadSignature)
+	assertCode(t, auth(k.k1, "k1"), ssotoken.ErrUnauthorized, ssotoken.CodeBadSignature)
 
 	ok, err := store.KeyDelete(ctx, "k2")
 	require.NoError(t, err)
 	assert.True(t, ok)
-	assertCode(t, auth(k.k2, "k2"), ssotoken.ErrUnauthorized, CodeUnknownKey) // its cached token left with it
+	assertCode(t, auth(k.k2, "k2"), ssotoken.ErrUnauthorized, ssotoken.CodeUnknownKey) // its cached token left with it
 	ok, err = store.KeyDelete(ctx, "k2")
 	require.NoError(t, err)
 	assert.False(t, ok)

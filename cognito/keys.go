@@ -8,14 +8,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"slices"
 	"sync"
 	"sync/atomic"
 
 	"github.com/MicahParks/jwkset"
 	"github.com/MicahParks/keyfunc/v3"
-	"github.com/golang-jwt/jwt/v5"
+	"github.com/ssokit/ssokit/internal/limit"
 	"golang.org/x/time/rate"
 )
 
@@ -24,10 +23,10 @@ import (
 // each fetched set into the pool's keyStore through the jwkset.Storage
 // method KeyReplaceAll; a failed fetch writes nothing, so the last good
 // keys stay. keyfunc reads the key of each token from the keyStore. What
-// must happen when a set arrives happens in keyStore.KeyReplaceAll: keys
-// that may not verify RS256 tokens are left out, a kid found twice is
-// refused, the pool is marked loaded, and cached tokens of keys that left
-// the set are dropped.
+// must happen when a set arrives happens in keyStore.replace: keys that
+// may not verify RS256 tokens are left out, a kid found twice is refused,
+// the pool is marked loaded, and cached tokens of keys that left the set
+// are dropped.
 
 // keyEntry is one usable verification key of one pool. An entry is kept
 // from one fetch to the next while the JWKS holds the same key under the
@@ -145,13 +144,41 @@ func (s *keyStore) replace(ctx context.Context, given []jwkset.JWK) {
 	if a.closed.Load() {
 		return
 	}
+	prev := *s.keys.Load()
+	next, kept, dups := s.index(given, prev)
+	_ = s.MemoryJWKSet.KeyReplaceAll(ctx, kept)
+	s.keys.Store(&next)
+	if len(next) > 0 {
+		s.p.loaded.Store(true)
+	}
+	a.gen.Add(1)
+
+	if len(dups) > 0 {
+		a.logger.LogAttrs(context.WithoutCancel(ctx), slog.LevelWarn,
+			"cognito: the JWKS holds a kid more than once; tokens under that kid are refused",
+			slog.String("issuer", s.p.issuer), slog.Any("kids", dups))
+	}
+	if a.cache != nil {
+		var gone []*keyEntry
+		for kid, e := range prev {
+			if next[kid] != e {
+				gone = append(gone, e)
+			}
+		}
+		a.cache.dropKeys(gone)
+	}
+}
+
+// index returns the usable keys of given by kid, and as a list, leaving
+// out every kid that given holds more than once; those kids, sorted, are
+// dups. A key that prev holds unchanged keeps its entry.
+func (s *keyStore) index(given []jwkset.JWK, prev map[string]*keyEntry) (next map[string]*keyEntry, kept []jwkset.JWK, dups []string) {
 	count := make(map[string]int, len(given))
 	for _, j := range given {
 		count[j.Marshal().KID]++
 	}
-	prev := *s.keys.Load()
-	next := make(map[string]*keyEntry, len(given))
-	kept := make([]jwkset.JWK, 0, len(given))
+	next = make(map[string]*keyEntry, len(given))
+	kept = make([]jwkset.JWK, 0, len(given))
 	for _, j := range given {
 		kid := j.Marshal().KID
 		if count[kid] > 1 {
@@ -168,34 +195,13 @@ func (s *keyStore) replace(ctx context.Context, given []jwkset.JWK) {
 		next[kid] = e
 		kept = append(kept, e.jwk)
 	}
-	_ = s.MemoryJWKSet.KeyReplaceAll(ctx, kept)
-	s.keys.Store(&next)
-	if len(next) > 0 {
-		s.p.loaded.Store(true)
-	}
-	a.gen.Add(1)
-
-	var dups []string
 	for kid, n := range count {
 		if n > 1 && kid != "" {
 			dups = append(dups, kid)
 		}
 	}
-	if len(dups) > 0 {
-		slices.Sort(dups)
-		a.logger.LogAttrs(context.WithoutCancel(ctx), slog.LevelWarn,
-			"cognito: the JWKS holds a kid more than once; tokens under that kid are refused",
-			slog.String("issuer", s.p.issuer), slog.Any("kids", dups))
-	}
-	if a.cache != nil {
-		var gone []*keyEntry
-		for kid, e := range prev {
-			if next[kid] != e {
-				gone = append(gone, e)
-			}
-		}
-		a.cache.dropKeys(gone)
-	}
+	slices.Sort(dups)
+	return next, kept, dups
 }
 
 // usable returns the RSA public key of jwk if it may verify RS256 tokens:
@@ -221,16 +227,18 @@ func usable(jwk jwkset.JWK) (*rsa.PublicKey, bool) {
 	return pub, true
 }
 
-// find returns the key that verifies a token naming kid, through the
-// keyfunc of the pool that holds kid, and that pool. When several pools
-// hold kid, the pool whose issuer the token names is asked first; the
-// issuer is checked against the pool only after the signature verified.
-// The entry is nil when the set changed between the two reads (the key is
-// then used but its token is not cached).
-func (a *Authenticator) find(ctx context.Context, tok *jwt.Token, kid string, issuer func() string) (*rsa.PublicKey, *keyEntry, *pool) {
+// find looks up the key that verifies a token naming kid, through the
+// keyfunc of the pool that holds kid, and sets c.pool to that pool and
+// c.key to the key's entry. When several pools hold kid, the pool whose
+// issuer the token names is asked first; the issuer is checked against the
+// pool only after the signature verified. c.key is nil when the set
+// changed between the two reads (the key is then used but its token is not
+// cached).
+func (c *call) find(kid string) (any, bool) {
+	a := c.a
 	iss := ""
 	if len(a.pools) > 1 {
-		iss = issuer()
+		iss = c.issuer()
 	}
 	for i := -1; i < len(a.pools); i++ {
 		var p *pool
@@ -245,7 +253,7 @@ func (a *Authenticator) find(ctx context.Context, tok *jwt.Token, kid string, is
 		if e == nil {
 			continue
 		}
-		k, err := p.kf.KeyfuncCtx(ctx)(tok)
+		k, err := p.kf.KeyfuncCtx(c.ctx)(c.tok)
 		if err != nil {
 			continue
 		}
@@ -256,9 +264,10 @@ func (a *Authenticator) find(ctx context.Context, tok *jwt.Token, kid string, is
 		if pub != e.pub {
 			e = nil
 		}
-		return pub, e, p
+		c.key, c.pool = e, p
+		return pub, true
 	}
-	return nil, nil, nil
+	return nil, false
 }
 
 func (a *Authenticator) poolOf(iss string) *pool {
@@ -400,61 +409,11 @@ func (a *Authenticator) allLoaded() bool {
 	return true
 }
 
-// errJWKSTooLarge fails a JWKS response over MaxJWKSBytes.
-var errJWKSTooLarge = errors.New("cognito: JWKS response too large")
-
-// cappingTransport caps JWKS response bodies at max bytes.
-type cappingTransport struct {
-	base http.RoundTripper
-	max  int64
-}
-
-func (t *cappingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := t.base.RoundTrip(req)
-	if err != nil {
-		return nil, err
-	}
-	resp.Body = &cappedBody{ReadCloser: resp.Body, left: t.max}
-	return resp, nil
-}
-
-// cappedBody fails a read past its cap with errJWKSTooLarge.
-type cappedBody struct {
-	io.ReadCloser
-	left int64
-}
-
-func (b *cappedBody) Read(p []byte) (int, error) {
-	if b.left < 0 {
-		return 0, errJWKSTooLarge
-	}
-	if int64(len(p)) > b.left+1 {
-		p = p[:b.left+1]
-	}
-	n, err := b.ReadCloser.Read(p)
-	b.left -= int64(n)
-	if b.left < 0 {
-		return n, errJWKSTooLarge
-	}
-	return n, err
-}
-
-// fetchClient returns a copy of c whose transport caps bodies.
-func fetchClient(c *http.Client, max int64) *http.Client {
-	cc := *c
-	base := c.Transport
-	if base == nil {
-		base = http.DefaultTransport
-	}
-	cc.Transport = &cappingTransport{base: base, max: max}
-	return &cc
-}
-
 // fetchFailure describes a failed JWKS fetch for a log line without
 // quoting anything the server sent.
 func fetchFailure(err error) string {
 	switch {
-	case errors.Is(err, errJWKSTooLarge):
+	case limit.TooLarge(err):
 		return "response too large"
 	case errors.Is(err, context.DeadlineExceeded):
 		return "timeout"

@@ -1,8 +1,7 @@
 package cognito
 
-// One test per line of ../shared/SECURITY.md "Bearer tokens" (1 to 14; 13,
-// the Authorization grammar, belongs to httpadapter). The JWKS lines are in
-// jwks_test.go.
+// Tests of the attacks on bearer tokens. The attacks on key sets are in
+// jwks_test.go; the Authorization header's grammar is httpadapter's.
 
 import (
 	"context"
@@ -66,7 +65,7 @@ func TestValidIDToken(t *testing.T) {
 	assert.Equal(t, "10001004", v)
 }
 
-// SECURITY.md line 1: alg none / None / NONE with an empty signature.
+// alg none / None / NONE with an empty signature.
 func TestAlgNone(t *testing.T) {
 	a := newStatic(t, baseConfig())
 	k := getKeys(t).k1
@@ -77,18 +76,18 @@ func TestAlgNone(t *testing.T) {
 			t.Run(alg+"/sig="+map[bool]string{true: "empty", false: "copied"}[sig == ""], func(t *testing.T) {
 				tok := signRaw(t, nil, `{"alg":"`+alg+`","kid":"k1"}`, accessPayload(t)) + sig
 				_, err := a.Authenticate(context.Background(), tok)
-				assertCode(t, err, ssotoken.ErrUnauthorized, CodeAlgNotAllowed)
+				assertCode(t, err, ssotoken.ErrUnauthorized, ssotoken.CodeAlgNotAllowed)
 			})
 		}
 	}
 	t.Run("alg absent", func(t *testing.T) {
 		_, err := a.Authenticate(context.Background(), signRaw(t, nil, `{"kid":"k1"}`, accessPayload(t)))
-		assertCode(t, err, ssotoken.ErrUnauthorized, CodeAlgNotAllowed)
+		assertCode(t, err, ssotoken.ErrUnauthorized, ssotoken.CodeAlgNotAllowed)
 	})
 }
 
-// SECURITY.md line 2: HS256 signed with the RSA public key as the secret,
-// in every encoding an attacker could guess.
+// HS256 signed with the RSA public key as the secret, in every encoding an
+// attacker could guess.
 func TestKeyConfusionHS256(t *testing.T) {
 	a := newStatic(t, baseConfig())
 	pub := &getKeys(t).k1.PublicKey
@@ -115,17 +114,17 @@ func TestKeyConfusionHS256(t *testing.T) {
 				require.NoError(t, err)
 				_, err = a.Authenticate(context.Background(), tok)
 				if alg == "HS256" {
-					assertCode(t, err, ssotoken.ErrUnauthorized, CodeAlgNotAllowed)
+					assertCode(t, err, ssotoken.ErrUnauthorized, ssotoken.CodeAlgNotAllowed)
 				} else {
-					assertCode(t, err, ssotoken.ErrUnauthorized, CodeBadSignature)
+					assertCode(t, err, ssotoken.ErrUnauthorized, ssotoken.CodeBadSignature)
 				}
 			})
 		}
 	}
 }
 
-// SECURITY.md line 3: signature truncated, removed, copied from another
-// token; payload or header edited without re-signing.
+// A signature truncated, removed, copied from another token; payload or
+// header edited without re-signing.
 func TestSignatureTampering(t *testing.T) {
 	a := newStatic(t, baseConfig())
 	k := getKeys(t).k1
@@ -146,22 +145,22 @@ func TestSignatureTampering(t *testing.T) {
 	}{
 		{"truncated by one char", input + "." + sig[:len(sig)-1], ""},
 		{"truncated by four chars", input + "." + sig[:len(sig)-4], ""},
-		{"truncated by one byte", input + "." + enc.EncodeToString(sigBytes[:len(sigBytes)-1]), CodeBadSignature},
-		{"truncated to half", input + "." + enc.EncodeToString(sigBytes[:len(sigBytes)/2]), CodeBadSignature},
-		{"removed, dot kept", input + ".", CodeBadSignature},
-		{"removed with dot", input, CodeTokenMalformed},
-		{"one bit flipped", input + "." + enc.EncodeToString(flipped), CodeBadSignature},
-		{"copied from another token", input + "." + other[strings.LastIndexByte(other, '.')+1:], CodeBadSignature},
-		{"payload edited", parts[0] + "." + enc.EncodeToString(editedPayload) + "." + sig, CodeBadSignature},
-		{"header edited", enc.EncodeToString([]byte(`{"typ":"JWT","alg":"RS256","kid":"k1"}`)) + "." + parts[1] + "." + sig, CodeBadSignature},
-		{"signature doubled", valid + sig, CodeBadSignature},
+		{"truncated by one byte", input + "." + enc.EncodeToString(sigBytes[:len(sigBytes)-1]), ssotoken.CodeBadSignature},
+		{"truncated to half", input + "." + enc.EncodeToString(sigBytes[:len(sigBytes)/2]), ssotoken.CodeBadSignature},
+		{"removed, dot kept", input + ".", ssotoken.CodeBadSignature},
+		{"removed with dot", input, ssotoken.CodeTokenMalformed},
+		{"one bit flipped", input + "." + enc.EncodeToString(flipped), ssotoken.CodeBadSignature},
+		{"copied from another token", input + "." + other[strings.LastIndexByte(other, '.')+1:], ssotoken.CodeBadSignature},
+		{"payload edited", parts[0] + "." + enc.EncodeToString(editedPayload) + "." + sig, ssotoken.CodeBadSignature},
+		{"header edited", enc.EncodeToString([]byte(`{"typ":"JWT","alg":"RS256","kid":"k1"}`)) + "." + parts[1] + "." + sig, ssotoken.CodeBadSignature},
+		{"signature doubled", valid + sig, ssotoken.CodeBadSignature},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := a.Authenticate(context.Background(), tt.token)
 			if tt.code == "" { // depends on the base64 of the signature
 				require.ErrorIs(t, err, ssotoken.ErrUnauthorized)
-				assert.Contains(t, []string{CodeTokenMalformed, CodeBadSignature}, ssotoken.CodeOf(err))
+				assert.Contains(t, []string{ssotoken.CodeTokenMalformed, ssotoken.CodeBadSignature}, ssotoken.CodeOf(err))
 				return
 			}
 			assertCode(t, err, ssotoken.ErrUnauthorized, tt.code)
@@ -171,7 +170,7 @@ func TestSignatureTampering(t *testing.T) {
 	require.NoError(t, err, "the untampered token verifies")
 }
 
-// SECURITY.md line 4: keys carried in the token are never used or fetched.
+// Keys carried in the token are never used or fetched.
 func TestEmbeddedKeyHeaders(t *testing.T) {
 	var hits atomic.Int64
 	attacker := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -209,8 +208,8 @@ func TestEmbeddedKeyHeaders(t *testing.T) {
 	assert.Equal(t, before, fake.hits.Load(), "not even the configured JWKS")
 }
 
-// SECURITY.md line 5: kid injection and non-string kid or alg -> 401 at
-// normal latency, never 5xx.
+// kid injection and non-string kid or alg -> 401 at normal latency, never
+// 5xx.
 func TestKIDInjection(t *testing.T) {
 	fake := newFakeCognito(t, jwksJSON(t, jwkOf(t, getKeys(t).k1, "k1")))
 	a := newRemote(t, fake.config())
@@ -228,9 +227,9 @@ func TestKIDInjection(t *testing.T) {
 			kidJSON, _ := json.Marshal(kid)
 			start := time.Now()
 			_, err := a.Authenticate(ctx, signRaw(t, getKeys(t).k1, `{"alg":"RS256","kid":`+string(kidJSON)+`}`, accessPayload(t)))
-			want := CodeUnknownKey
+			want := ssotoken.CodeUnknownKey
 			if len(kid) > jose.MaxHeaderBytes {
-				want = CodeTokenMalformed // a header over the cap is never decoded
+				want = ssotoken.CodeTokenMalformed // a header over the cap is never decoded
 			}
 			assertCode(t, err, ssotoken.ErrUnauthorized, want)
 			assert.Less(t, time.Since(start), time.Second)
@@ -248,13 +247,13 @@ func TestKIDInjection(t *testing.T) {
 	} {
 		t.Run(h, func(t *testing.T) {
 			_, err := a.Authenticate(ctx, signRaw(t, getKeys(t).k1, h, accessPayload(t)))
-			assertCode(t, err, ssotoken.ErrUnauthorized, CodeTokenMalformed)
+			assertCode(t, err, ssotoken.ErrUnauthorized, ssotoken.CodeTokenMalformed)
 		})
 	}
 	assert.LessOrEqual(t, fake.hits.Load(), int64(2), "one start-up fetch and at most one refetch")
 }
 
-// SECURITY.md line 6: a genuine token from another user pool.
+// A genuine token from another user pool.
 func TestTokenFromAnotherPool(t *testing.T) {
 	k := getKeys(t)
 	a := newStatic(t, baseConfig())
@@ -262,21 +261,21 @@ func TestTokenFromAnotherPool(t *testing.T) {
 
 	// Another pool's key and issuer: its kid is not in our JWKS.
 	_, err := a.Authenticate(ctx, sign(t, k.other, "other-kid", with(accessClaims(), "iss", otherIssuer)))
-	assertCode(t, err, ssotoken.ErrUnauthorized, CodeUnknownKey)
+	assertCode(t, err, ssotoken.ErrUnauthorized, ssotoken.CodeUnknownKey)
 	// Another pool's key under a kid that collides with ours.
 	_, err = a.Authenticate(ctx, sign(t, k.other, "k1", with(accessClaims(), "iss", otherIssuer)))
-	assertCode(t, err, ssotoken.ErrUnauthorized, CodeBadSignature)
+	assertCode(t, err, ssotoken.ErrUnauthorized, ssotoken.CodeBadSignature)
 	// Our key, another pool's issuer (or a near miss of ours).
 	for _, iss := range []string{otherIssuer, testIssuer + "/", strings.ToUpper(testIssuer), "http" + strings.TrimPrefix(testIssuer, "https"), ""} {
 		_, err = a.Authenticate(ctx, sign(t, k.k1, "k1", with(accessClaims(), "iss", iss)))
-		assertCode(t, err, ssotoken.ErrUnauthorized, CodeWrongIssuer)
+		assertCode(t, err, ssotoken.ErrUnauthorized, ssotoken.CodeWrongIssuer)
 	}
 	_, err = a.Authenticate(ctx, sign(t, k.k1, "k1", with(accessClaims(), "iss", nil)))
-	assertCode(t, err, ssotoken.ErrUnauthorized, CodeWrongIssuer)
+	assertCode(t, err, ssotoken.ErrUnauthorized, ssotoken.CodeWrongIssuer)
 }
 
-// SECURITY.md line 6, with two pools configured: a key of one pool never
-// verifies a token that names the other pool.
+// With two pools configured, a key of one pool never verifies a token that
+// names the other pool.
 func TestTwoPoolsKeysBoundToTheirIssuer(t *testing.T) {
 	k := getKeys(t)
 	fa := newFakeCognito(t, jwksJSON(t, jwkOf(t, k.k1, "a1")))
@@ -294,12 +293,12 @@ func TestTwoPoolsKeysBoundToTheirIssuer(t *testing.T) {
 	assert.Equal(t, otherIssuer, p.Issuer)
 
 	_, err = a.Authenticate(ctx, sign(t, k.other, "b1", accessClaims())) // B's key, A's issuer
-	assertCode(t, err, ssotoken.ErrUnauthorized, CodeWrongIssuer)
+	assertCode(t, err, ssotoken.ErrUnauthorized, ssotoken.CodeWrongIssuer)
 	_, err = a.Authenticate(ctx, sign(t, k.k1, "a1", with(accessClaims(), "iss", otherIssuer)))
-	assertCode(t, err, ssotoken.ErrUnauthorized, CodeWrongIssuer)
+	assertCode(t, err, ssotoken.ErrUnauthorized, ssotoken.CodeWrongIssuer)
 }
 
-// SECURITY.md line 7: token-kind confusion and other app clients.
+// Token-kind confusion and other app clients.
 func TestTokenKindConfusion(t *testing.T) {
 	k := getKeys(t).k1
 	access := newStatic(t, baseConfig())
@@ -336,7 +335,7 @@ func TestTokenKindConfusion(t *testing.T) {
 	}
 }
 
-// SECURITY.md line 8 and "Clock skew": boundaries at leeway +/- 1 s.
+// The time claims at the boundaries of the leeway, +/- 1 s.
 func TestTimeBoundaries(t *testing.T) {
 	k := getKeys(t).k1
 	now := testNow.Unix()
@@ -352,27 +351,27 @@ func TestTimeBoundaries(t *testing.T) {
 			code   string // "" = accepted
 		}{
 			{"exp in leeway+1s", with(accessClaims(), "exp", now-l+1), ""},
-			{"exp at now-leeway", with(accessClaims(), "exp", now-l), CodeTokenExpired},
-			{"exp past leeway by 1s", with(accessClaims(), "exp", now-l-1), CodeTokenExpired},
+			{"exp at now-leeway", with(accessClaims(), "exp", now-l), ssotoken.CodeTokenExpired},
+			{"exp past leeway by 1s", with(accessClaims(), "exp", now-l-1), ssotoken.CodeTokenExpired},
 			// A fraction of a second rounds to the stricter second: exp
 			// down (as golang-jwt's NumericDate), nbf and iat up.
 			{"exp fractional within", with(accessClaims(), "exp", float64(now-l)+1.5), ""},
-			{"exp fractional, rounded down to now-leeway", with(accessClaims(), "exp", float64(now-l)+0.5), CodeTokenExpired},
+			{"exp fractional, rounded down to now-leeway", with(accessClaims(), "exp", float64(now-l)+0.5), ssotoken.CodeTokenExpired},
 			{"nbf fractional, rounded up to now+leeway", with(accessClaims(), "nbf", float64(now+l)-0.5), ""},
-			{"nbf fractional past leeway", with(accessClaims(), "nbf", float64(now+l)+0.5), CodeTokenNotYetValid},
-			{"iat fractional past leeway", with(accessClaims(), "iat", float64(now+l)+0.25), CodeTokenNotYetValid},
-			{"exp zero", with(accessClaims(), "exp", 0), CodeTokenExpired},
-			{"exp negative (before 1970: not a NumericDate the policy takes)", with(accessClaims(), "exp", -1), CodeClaimsMalformed},
-			{"exp past year 9999", with(accessClaims(), "exp", int64(jose.MaxSeconds)+1), CodeClaimsMalformed},
-			{"nbf that would overflow into the past", with(accessClaims(), "nbf", int64(9223372036854775807)), CodeClaimsMalformed},
-			{"iat that would overflow into the past", with(accessClaims(), "iat", int64(5000000000000000000)), CodeClaimsMalformed},
-			{"exp missing", with(accessClaims(), "exp", nil), CodeExpMissing},
+			{"nbf fractional past leeway", with(accessClaims(), "nbf", float64(now+l)+0.5), ssotoken.CodeTokenNotYetValid},
+			{"iat fractional past leeway", with(accessClaims(), "iat", float64(now+l)+0.25), ssotoken.CodeTokenNotYetValid},
+			{"exp zero", with(accessClaims(), "exp", 0), ssotoken.CodeTokenExpired},
+			{"exp negative (before 1970: not a NumericDate the policy takes)", with(accessClaims(), "exp", -1), ssotoken.CodeClaimsMalformed},
+			{"exp past year 9999", with(accessClaims(), "exp", int64(jose.MaxSeconds)+1), ssotoken.CodeClaimsMalformed},
+			{"nbf that would overflow into the past", with(accessClaims(), "nbf", int64(9223372036854775807)), ssotoken.CodeClaimsMalformed},
+			{"iat that would overflow into the past", with(accessClaims(), "iat", int64(5000000000000000000)), ssotoken.CodeClaimsMalformed},
+			{"exp missing", with(accessClaims(), "exp", nil), ssotoken.CodeExpMissing},
 			{"nbf within leeway-1s", with(accessClaims(), "nbf", now+l-1), ""},
 			{"nbf at now+leeway", with(accessClaims(), "nbf", now+l), ""},
-			{"nbf past leeway by 1s", with(accessClaims(), "nbf", now+l+1), CodeTokenNotYetValid},
+			{"nbf past leeway by 1s", with(accessClaims(), "nbf", now+l+1), ssotoken.CodeTokenNotYetValid},
 			{"iat within leeway-1s", with(accessClaims(), "iat", now+l-1), ""},
-			{"iat past leeway by 1s", with(accessClaims(), "iat", now+l+1), CodeTokenNotYetValid},
-			{"iat far future", with(accessClaims(), "iat", now+86400), CodeTokenNotYetValid},
+			{"iat past leeway by 1s", with(accessClaims(), "iat", now+l+1), ssotoken.CodeTokenNotYetValid},
+			{"iat far future", with(accessClaims(), "iat", now+86400), ssotoken.CodeTokenNotYetValid},
 			{"iat missing", with(accessClaims(), "iat", nil), ""},
 		}
 		for _, tt := range tests {
@@ -388,17 +387,18 @@ func TestTimeBoundaries(t *testing.T) {
 	}
 }
 
-// SECURITY.md line 9: expired and bad signature -> the signature failure.
+// An expired token is reported as forged when its signature is bad, and
+// as expired (before its other faults) when not.
 func TestExpiredAndBadSignature(t *testing.T) {
 	a := newStatic(t, baseConfig())
 	expired := with(accessClaims(), "exp", testNow.Unix()-86400, "iss", otherIssuer, "token_use", "id", "client_id", "x")
 	_, err := a.Authenticate(context.Background(), sign(t, getKeys(t).other, "k1", expired))
-	assertCode(t, err, ssotoken.ErrUnauthorized, CodeBadSignature)
+	assertCode(t, err, ssotoken.ErrUnauthorized, ssotoken.CodeBadSignature)
 	_, err = a.Authenticate(context.Background(), sign(t, getKeys(t).k1, "k1", expired))
-	assertCode(t, err, ssotoken.ErrUnauthorized, CodeTokenExpired)
+	assertCode(t, err, ssotoken.ErrUnauthorized, ssotoken.CodeTokenExpired)
 }
 
-// SECURITY.md line 10: claim type confusion.
+// Claims of the wrong JSON type.
 func TestClaimTypeConfusion(t *testing.T) {
 	k := getKeys(t).k1
 	idCfg := baseConfig()
@@ -412,49 +412,49 @@ func TestClaimTypeConfusion(t *testing.T) {
 		raw  string // a claim set, spliced by hand where JSON maps cannot say it
 		code string
 	}{
-		{"aud a number", id, rawWith(t, idClaims(), `"aud":12345`), CodeClaimsMalformed},
+		{"aud a number", id, rawWith(t, idClaims(), `"aud":12345`), ssotoken.CodeClaimsMalformed},
 		// An array is a well-typed "aud" (RFC 7519), but a Cognito ID token
 		// names its one app client as a string, and aws-jwt-verify refuses
 		// any other "aud".
 		{"aud an array", id, rawWith(t, idClaims(), `"aud":["client-one"]`), CodeWrongClient},
-		{"aud an array with a number", id, rawWith(t, idClaims(), `"aud":["client-one",1]`), CodeClaimsMalformed},
-		{"aud an array with null", id, rawWith(t, idClaims(), `"aud":["client-one",null]`), CodeClaimsMalformed},
-		{"aud null", id, rawWith(t, idClaims(), `"aud":null`), CodeClaimsMalformed},
-		{"exp a string", access, rawWith(t, accessClaims(), `"exp":"`+itoa(exp)+`"`), CodeClaimsMalformed},
-		{"exp null", access, rawWith(t, accessClaims(), `"exp":null`), CodeClaimsMalformed},
-		{"exp an object", access, rawWith(t, accessClaims(), `"exp":{"$gt":0}`), CodeClaimsMalformed},
-		{"exp true", access, rawWith(t, accessClaims(), `"exp":true`), CodeClaimsMalformed},
-		{"exp huge", access, rawWith(t, accessClaims(), `"exp":1e300`), CodeClaimsMalformed},
-		{"exp 20 digits", access, rawWith(t, accessClaims(), `"exp":99999999999999999999`), CodeClaimsMalformed},
-		{"nbf a string", access, rawWith(t, accessClaims(), `"nbf":"0"`), CodeClaimsMalformed},
-		{"iat an array", access, rawWith(t, accessClaims(), `"iat":[0]`), CodeClaimsMalformed},
-		{"iss an array", access, rawWith(t, accessClaims(), `"iss":["`+testIssuer+`"]`), CodeClaimsMalformed},
-		{"iss a number", access, rawWith(t, accessClaims(), `"iss":1`), CodeClaimsMalformed},
-		{"token_use an array", access, rawWith(t, accessClaims(), `"token_use":["access"]`), CodeClaimsMalformed},
-		{"client_id an array", access, rawWith(t, accessClaims(), `"client_id":["client-one"]`), CodeClaimsMalformed},
-		{"scope an array", access, rawWith(t, accessClaims(), `"scope":["openid"]`), CodeClaimsMalformed},
-		{"groups a string", access, rawWith(t, accessClaims(), `"cognito:groups":"admin"`), CodeClaimsMalformed},
-		{"groups with a number", access, rawWith(t, accessClaims(), `"cognito:groups":["admin",1]`), CodeClaimsMalformed},
-		{"groups with null", access, rawWith(t, accessClaims(), `"cognito:groups":["admin",null]`), CodeClaimsMalformed},
-		{"groups null", access, rawWith(t, accessClaims(), `"cognito:groups":null`), CodeClaimsMalformed},
-		{"auth_time a string", access, rawWith(t, with(accessClaims(), "auth_time", nil), `"auth_time":"1"`), CodeClaimsMalformed},
-		{"jti a number", access, rawWith(t, with(accessClaims(), "jti", nil), `"jti":1`), CodeClaimsMalformed},
-		{"username an array", access, rawWith(t, with(accessClaims(), "username", nil), `"username":["jdoe"]`), CodeClaimsMalformed},
-		{"cognito:username a number", id, rawWith(t, with(idClaims(), "cognito:username", nil), `"cognito:username":1`), CodeClaimsMalformed},
-		{"custom attribute a number", id, rawWith(t, idClaims(), `"custom:n":5`), CodeClaimsMalformed},
-		{"custom attribute an object", id, rawWith(t, idClaims(), `"custom:n":{"a":"b"}`), CodeClaimsMalformed},
-		{"custom attribute a number, then a string", id, rawWith(t, idClaims(), `"custom:n":5,"custom:n":"x"`), CodeClaimsMalformed},
-		{"sub a number", access, rawWith(t, accessClaims(), `"sub":1`), CodeClaimsMalformed},
-		{"duplicate token_use", access, rawWith(t, accessClaims(), `"token_use":"access","token_use":"id"`), CodeClaimsMalformed},
-		{"duplicate exp", access, rawWith(t, accessClaims(), `"exp":`+itoa(exp)+`,"exp":`+itoa(exp+1)), CodeClaimsMalformed},
-		{"escaped duplicate", access, rawWith(t, accessClaims(), `"token_use":"access","token\u005fuse":"id"`), CodeClaimsMalformed},
-		{"duplicate custom attribute", id, rawWith(t, idClaims(), `"custom:x":"a","custom:x":"b"`), CodeClaimsMalformed},
-		{"payload an array", access, `[` + rawWith(t, accessClaims(), "") + `]`, CodeTokenMalformed},
-		{"payload a string", access, `"x"`, CodeTokenMalformed},
-		{"payload null", access, `null`, CodeTokenMalformed},
-		{"payload trailing data", access, rawWith(t, accessClaims(), "") + `{}`, CodeTokenMalformed},
-		{"payload invalid UTF-8", access, rawWith(t, accessClaims(), `"x":"`+"\xff"+`"`), CodeTokenMalformed},
-		{"payload deeply nested", access, rawWith(t, accessClaims(), `"x":`+strings.Repeat("[", 100)+strings.Repeat("]", 100)), CodeTokenMalformed},
+		{"aud an array with a number", id, rawWith(t, idClaims(), `"aud":["client-one",1]`), ssotoken.CodeClaimsMalformed},
+		{"aud an array with null", id, rawWith(t, idClaims(), `"aud":["client-one",null]`), ssotoken.CodeClaimsMalformed},
+		{"aud null", id, rawWith(t, idClaims(), `"aud":null`), ssotoken.CodeClaimsMalformed},
+		{"exp a string", access, rawWith(t, accessClaims(), `"exp":"`+itoa(exp)+`"`), ssotoken.CodeClaimsMalformed},
+		{"exp null", access, rawWith(t, accessClaims(), `"exp":null`), ssotoken.CodeClaimsMalformed},
+		{"exp an object", access, rawWith(t, accessClaims(), `"exp":{"$gt":0}`), ssotoken.CodeClaimsMalformed},
+		{"exp true", access, rawWith(t, accessClaims(), `"exp":true`), ssotoken.CodeClaimsMalformed},
+		{"exp huge", access, rawWith(t, accessClaims(), `"exp":1e300`), ssotoken.CodeClaimsMalformed},
+		{"exp 20 digits", access, rawWith(t, accessClaims(), `"exp":99999999999999999999`), ssotoken.CodeClaimsMalformed},
+		{"nbf a string", access, rawWith(t, accessClaims(), `"nbf":"0"`), ssotoken.CodeClaimsMalformed},
+		{"iat an array", access, rawWith(t, accessClaims(), `"iat":[0]`), ssotoken.CodeClaimsMalformed},
+		{"iss an array", access, rawWith(t, accessClaims(), `"iss":["`+testIssuer+`"]`), ssotoken.CodeClaimsMalformed},
+		{"iss a number", access, rawWith(t, accessClaims(), `"iss":1`), ssotoken.CodeClaimsMalformed},
+		{"token_use an array", access, rawWith(t, accessClaims(), `"token_use":["access"]`), ssotoken.CodeClaimsMalformed},
+		{"client_id an array", access, rawWith(t, accessClaims(), `"client_id":["client-one"]`), ssotoken.CodeClaimsMalformed},
+		{"scope an array", access, rawWith(t, accessClaims(), `"scope":["openid"]`), ssotoken.CodeClaimsMalformed},
+		{"groups a string", access, rawWith(t, accessClaims(), `"cognito:groups":"admin"`), ssotoken.CodeClaimsMalformed},
+		{"groups with a number", access, rawWith(t, accessClaims(), `"cognito:groups":["admin",1]`), ssotoken.CodeClaimsMalformed},
+		{"groups with null", access, rawWith(t, accessClaims(), `"cognito:groups":["admin",null]`), ssotoken.CodeClaimsMalformed},
+		{"groups null", access, rawWith(t, accessClaims(), `"cognito:groups":null`), ssotoken.CodeClaimsMalformed},
+		{"auth_time a string", access, rawWith(t, with(accessClaims(), "auth_time", nil), `"auth_time":"1"`), ssotoken.CodeClaimsMalformed},
+		{"jti a number", access, rawWith(t, with(accessClaims(), "jti", nil), `"jti":1`), ssotoken.CodeClaimsMalformed},
+		{"username an array", access, rawWith(t, with(accessClaims(), "username", nil), `"username":["jdoe"]`), ssotoken.CodeClaimsMalformed},
+		{"cognito:username a number", id, rawWith(t, with(idClaims(), "cognito:username", nil), `"cognito:username":1`), ssotoken.CodeClaimsMalformed},
+		{"custom attribute a number", id, rawWith(t, idClaims(), `"custom:n":5`), ssotoken.CodeClaimsMalformed},
+		{"custom attribute an object", id, rawWith(t, idClaims(), `"custom:n":{"a":"b"}`), ssotoken.CodeClaimsMalformed},
+		{"custom attribute a number, then a string", id, rawWith(t, idClaims(), `"custom:n":5,"custom:n":"x"`), ssotoken.CodeClaimsMalformed},
+		{"sub a number", access, rawWith(t, accessClaims(), `"sub":1`), ssotoken.CodeClaimsMalformed},
+		{"duplicate token_use", access, rawWith(t, accessClaims(), `"token_use":"access","token_use":"id"`), ssotoken.CodeClaimsMalformed},
+		{"duplicate exp", access, rawWith(t, accessClaims(), `"exp":`+itoa(exp)+`,"exp":`+itoa(exp+1)), ssotoken.CodeClaimsMalformed},
+		{"escaped duplicate", access, rawWith(t, accessClaims(), `"token_use":"access","token\u005fuse":"id"`), ssotoken.CodeClaimsMalformed},
+		{"duplicate custom attribute", id, rawWith(t, idClaims(), `"custom:x":"a","custom:x":"b"`), ssotoken.CodeClaimsMalformed},
+		{"payload an array", access, `[` + rawWith(t, accessClaims(), "") + `]`, ssotoken.CodeTokenMalformed},
+		{"payload a string", access, `"x"`, ssotoken.CodeTokenMalformed},
+		{"payload null", access, `null`, ssotoken.CodeTokenMalformed},
+		{"payload trailing data", access, rawWith(t, accessClaims(), "") + `{}`, ssotoken.CodeTokenMalformed},
+		{"payload invalid UTF-8", access, rawWith(t, accessClaims(), `"x":"`+"\xff"+`"`), ssotoken.CodeTokenMalformed},
+		{"payload deeply nested", access, rawWith(t, accessClaims(), `"x":`+strings.Repeat("[", 100)+strings.Repeat("]", 100)), ssotoken.CodeTokenMalformed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -488,7 +488,7 @@ func rawWith(t *testing.T, m map[string]any, extra string) string {
 
 func itoa(n int64) string { b, _ := json.Marshal(n); return string(b) }
 
-// SECURITY.md line 11: structure.
+// Empty tokens and tokens that are not three strict base64url segments.
 func TestStructure(t *testing.T) {
 	a := newStatic(t, baseConfig())
 	valid := sign(t, getKeys(t).k1, "k1", accessClaims())
@@ -501,21 +501,21 @@ func TestStructure(t *testing.T) {
 	}
 	jsonSerialization, _ := json.Marshal(map[string]string{"protected": p[0], "payload": p[1], "signature": p[2]})
 	tests := []struct{ name, token, code string }{
-		{"empty", "", CodeTokenMissing},
-		{"one segment", p[1], CodeTokenMalformed},
-		{"two segments", p[0] + "." + p[1], CodeTokenMalformed},
-		{"four segments", valid + "." + p[2], CodeTokenMalformed},
-		{"JWE, five segments", p[0] + ".." + p[1] + "." + p[2] + ".tag", CodeTokenMalformed},
-		{"JSON serialization", string(jsonSerialization), CodeTokenMalformed},
-		{"only dots", "..", CodeTokenMalformed},
-		{"padded header", pad(p[0]) + "." + p[1] + "." + p[2], CodeTokenMalformed},
-		{"padded signature", p[0] + "." + p[1] + "." + pad(p[2]), CodeTokenMalformed},
-		{"standard base64 alphabet", p[0] + "." + p[1] + "." + strings.NewReplacer("-", "+", "_", "/").Replace(p[2]), CodeTokenMalformed},
-		{"space inside", p[0] + " ." + p[1] + "." + p[2], CodeTokenMalformed},
-		{"header not JSON", enc.EncodeToString([]byte("alg=RS256")) + "." + p[1] + "." + p[2], CodeTokenMalformed},
-		{"header an array", enc.EncodeToString([]byte(`["RS256"]`)) + "." + p[1] + "." + p[2], CodeTokenMalformed},
-		{"header with crit", enc.EncodeToString([]byte(`{"alg":"RS256","kid":"k1","crit":["b64"],"b64":false}`)) + "." + p[1] + "." + p[2], CodeTokenMalformed},
-		{"Bearer prefix left on", "Bearer " + valid, CodeTokenMalformed},
+		{"empty", "", ssotoken.CodeTokenMissing},
+		{"one segment", p[1], ssotoken.CodeTokenMalformed},
+		{"two segments", p[0] + "." + p[1], ssotoken.CodeTokenMalformed},
+		{"four segments", valid + "." + p[2], ssotoken.CodeTokenMalformed},
+		{"JWE, five segments", p[0] + ".." + p[1] + "." + p[2] + ".tag", ssotoken.CodeTokenMalformed},
+		{"JSON serialization", string(jsonSerialization), ssotoken.CodeTokenMalformed},
+		{"only dots", "..", ssotoken.CodeTokenMalformed},
+		{"padded header", pad(p[0]) + "." + p[1] + "." + p[2], ssotoken.CodeTokenMalformed},
+		{"padded signature", p[0] + "." + p[1] + "." + pad(p[2]), ssotoken.CodeTokenMalformed},
+		{"standard base64 alphabet", p[0] + "." + p[1] + "." + strings.NewReplacer("-", "+", "_", "/").Replace(p[2]), ssotoken.CodeTokenMalformed},
+		{"space inside", p[0] + " ." + p[1] + "." + p[2], ssotoken.CodeTokenMalformed},
+		{"header not JSON", enc.EncodeToString([]byte("alg=RS256")) + "." + p[1] + "." + p[2], ssotoken.CodeTokenMalformed},
+		{"header an array", enc.EncodeToString([]byte(`["RS256"]`)) + "." + p[1] + "." + p[2], ssotoken.CodeTokenMalformed},
+		{"header with crit", enc.EncodeToString([]byte(`{"alg":"RS256","kid":"k1","crit":["b64"],"b64":false}`)) + "." + p[1] + "." + p[2], ssotoken.CodeTokenMalformed},
+		{"Bearer prefix left on", "Bearer " + valid, ssotoken.CodeTokenMalformed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -532,12 +532,12 @@ func TestStructure(t *testing.T) {
 		sig, err := jwt.SigningMethodRS256.Sign(input, getKeys(t).k1)
 		require.NoError(t, err)
 		_, err = a.Authenticate(context.Background(), input+"."+enc.EncodeToString(sig))
-		assertCode(t, err, ssotoken.ErrUnauthorized, CodeTokenMalformed)
+		assertCode(t, err, ssotoken.ErrUnauthorized, ssotoken.CodeTokenMalformed)
 	})
 }
 
-// SECURITY.md line 12: a 1 MB run of dots, a giant header, many in
-// parallel -> refused before any decoding, with no allocation.
+// A 1 MB run of dots, a giant header, many in parallel -> refused before
+// any decoding, with no allocation.
 func TestHugeTokens(t *testing.T) {
 	a := newStatic(t, baseConfig())
 	dots := strings.Repeat(".", 1<<20)
@@ -551,10 +551,10 @@ func TestHugeTokens(t *testing.T) {
 			defer wg.Done()
 			for _, tok := range []string{dots, giantHeader} {
 				_, err := a.Authenticate(context.Background(), tok)
-				assertCode(t, err, ssotoken.ErrUnauthorized, CodeTokenTooLarge)
+				assertCode(t, err, ssotoken.ErrUnauthorized, ssotoken.CodeTokenTooLarge)
 			}
 			_, err := a.Authenticate(context.Background(), manyDots)
-			assertCode(t, err, ssotoken.ErrUnauthorized, CodeTokenMalformed)
+			assertCode(t, err, ssotoken.ErrUnauthorized, ssotoken.CodeTokenMalformed)
 		}()
 	}
 	wg.Wait()
@@ -565,27 +565,26 @@ func TestHugeTokens(t *testing.T) {
 	assert.Zero(t, allocs)
 }
 
-// SECURITY.md line 14: ES256 header with a zero signature against an RSA
-// key ("psychic signatures", CVE-2022-21449), and an all-zero RS256
-// signature.
+// An ES256 header with a zero signature against an RSA key ("psychic
+// signatures", CVE-2022-21449), and an all-zero RS256 signature.
 func TestPsychicSignature(t *testing.T) {
 	a := newStatic(t, baseConfig())
 	input := enc.EncodeToString([]byte(`{"alg":"ES256","kid":"k1"}`)) + "." + enc.EncodeToString([]byte(accessPayload(t)))
 	for _, n := range []int{0, 64, 72, 256} {
 		_, err := a.Authenticate(context.Background(), input+"."+enc.EncodeToString(make([]byte, n)))
-		assertCode(t, err, ssotoken.ErrUnauthorized, CodeAlgNotAllowed)
+		assertCode(t, err, ssotoken.ErrUnauthorized, ssotoken.CodeAlgNotAllowed)
 	}
 	rsInput := enc.EncodeToString([]byte(`{"alg":"RS256","kid":"k1"}`)) + "." + enc.EncodeToString([]byte(accessPayload(t)))
 	for _, n := range []int{1, 64, 255, 256, 257} {
 		_, err := a.Authenticate(context.Background(), rsInput+"."+enc.EncodeToString(make([]byte, n)))
-		assertCode(t, err, ssotoken.ErrUnauthorized, CodeBadSignature)
+		assertCode(t, err, ssotoken.ErrUnauthorized, ssotoken.CodeBadSignature)
 	}
 	_, err := a.Authenticate(context.Background(), rsInput+"."+enc.EncodeToString(getKeys(t).k1.N.Bytes()))
-	assertCode(t, err, ssotoken.ErrUnauthorized, CodeBadSignature)
+	assertCode(t, err, ssotoken.ErrUnauthorized, ssotoken.CodeBadSignature)
 }
 
-// The check order of the issue: each token fails two checks, and the
-// earlier one is reported.
+// The order of the checks, as Authenticate lists them: each token fails
+// two checks, and the earlier one is reported.
 func TestCheckOrder(t *testing.T) {
 	k := getKeys(t)
 	cfg := baseConfig()
@@ -597,24 +596,24 @@ func TestCheckOrder(t *testing.T) {
 		token string
 		code  string
 	}{
-		{"too large beats structure", strings.Repeat("a.", DefaultMaxTokenBytes), CodeTokenTooLarge},
-		{"alg beats kid", signRaw(t, k.k1, `{"alg":"HS256"}`, accessPayload(t)), CodeAlgNotAllowed},
+		{"too large beats structure", strings.Repeat("a.", DefaultMaxTokenBytes), ssotoken.CodeTokenTooLarge},
+		{"alg beats kid", signRaw(t, k.k1, `{"alg":"HS256"}`, accessPayload(t)), ssotoken.CodeAlgNotAllowed},
 		{"kid beats signature", signRaw(t, k.other, `{"alg":"RS256"}`, accessPayload(t)), CodeKIDMissing},
-		{"signature beats exp", sign(t, k.other, "k1", with(accessClaims(), "exp", now-100)), CodeBadSignature},
-		{"exp beats nbf", sign(t, k.k1, "k1", with(accessClaims(), "exp", now-100, "nbf", now+100)), CodeTokenExpired},
-		{"nbf beats iss", sign(t, k.k1, "k1", with(accessClaims(), "nbf", now+100, "iss", otherIssuer)), CodeTokenNotYetValid},
-		{"iss beats token_use", sign(t, k.k1, "k1", with(accessClaims(), "iss", otherIssuer, "token_use", "id")), CodeWrongIssuer},
+		{"signature beats exp", sign(t, k.other, "k1", with(accessClaims(), "exp", now-100)), ssotoken.CodeBadSignature},
+		{"exp beats nbf", sign(t, k.k1, "k1", with(accessClaims(), "exp", now-100, "nbf", now+100)), ssotoken.CodeTokenExpired},
+		{"nbf beats iss", sign(t, k.k1, "k1", with(accessClaims(), "nbf", now+100, "iss", otherIssuer)), ssotoken.CodeTokenNotYetValid},
+		{"iss beats token_use", sign(t, k.k1, "k1", with(accessClaims(), "iss", otherIssuer, "token_use", "id")), ssotoken.CodeWrongIssuer},
 		{"token_use beats client", sign(t, k.k1, "k1", with(accessClaims(), "token_use", "id", "client_id", "x")), CodeWrongTokenUse},
 		{"client beats scope", sign(t, k.k1, "k1", with(accessClaims(), "client_id", "x")), CodeWrongClient},
 		// golang-jwt decodes the claims before it verifies the signature;
 		// their faults under the policy are held until it has.
-		{"signature beats claim types", signRaw(t, k.other, `{"alg":"RS256","kid":"k1"}`, rawWith(t, accessClaims(), `"exp":"soon"`)), CodeBadSignature},
-		{"signature beats duplicate claims", signRaw(t, k.other, `{"alg":"RS256","kid":"k1"}`, rawWith(t, accessClaims(), `"iss":"a","iss":"b"`)), CodeBadSignature},
-		{"signature beats invalid UTF-8", signRaw(t, k.other, `{"alg":"RS256","kid":"k1"}`, rawWith(t, accessClaims(), `"x":"`+"\xff"+`"`)), CodeBadSignature},
-		{"signature beats a payload that is not an object", signRaw(t, k.other, `{"alg":"RS256","kid":"k1"}`, `[1]`), CodeBadSignature},
+		{"signature beats claim types", signRaw(t, k.other, `{"alg":"RS256","kid":"k1"}`, rawWith(t, accessClaims(), `"exp":"soon"`)), ssotoken.CodeBadSignature},
+		{"signature beats duplicate claims", signRaw(t, k.other, `{"alg":"RS256","kid":"k1"}`, rawWith(t, accessClaims(), `"iss":"a","iss":"b"`)), ssotoken.CodeBadSignature},
+		{"signature beats invalid UTF-8", signRaw(t, k.other, `{"alg":"RS256","kid":"k1"}`, rawWith(t, accessClaims(), `"x":"`+"\xff"+`"`)), ssotoken.CodeBadSignature},
+		{"signature beats a payload that is not an object", signRaw(t, k.other, `{"alg":"RS256","kid":"k1"}`, `[1]`), ssotoken.CodeBadSignature},
 		// Only a payload that is not JSON at all fails before the key.
-		{"JSON syntax beats signature", signRaw(t, k.other, `{"alg":"RS256","kid":"k1"}`, `{"exp":`), CodeTokenMalformed},
-		{"header beats JSON syntax", signRaw(t, k.other, `{"alg":"HS256","kid":"k1"}`, `{"exp":`), CodeAlgNotAllowed},
+		{"JSON syntax beats signature", signRaw(t, k.other, `{"alg":"RS256","kid":"k1"}`, `{"exp":`), ssotoken.CodeTokenMalformed},
+		{"header beats JSON syntax", signRaw(t, k.other, `{"alg":"HS256","kid":"k1"}`, `{"exp":`), ssotoken.CodeAlgNotAllowed},
 		{"kid beats JSON syntax", signRaw(t, k.other, `{"alg":"RS256"}`, `{"exp":`), CodeKIDMissing},
 		{"embedded key beats alg", signRaw(t, k.other, `{"jku":"https://x","alg":"none","kid":"k1"}`, accessPayload(t)), CodeEmbeddedKey},
 	}
@@ -625,7 +624,38 @@ func TestCheckOrder(t *testing.T) {
 		})
 	}
 	_, err := a.Authenticate(context.Background(), sign(t, k.k1, "k1", accessClaims()))
-	assertCode(t, err, ssotoken.ErrForbidden, CodeInsufficientScope)
+	assertCode(t, err, ssotoken.ErrForbidden, ssotoken.CodeInsufficientScope)
+}
+
+// The refusals shared with the module's other verifiers are package
+// ssotoken's sentinels themselves, so errors.Is finds them.
+func TestRefusalsAreSsotokenSentinels(t *testing.T) {
+	k := getKeys(t)
+	a := newStatic(t, baseConfig())
+	now := testNow.Unix()
+	tests := []struct {
+		name  string
+		token string
+		want  error
+	}{
+		{"missing", "", ssotoken.ErrTokenMissing},
+		{"too large", strings.Repeat("a", DefaultMaxTokenBytes+1), ssotoken.ErrTokenTooLarge},
+		{"malformed", "..", ssotoken.ErrTokenMalformed},
+		{"alg", signRaw(t, k.k1, `{"alg":"HS256","kid":"k1"}`, accessPayload(t)), ssotoken.ErrAlgNotAllowed},
+		{"unknown kid", sign(t, k.k1, "k9", accessClaims()), ssotoken.ErrUnknownKey},
+		{"signature", sign(t, k.other, "k1", accessClaims()), ssotoken.ErrBadSignature},
+		{"claims", signRaw(t, k.k1, `{"alg":"RS256","kid":"k1"}`, rawWith(t, accessClaims(), `"exp":"soon"`)), ssotoken.ErrClaimsMalformed},
+		{"exp missing", sign(t, k.k1, "k1", with(accessClaims(), "exp", nil)), ssotoken.ErrExpMissing},
+		{"expired", sign(t, k.k1, "k1", with(accessClaims(), "exp", now-1)), ssotoken.ErrTokenExpired},
+		{"not yet valid", sign(t, k.k1, "k1", with(accessClaims(), "nbf", now+100)), ssotoken.ErrTokenNotYetValid},
+		{"issuer", sign(t, k.k1, "k1", with(accessClaims(), "iss", otherIssuer)), ssotoken.ErrWrongIssuer},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := a.Authenticate(context.Background(), tt.token)
+			assert.ErrorIs(t, err, tt.want)
+		})
+	}
 }
 
 // Error messages never hold the token or anything of it.
@@ -648,9 +678,9 @@ func TestErrorsHoldNoToken(t *testing.T) {
 	}
 }
 
-// SECURITY.md line 47: one JSON policy for the header and the claims:
-// duplicated names, case variants of known names, invalid UTF-8, embedded
-// keys and crit are refused.
+// One JSON policy for the header and the claims: duplicated names, case
+// variants of known names, invalid UTF-8, embedded keys and crit are
+// refused.
 func TestJSONPolicy(t *testing.T) {
 	k := getKeys(t).k1
 	a := newStatic(t, baseConfig())
@@ -658,25 +688,25 @@ func TestJSONPolicy(t *testing.T) {
 	tests := []struct {
 		name, header, payload, code string
 	}{
-		{"header: alg in upper case beside alg", `{"ALG":"RS256","alg":"RS256","kid":"k1"}`, "", CodeTokenMalformed},
-		{"header: ALG only", `{"ALG":"RS256","kid":"k1"}`, "", CodeTokenMalformed},
-		{"header: ALG and TYP (issue 13)", `{"ALG":"RS256","TYP":"JWT","kid":"k1"}`, "", CodeTokenMalformed},
-		{"header: Kid", `{"alg":"RS256","Kid":"k1"}`, "", CodeTokenMalformed},
-		{"header: kid twice", `{"alg":"RS256","kid":"k1","kid":"k1"}`, "", CodeTokenMalformed},
-		{"header: alg twice, same value", `{"alg":"RS256","alg":"RS256","kid":"k1"}`, "", CodeTokenMalformed},
-		{"header: a duplicate in a nested object", `{"alg":"RS256","kid":"k1","x":{"a":1,"a":2}}`, "", CodeTokenMalformed},
-		{"header: invalid UTF-8", `{"alg":"RS256","kid":"k1","x":"` + "\xff" + `"}`, "", CodeTokenMalformed},
-		{"header: TYP beside typ", `{"alg":"RS256","kid":"k1","typ":"JWT","TYP":"JWT"}`, "", CodeTokenMalformed},
+		{"header: alg in upper case beside alg", `{"ALG":"RS256","alg":"RS256","kid":"k1"}`, "", ssotoken.CodeTokenMalformed},
+		{"header: ALG only", `{"ALG":"RS256","kid":"k1"}`, "", ssotoken.CodeTokenMalformed},
+		{"header: ALG and TYP in upper case only", `{"ALG":"RS256","TYP":"JWT","kid":"k1"}`, "", ssotoken.CodeTokenMalformed},
+		{"header: Kid", `{"alg":"RS256","Kid":"k1"}`, "", ssotoken.CodeTokenMalformed},
+		{"header: kid twice", `{"alg":"RS256","kid":"k1","kid":"k1"}`, "", ssotoken.CodeTokenMalformed},
+		{"header: alg twice, same value", `{"alg":"RS256","alg":"RS256","kid":"k1"}`, "", ssotoken.CodeTokenMalformed},
+		{"header: a duplicate in a nested object", `{"alg":"RS256","kid":"k1","x":{"a":1,"a":2}}`, "", ssotoken.CodeTokenMalformed},
+		{"header: invalid UTF-8", `{"alg":"RS256","kid":"k1","x":"` + "\xff" + `"}`, "", ssotoken.CodeTokenMalformed},
+		{"header: TYP beside typ", `{"alg":"RS256","kid":"k1","typ":"JWT","TYP":"JWT"}`, "", ssotoken.CodeTokenMalformed},
 		{"header: jwk", `{"alg":"RS256","kid":"k1","jwk":{"kty":"RSA"}}`, "", CodeEmbeddedKey},
 		{"header: x5c", `{"alg":"RS256","kid":"k1","x5c":["AA"]}`, "", CodeEmbeddedKey},
-		{"header: crit", `{"alg":"RS256","kid":"k1","crit":["exp"]}`, "", CodeTokenMalformed},
-		{"claims: EXP beside exp", head, rawWith(t, accessClaims(), `"EXP":1`), CodeClaimsMalformed},
-		{"claims: Client_id beside client_id", head, rawWith(t, accessClaims(), `"Client_id":"x"`), CodeClaimsMalformed},
-		{"claims: ISS", head, rawWith(t, with(accessClaims(), "iss", nil), `"ISS":"`+testIssuer+`"`), CodeClaimsMalformed},
-		{"claims: Cognito:Groups", head, rawWith(t, accessClaims(), `"Cognito:Groups":["root"]`), CodeClaimsMalformed},
-		{"claims: token_use twice, same value", head, rawWith(t, accessClaims(), `"token_use":"access","token_use":"access"`), CodeClaimsMalformed},
-		{"claims: a duplicate in a nested object", head, rawWith(t, accessClaims(), `"x":{"a":1,"a":2}`), CodeClaimsMalformed},
-		{"claims: invalid UTF-8 in a name", head, rawWith(t, accessClaims(), `"`+"\xc3"+`":1`), CodeTokenMalformed},
+		{"header: crit", `{"alg":"RS256","kid":"k1","crit":["exp"]}`, "", ssotoken.CodeTokenMalformed},
+		{"claims: EXP beside exp", head, rawWith(t, accessClaims(), `"EXP":1`), ssotoken.CodeClaimsMalformed},
+		{"claims: Client_id beside client_id", head, rawWith(t, accessClaims(), `"Client_id":"x"`), ssotoken.CodeClaimsMalformed},
+		{"claims: ISS", head, rawWith(t, with(accessClaims(), "iss", nil), `"ISS":"`+testIssuer+`"`), ssotoken.CodeClaimsMalformed},
+		{"claims: Cognito:Groups", head, rawWith(t, accessClaims(), `"Cognito:Groups":["root"]`), ssotoken.CodeClaimsMalformed},
+		{"claims: token_use twice, same value", head, rawWith(t, accessClaims(), `"token_use":"access","token_use":"access"`), ssotoken.CodeClaimsMalformed},
+		{"claims: a duplicate in a nested object", head, rawWith(t, accessClaims(), `"x":{"a":1,"a":2}`), ssotoken.CodeClaimsMalformed},
+		{"claims: invalid UTF-8 in a name", head, rawWith(t, accessClaims(), `"`+"\xc3"+`":1`), ssotoken.CodeTokenMalformed},
 		{"accepted: unknown members of any type", head, rawWith(t, accessClaims(), `"email_verified":"true","x":{"y":[1,null]},"Email":1`), ""},
 	}
 	for _, tt := range tests {

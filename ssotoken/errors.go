@@ -60,45 +60,59 @@ func (k Kind) String() string {
 func (k Kind) Error() string { return "ssotoken: " + k.String() }
 
 // Error is the error type of this module. It carries a Kind, a stable
-// machine-readable Code (for example "token_expired"), a Message that is safe
-// to show to the caller, and the underlying cause, which is for logs only.
+// machine-readable code (for example "token_expired"), a message that is
+// safe to show to the caller, and the underlying cause, which is for logs
+// only. Its fields are read through methods, so the package's sentinel
+// errors (ErrTokenExpired and the others) cannot be changed by an importer.
 //
 // Neither Message nor Error() ever contains a token, a secret or a key:
 // constructors in this module never put one there, and code outside the
-// module that builds an *Error must keep to the same rule.
+// module that calls NewError must keep to the same rule.
 //
-// errors.Is(err, k) reports whether the error is of kind k; errors.As finds
-// the *Error through any wrapping; errors.Unwrap returns the cause.
+// errors.Is(err, k) reports whether the error is of kind k, and
+// errors.Is(err, ErrTokenExpired) whether it is that sentinel; errors.As
+// finds the *Error through any wrapping; errors.Unwrap returns the cause.
 type Error struct {
-	Kind    Kind   // what went wrong, one of the Err... constants
-	Code    string // stable machine code, snake_case, for example "missing_ciino"
-	Message string // human message that is safe to show to the caller
-	Err     error  // the cause, for logs; may be nil; never shown to callers
+	kind    Kind
+	code    string
+	message string
+	err     error
 }
 
 // NewError returns an *Error of the given kind, code and safe message, with
 // an optional cause.
 func NewError(kind Kind, code, message string, cause error) *Error {
-	return &Error{Kind: kind, Code: code, Message: message, Err: cause}
+	return &Error{kind: kind, code: code, message: message, err: cause}
 }
+
+// Kind returns what went wrong, one of the Err... kinds.
+func (e *Error) Kind() Kind { return e.kind }
+
+// Code returns the stable machine code, in snake_case, for example
+// "missing_ciino".
+func (e *Error) Code() string { return e.code }
+
+// Message returns the human message that is safe to show to the caller.
+func (e *Error) Message() string { return e.message }
 
 // Error returns "ssotoken: <message> (<code>)", followed by the cause when
 // there is one.
 func (e *Error) Error() string {
-	s := "ssotoken: " + e.Message + " (" + e.Code + ")"
-	if e.Err != nil {
-		s += ": " + e.Err.Error()
+	s := "ssotoken: " + e.message + " (" + e.code + ")"
+	if e.err != nil {
+		s += ": " + e.err.Error()
 	}
 	return s
 }
 
-// Unwrap returns the cause.
-func (e *Error) Unwrap() error { return e.Err }
+// Unwrap returns the cause, for logs; it may be nil and is never shown to
+// callers.
+func (e *Error) Unwrap() error { return e.err }
 
 // Is reports whether target is the error's Kind.
 func (e *Error) Is(target error) bool {
 	k, ok := target.(Kind)
-	return ok && k == e.Kind
+	return ok && k == e.kind
 }
 
 // Codes shared by every package of the module. Packages add codes of their
@@ -125,7 +139,7 @@ func KindOf(err error) Kind {
 		return 0
 	}
 	if e := asError(err); e != nil {
-		return e.Kind
+		return e.kind
 	}
 	var k Kind
 	if errors.As(err, &k) {
@@ -147,7 +161,7 @@ func CodeOf(err error) string {
 	case err == nil:
 		return ""
 	case asError(err) != nil:
-		return asError(err).Code
+		return asError(err).code
 	case errors.As(err, &k):
 		return strings.ReplaceAll(k.String(), " ", "_")
 	case errors.Is(err, context.DeadlineExceeded):
@@ -164,7 +178,7 @@ func CodeOf(err error) string {
 // hold anything).
 func MessageOf(err error) string {
 	if e := asError(err); e != nil {
-		return e.Message
+		return e.message
 	}
 	var k Kind
 	if errors.As(err, &k) {

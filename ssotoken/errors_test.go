@@ -21,9 +21,44 @@ func TestErrorIsAndAs(t *testing.T) {
 
 	var e *Error
 	require.ErrorAs(t, err, &e)
-	assert.Equal(t, ErrUnauthorized, e.Kind)
-	assert.Equal(t, "token_expired", e.Code)
+	assert.Equal(t, ErrUnauthorized, e.Kind())
+	assert.Equal(t, "token_expired", e.Code())
 	assert.Equal(t, "ssotoken: the token has expired (token_expired): unexpected EOF", e.Error())
+}
+
+// TestSentinels: a refusal is its sentinel through any wrapping, and only
+// its own; every sentinel has a distinct code, and its kind, code and
+// message are what the HTTP layer writes.
+func TestSentinels(t *testing.T) {
+	sentinels := []*Error{
+		ErrTokenMissing, ErrTokenTooLarge, ErrTokenMalformed, ErrAlgNotAllowed, ErrUnknownKey,
+		ErrBadSignature, ErrClaimsMalformed, ErrExpMissing, ErrIatMissing, ErrTokenExpired,
+		ErrTokenNotYetValid, ErrLifetimeTooLong, ErrWrongIssuer, ErrWrongAudience, ErrWrongLOB,
+		ErrJTIMissing, ErrTokenReplayed, ErrKeysUnavailable,
+	}
+	codes := map[string]bool{}
+	for _, s := range sentinels {
+		assert.False(t, codes[s.Code()], "code %s twice", s.Code())
+		codes[s.Code()] = true
+		assert.NotEmpty(t, s.Message())
+		assert.NoError(t, s.Unwrap())
+		wrapped := fmt.Errorf("verify: %w", s)
+		assert.ErrorIs(t, wrapped, s)
+		assert.ErrorIs(t, wrapped, s.Kind())
+		assert.Equal(t, s.Code(), CodeOf(wrapped))
+		assert.Equal(t, s.Message(), MessageOf(wrapped))
+		if s != ErrTokenExpired {
+			assert.NotErrorIs(t, wrapped, ErrTokenExpired)
+		}
+		want := ErrUnauthorized
+		if s == ErrKeysUnavailable {
+			want = ErrUpstream
+		}
+		assert.Equal(t, want, KindOf(wrapped), s.Code())
+	}
+	// An error of the same code that is not the sentinel (a remote
+	// server's, relayed) is not the sentinel.
+	assert.NotErrorIs(t, NewError(ErrUnauthorized, CodeTokenExpired, "relayed", nil), ErrTokenExpired)
 }
 
 func TestKindCodeMessageOf(t *testing.T) {

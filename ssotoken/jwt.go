@@ -53,11 +53,11 @@ type ParseOptions struct {
 // wrong_audience). The caller bounds the token's size first.
 func (r *Keyring) Parse(token string, claims jwt.Claims, opts ParseOptions) (*Key, error) {
 	if token == "" {
-		return nil, errTokenMissing
+		return nil, ErrTokenMissing
 	}
 	snap := r.load()
 	if len(snap.keys) == 0 {
-		return nil, errUnknownKey
+		return nil, ErrUnknownKey
 	}
 	now := opts.Now
 	if now == nil {
@@ -83,7 +83,7 @@ func (r *Keyring) Parse(token string, claims jwt.Claims, opts ParseOptions) (*Ke
 	t, err := p.ParseWithClaims(token, claims, func(t *jwt.Token) (any, error) {
 		k, err := kf(t)
 		if jose.IsPolicy(err) {
-			return nil, errTokenMalformed // the header's policy
+			return nil, ErrTokenMalformed // the header's policy
 		}
 		return k, err
 	})
@@ -105,16 +105,16 @@ func keyOf(k *Key) any {
 func (s *keySnapshot) lookup(h jose.Header) (*Key, error) {
 	switch {
 	case h.HasTyp && !strings.EqualFold(h.Typ, "JWT"):
-		return nil, errTokenMalformed
+		return nil, ErrTokenMalformed
 	case h.HasKid && h.Kid == "":
-		return nil, errUnknownKey
+		return nil, ErrUnknownKey
 	}
 	k, ok := s.byID[h.Kid]
 	if !ok {
-		return nil, errUnknownKey
+		return nil, ErrUnknownKey
 	}
 	if Algorithm(h.Alg) != k.alg {
-		return nil, errAlgNotAllowed
+		return nil, ErrAlgNotAllowed
 	}
 	return k, nil
 }
@@ -127,28 +127,28 @@ func (s *keySnapshot) tokenError(t *jwt.Token, claims jwt.Claims, opts *ParseOpt
 	}
 	switch {
 	case jose.IsPolicy(err):
-		return errClaimsMalformed
+		return ErrClaimsMalformed
 	case errors.Is(err, jwt.ErrTokenMalformed):
-		return errTokenMalformed
+		return ErrTokenMalformed
 	case errors.Is(err, jwt.ErrTokenUnverifiable):
 		// No "alg", or one golang-jwt does not know.
 		if t != nil {
 			if _, ok := t.Header["alg"].(string); ok {
-				return errAlgNotAllowed
+				return ErrAlgNotAllowed
 			}
 		}
-		return errTokenMalformed
+		return ErrTokenMalformed
 	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
 		if t != nil && t.Method != nil && !slices.Contains(s.algs, t.Method.Alg()) {
 			// golang-jwt refused the algorithm before the key lookup; as
 			// the lookup would have, a key the ring lacks is named first.
 			kid, _ := t.Header["kid"].(string)
 			if _, ok := s.byID[kid]; !ok {
-				return errUnknownKey
+				return ErrUnknownKey
 			}
-			return errAlgNotAllowed
+			return ErrAlgNotAllowed
 		}
-		return errBadSignature
+		return ErrBadSignature
 	case errors.Is(err, jwt.ErrTokenInvalidClaims):
 		// golang-jwt reports every failed check at once: the first in
 		// the order of the documentation wins.
@@ -156,16 +156,16 @@ func (s *keySnapshot) tokenError(t *jwt.Token, claims jwt.Claims, opts *ParseOpt
 		iss, _ := claims.GetIssuer()
 		switch {
 		case exp == nil:
-			return errExpMissing
+			return ErrExpMissing
 		case errors.Is(err, jwt.ErrTokenExpired):
-			return errTokenExpired
+			return ErrTokenExpired
 		case errors.Is(err, jwt.ErrTokenNotValidYet), errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
-			return errNotYetValid
+			return ErrTokenNotYetValid
 		case errors.Is(err, jwt.ErrTokenInvalidIssuer), opts.Issuer != "" && iss == "":
-			return errWrongIssuer
+			return ErrWrongIssuer
 		case errors.Is(err, jwt.ErrTokenInvalidAudience), opts.Audience != "":
-			return errWrongAudience
+			return ErrWrongAudience
 		}
 	}
-	return errTokenMalformed
+	return ErrTokenMalformed
 }

@@ -1189,7 +1189,7 @@ func TestKeySignerFailure(t *testing.T) {
 	})
 }
 
-// TestPerLOBKeys is SECURITY.md 23: LOB 02 has its own keys, so a token
+// TestPerLOBKeys: LOB 02 has its own keys, so a token
 // minted for one LOB cannot be verified with the other's keys, whatever
 // LOBId the verifier is set to; and with the right keys a token for
 // another LOB is refused by its LOBId claim.

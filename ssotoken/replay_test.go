@@ -299,7 +299,7 @@ func TestMemoryReplayStoreCapacity(t *testing.T) {
 		assert.Equal(t, ErrUpstream, KindOf(err))
 		var e *Error
 		if assert.ErrorAs(t, err, &e) {
-			assert.Equal(t, CodeReplayStoreFull, e.Code)
+			assert.Equal(t, CodeReplayStoreFull, e.Code())
 		}
 	}
 	remembered := func(t *testing.T, id string) {
@@ -515,7 +515,7 @@ func TestVerifierReplaySingleUse(t *testing.T) {
 	assert.Equal(t, 2, store.Len())
 }
 
-// TestVerifierReplayParallel is SECURITY.md 25: one token presented 50
+// TestVerifierReplayParallel: one token presented 50
 // times at once verifies exactly once.
 func TestVerifierReplayParallel(t *testing.T) {
 	t.Parallel()
@@ -555,7 +555,7 @@ func TestVerifierReplayParallel(t *testing.T) {
 	}
 }
 
-// TestVerifierReplayAlternateEncoding is SECURITY.md 26: the same token
+// TestVerifierReplayAlternateEncoding: the same token
 // spelled differently (a base64url last character with other unused
 // bits, which a lenient decoder reads as the same bytes) is rejected, and
 // the original still redeems exactly once.

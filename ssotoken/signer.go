@@ -1,6 +1,7 @@
 package ssotoken
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"sync"
@@ -70,10 +71,7 @@ func NewSigner(cfg SignerConfig) (*Signer, error) {
 		}
 		lobKeys[lob] = ring
 	}
-	ttl := cfg.TTL
-	if ttl == 0 {
-		ttl = DefaultTTL
-	}
+	ttl := cmp.Or(cfg.TTL, DefaultTTL)
 	if ttl < time.Second {
 		return nil, errors.New("ssotoken: SignerConfig.TTL must be at least one second")
 	}

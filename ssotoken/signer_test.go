@@ -145,7 +145,7 @@ func TestIssueRejectsBadRequests(t *testing.T) {
 	s, err := NewSigner(SignerConfig{Keys: testRing(t, testSecret)})
 	require.NoError(t, err)
 	// Claim injection through the body: only the documented claims are
-	// issued, and bad values are bad requests (SECURITY.md 27).
+	// issued, and bad values are bad requests.
 	tests := []struct {
 		name string
 		req  Request

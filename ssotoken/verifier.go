@@ -1,6 +1,7 @@
 package ssotoken
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"time"
@@ -36,6 +37,7 @@ const (
 	CodeJTIMissing       = "jti_missing"         // single use is on and the token has no "jti"
 	CodeTokenReplayed    = "token_replayed"      // the token was already redeemed
 	CodeReplayStore      = "replay_store_error"  // the replay store failed (ErrUpstream)
+	CodeKeysUnavailable  = "jwks_unavailable"    // no key of a remote key set was ever fetched (ErrUpstream)
 )
 
 // VerifierConfig configures a Verifier: what a linked LOB holds to accept
@@ -105,12 +107,8 @@ func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
 	case cfg.MaxLifetime < 0 || cfg.MaxTokenBytes < 0:
 		return nil, errors.New("ssotoken: VerifierConfig.MaxLifetime and MaxTokenBytes must not be negative")
 	}
-	if cfg.MaxLifetime == 0 {
-		cfg.MaxLifetime = DefaultTTL
-	}
-	if cfg.MaxTokenBytes == 0 {
-		cfg.MaxTokenBytes = DefaultMaxTokenBytes
-	}
+	cfg.MaxLifetime = cmp.Or(cfg.MaxLifetime, DefaultTTL)
+	cfg.MaxTokenBytes = cmp.Or(cfg.MaxTokenBytes, DefaultMaxTokenBytes)
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -127,31 +125,35 @@ func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
 	}, nil
 }
 
-func unauthorized(code, msg string, cause error) *Error {
-	return NewError(ErrUnauthorized, code, msg, cause)
-}
-
+// The errors of a token that is refused, one per code above; every
+// verifier of the module (the LOB's Verifier, package cognito's and package
+// cookiesso's authenticators) returns these values, so that
+// errors.Is(err, ssotoken.ErrTokenExpired) holds whichever refused it.
 var (
-	errTokenMissing    = unauthorized(CodeTokenMissing, "the token is missing", nil)
-	errTokenTooLarge   = unauthorized(CodeTokenTooLarge, "the token is too large", nil)
-	errTokenMalformed  = unauthorized(CodeTokenMalformed, "the token is malformed", nil)
-	errClaimsMalformed = unauthorized(CodeClaimsMalformed, "the token's claims are malformed", nil)
-	errAlgNotAllowed   = unauthorized(CodeAlgNotAllowed, "the token's algorithm is not allowed", nil)
-	errUnknownKey      = unauthorized(CodeUnknownKey, "the token's key is not known", nil)
-	errBadSignature    = unauthorized(CodeBadSignature, "the token's signature is not valid", nil)
-	errExpMissing      = unauthorized(CodeExpMissing, "the token has no expiry", nil)
-	errIatMissing      = unauthorized(CodeIatMissing, "the token has no issue time", nil)
-	errTokenExpired    = unauthorized(CodeTokenExpired, "the token has expired", nil)
-	errNotYetValid     = unauthorized(CodeTokenNotYetValid, "the token is not valid yet", nil)
-	errLifetimeTooLong = unauthorized(CodeLifetimeTooLong, "the token's lifetime is not allowed", nil)
-	errWrongIssuer     = unauthorized(CodeWrongIssuer, "the token's issuer is not accepted", nil)
-	errWrongAudience   = unauthorized(CodeWrongAudience, "the token's audience is not accepted", nil)
-	errWrongLOB        = unauthorized(CodeWrongLOB, "the token is for another line of business", nil)
-	errJTIMissing      = unauthorized(CodeJTIMissing, "the token has no reference number", nil)
-	errTokenReplayed   = unauthorized(CodeTokenReplayed, "the token was already used", nil)
+	ErrTokenMissing     = unauthorized(CodeTokenMissing, "the token is missing")
+	ErrTokenTooLarge    = unauthorized(CodeTokenTooLarge, "the token is too large")
+	ErrTokenMalformed   = unauthorized(CodeTokenMalformed, "the token is malformed")
+	ErrAlgNotAllowed    = unauthorized(CodeAlgNotAllowed, "the token's algorithm is not allowed")
+	ErrUnknownKey       = unauthorized(CodeUnknownKey, "the token's key is not known")
+	ErrBadSignature     = unauthorized(CodeBadSignature, "the token's signature is not valid")
+	ErrClaimsMalformed  = unauthorized(CodeClaimsMalformed, "the token's claims are malformed")
+	ErrExpMissing       = unauthorized(CodeExpMissing, "the token has no expiry")
+	ErrIatMissing       = unauthorized(CodeIatMissing, "the token has no issue time")
+	ErrTokenExpired     = unauthorized(CodeTokenExpired, "the token has expired")
+	ErrTokenNotYetValid = unauthorized(CodeTokenNotYetValid, "the token is not valid yet")
+	ErrLifetimeTooLong  = unauthorized(CodeLifetimeTooLong, "the token's lifetime is not allowed")
+	ErrWrongIssuer      = unauthorized(CodeWrongIssuer, "the token's issuer is not accepted")
+	ErrWrongAudience    = unauthorized(CodeWrongAudience, "the token's audience is not accepted")
+	ErrWrongLOB         = unauthorized(CodeWrongLOB, "the token is for another line of business")
+	ErrJTIMissing       = unauthorized(CodeJTIMissing, "the token has no reference number")
+	ErrTokenReplayed    = unauthorized(CodeTokenReplayed, "the token was already used")
+	ErrKeysUnavailable  = NewError(ErrUpstream, CodeKeysUnavailable, "the issuer's keys are not available", nil)
 )
 
-// verifyBuf is the scratch space of one verification.
+func unauthorized(code, msg string) *Error {
+	return NewError(ErrUnauthorized, code, msg, nil)
+}
+
 // Verify checks token and returns its claims: Keyring.Parse's checks
 // (golang-jwt, the header and claims under the module's JSON policy, the
 // signature, "exp", "nbf" and "iat" with Leeway, issuer and audience when
@@ -162,7 +164,7 @@ var (
 // before any claim, so an expired forgery reads as a forgery.
 func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 	if len(token) > v.maxBytes {
-		return nil, errTokenTooLarge
+		return nil, ErrTokenTooLarge
 	}
 	tc := newTokenClaims()
 	if _, err := v.keys.Parse(token, tc, ParseOptions{Leeway: v.leeway, Now: v.now, Issuer: v.iss, Audience: v.aud}); err != nil {
@@ -177,7 +179,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 	}
 	if v.replay != nil {
 		if c.ID == "" {
-			return nil, errJTIMissing
+			return nil, ErrJTIMissing
 		}
 		first, err := v.replay.Redeem(ctx, c.ID, time.Unix(c.ExpiresAt, 0).Add(v.leeway))
 		if err != nil {
@@ -190,7 +192,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 			return nil, Wrap(err)
 		}
 		if !first {
-			return nil, errTokenReplayed
+			return nil, ErrTokenReplayed
 		}
 	}
 	return c, nil
@@ -201,11 +203,11 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 func (v *Verifier) checkClaims(c *Claims, hasIat bool) error {
 	switch {
 	case !hasIat:
-		return errIatMissing
+		return ErrIatMissing
 	case c.ExpiresAt-c.IssuedAt <= 0 || c.ExpiresAt-c.IssuedAt > v.maxLifetime:
-		return errLifetimeTooLong
+		return ErrLifetimeTooLong
 	case c.LOBId != v.lob:
-		return errWrongLOB
+		return ErrWrongLOB
 	}
 	return nil
 }

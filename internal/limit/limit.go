@@ -1,20 +1,18 @@
-// Package limit bounds what the module reads from remote servers.
+// Package limit caps the bodies the module reads from remote servers (key
+// sets, issuers, exchange endpoints) with http.MaxBytesReader: a read past
+// the cap fails with an *http.MaxBytesError, so a decoder never takes a
+// truncated document for a whole one.
 package limit
 
 import (
 	"errors"
-	"io"
 	"net/http"
 	"time"
 )
 
-// ErrTooLarge is returned by a body read past its cap.
-var ErrTooLarge = errors.New("response body over the size limit")
-
 // Transport returns a RoundTripper that sends through rt (nil means
-// http.DefaultTransport) and caps every response body at max bytes: a read
-// past it fails with ErrTooLarge, so a decoder never sees a truncated
-// document as a whole one.
+// http.DefaultTransport) and caps every response body at max bytes. A
+// response that announces a longer body fails at once.
 func Transport(rt http.RoundTripper, max int64) http.RoundTripper {
 	if rt == nil {
 		rt = http.DefaultTransport
@@ -34,9 +32,9 @@ func (l roundTripper) RoundTrip(r *http.Request) (*http.Response, error) {
 	}
 	if res.ContentLength > l.max {
 		res.Body.Close()
-		return nil, ErrTooLarge
+		return nil, &http.MaxBytesError{Limit: l.max}
 	}
-	res.Body = &body{rc: res.Body, left: l.max}
+	res.Body = http.MaxBytesReader(nil, res.Body, l.max)
 	return res, nil
 }
 
@@ -51,27 +49,9 @@ func Client(c *http.Client, timeout time.Duration, max int64) *http.Client {
 	return &cc
 }
 
-type body struct {
-	rc   io.ReadCloser
-	left int64
+// TooLarge reports whether err, or an error it wraps, is a body read past
+// its cap.
+func TooLarge(err error) bool {
+	var e *http.MaxBytesError
+	return errors.As(err, &e)
 }
-
-func (b *body) Read(p []byte) (int, error) {
-	if b.left <= 0 {
-		// One byte more tells a body of exactly max bytes from a longer one.
-		var one [1]byte
-		n, err := b.rc.Read(one[:])
-		if n > 0 {
-			return 0, ErrTooLarge
-		}
-		return 0, err
-	}
-	if int64(len(p)) > b.left {
-		p = p[:b.left]
-	}
-	n, err := b.rc.Read(p)
-	b.left -= int64(n)
-	return n, err
-}
-
-func (b *body) Close() error { return b.rc.Close() }

@@ -66,7 +66,7 @@ func TestRedisRedeemOnceWithTTL(t *testing.T) {
 	assert.True(t, first)
 }
 
-// TestRedisMultiInstance is issue 8's test: four verifiers, separate
+// TestRedisMultiInstance: four verifiers, separate
 // clients of one Redis, redeem the same 1,000 tokens in parallel; each
 // token is accepted exactly once, every other attempt is a replay.
 func TestRedisMultiInstance(t *testing.T) {

@@ -1,6 +1,7 @@
 package redisreplay
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -101,12 +102,8 @@ func New(cfg Config) (*Store, error) {
 	case !contextTimeoutEnabled(cfg.Client):
 		return nil, errors.New("redisreplay: Config.Client must have ContextTimeoutEnabled set in its options, so that the caller's context bounds each redemption")
 	}
-	if cfg.Prefix == "" {
-		cfg.Prefix = DefaultPrefix
-	}
-	if cfg.MaxClockSkew == 0 {
-		cfg.MaxClockSkew = ssotoken.MaxLeeway
-	}
+	cfg.Prefix = cmp.Or(cfg.Prefix, DefaultPrefix)
+	cfg.MaxClockSkew = cmp.Or(cfg.MaxClockSkew, ssotoken.MaxLeeway)
 	if cfg.OnFailOpen == nil {
 		cfg.OnFailOpen = logFailOpen
 	}
