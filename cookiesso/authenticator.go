@@ -1,6 +1,7 @@
 package cookiesso
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"slices"
@@ -62,20 +63,13 @@ func NewAuthenticator(cfg AuthenticatorConfig) (*Authenticator, error) {
 		return nil, errors.New("cookiesso: AuthenticatorConfig.MaxTokenBytes must not be negative")
 	}
 	a := &Authenticator{
-		keys: cfg.Keys, iss: cfg.Issuer, aud: cfg.Audience, role: cfg.Role,
-		leeway: cfg.Leeway, max: cfg.MaxTokenBytes, now: cfg.Now,
-	}
-	if a.iss == "" {
-		a.iss = DefaultIssuer
-	}
-	if a.aud == "" {
-		a.aud = DefaultAudience
-	}
-	if a.role == "" {
-		a.role = DefaultRole
-	}
-	if a.max == 0 {
-		a.max = ssotoken.DefaultMaxTokenBytes
+		keys:   cfg.Keys,
+		iss:    cmp.Or(cfg.Issuer, DefaultIssuer),
+		aud:    cmp.Or(cfg.Audience, DefaultAudience),
+		role:   cmp.Or(cfg.Role, DefaultRole),
+		leeway: cfg.Leeway,
+		max:    cmp.Or(cfg.MaxTokenBytes, ssotoken.DefaultMaxTokenBytes),
+		now:    cfg.Now,
 	}
 	if a.now == nil {
 		a.now = time.Now
@@ -83,14 +77,9 @@ func NewAuthenticator(cfg AuthenticatorConfig) (*Authenticator, error) {
 	return a, nil
 }
 
-func unauthorized(code, msg string) error {
-	return ssotoken.NewError(ssotoken.ErrUnauthorized, code, msg, nil)
-}
-
 var (
-	errTooLarge    = unauthorized(ssotoken.CodeTokenTooLarge, "the token is too large")
-	errNoSubject   = unauthorized(CodeCookieInvalid, "the token names no user")
-	errRoleMissing = unauthorized(CodeRoleMissing, "the user lacks the role this API needs")
+	errNoSubject   = cookieUnauthorized(CodeCookieInvalid, "the token names no user")
+	errRoleMissing = cookieUnauthorized(CodeRoleMissing, "the user lacks the role this API needs")
 )
 
 // Authenticate implements ssotoken.Authenticator: Keyring.Parse's checks
@@ -99,7 +88,7 @@ var (
 // and the role.
 func (a *Authenticator) Authenticate(_ context.Context, token string) (*ssotoken.Principal, error) {
 	if len(token) > a.max {
-		return nil, errTooLarge
+		return nil, ssotoken.ErrTokenTooLarge
 	}
 	c := newUserClaims()
 	if _, err := a.keys.Parse(token, c, ssotoken.ParseOptions{Leeway: a.leeway, Now: a.now, Issuer: a.iss, Audience: a.aud}); err != nil {

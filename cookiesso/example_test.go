@@ -80,8 +80,12 @@ func ExampleNewAuthenticator() {
 		log.Fatal(err)
 	}
 
+	exchange, err := httpadapter.CookieExchangeHandler(ex, httpadapter.CookieExchangeOptions{})
+	if err != nil {
+		log.Fatal(err)
+	}
 	mux := http.NewServeMux()
-	mux.Handle(httpadapter.CookieSSOPath, httpadapter.CookieExchangeHandler(ex))
+	mux.Handle(httpadapter.CookieSSOPath, exchange)
 	mux.Handle("GET /services/v2/user.json", httpadapter.RequireBearer(auth)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, _ := httpadapter.PrincipalFromContext(r.Context())
 		fmt.Fprintf(w, `{"username":%q}`, p.Subject)

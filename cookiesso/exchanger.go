@@ -1,9 +1,9 @@
 package cookiesso
 
 import (
+	"cmp"
 	"context"
 	"errors"
-	"net/http"
 	"strconv"
 	"strings"
 	"sync"
@@ -25,10 +25,6 @@ const (
 	DefaultRole = "Use API"
 )
 
-// CodeOriginNotAllowed is the code of an exchange refused for its Origin
-// (ErrForbidden).
-const CodeOriginNotAllowed = "origin_not_allowed"
-
 // Config configures an Exchanger. Validator and Keys are required.
 type Config struct {
 	// CookieName is the SSO cookie's name. Empty means "ssoCookie".
@@ -46,12 +42,6 @@ type Config struct {
 	Issuer, Audience string
 	// MaxCookieBytes caps the cookie's value. Zero means 4 KiB.
 	MaxCookieBytes int
-	// AllowedOrigins, when set, are the only Origin values (scheme://host
-	// [:port], compared without regard to case) an exchange request may
-	// carry, so that a page of another site cannot spend the user's cookie.
-	// A request without Origin is allowed (it is not a browser's
-	// cross-site POST). Empty allows any Origin.
-	AllowedOrigins []string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -73,7 +63,6 @@ type Exchanger struct {
 	ttl      time.Duration
 	iss, aud string
 	max      int
-	origins  map[string]bool
 	now      func() time.Time
 	refNos   *ssotoken.RefNoGenerator
 }
@@ -93,35 +82,20 @@ func New(cfg Config) (*Exchanger, error) {
 		return nil, errors.New("cookiesso: Config.CookieName is not a cookie name")
 	}
 	e := &Exchanger{
-		name: cfg.CookieName, v: cfg.Validator, keys: cfg.Keys, ttl: cfg.TTL,
-		iss: cfg.Issuer, aud: cfg.Audience, max: cfg.MaxCookieBytes, now: cfg.Now,
-	}
-	if e.name == "" {
-		e.name = DefaultCookieName
-	}
-	if e.ttl == 0 {
-		e.ttl = DefaultTTL
-	}
-	if e.ttl < time.Second {
-		return nil, errors.New("cookiesso: Config.TTL must be at least one second")
-	}
-	if e.iss == "" {
-		e.iss = DefaultIssuer
-	}
-	if e.aud == "" {
-		e.aud = DefaultAudience
-	}
-	if e.max == 0 {
-		e.max = DefaultMaxCookieBytes
+		name: cmp.Or(cfg.CookieName, DefaultCookieName),
+		v:    cfg.Validator,
+		keys: cfg.Keys,
+		ttl:  cmp.Or(cfg.TTL, DefaultTTL),
+		iss:  cmp.Or(cfg.Issuer, DefaultIssuer),
+		aud:  cmp.Or(cfg.Audience, DefaultAudience),
+		max:  cmp.Or(cfg.MaxCookieBytes, DefaultMaxCookieBytes),
+		now:  cfg.Now,
 	}
 	if e.now == nil {
 		e.now = time.Now
 	}
-	if len(cfg.AllowedOrigins) > 0 {
-		e.origins = make(map[string]bool, len(cfg.AllowedOrigins))
-		for _, o := range cfg.AllowedOrigins {
-			e.origins[strings.ToLower(strings.TrimSuffix(o, "/"))] = true
-		}
+	if e.ttl < time.Second {
+		return nil, errors.New("cookiesso: Config.TTL must be at least one second")
 	}
 	e.refNos = &ssotoken.RefNoGenerator{Now: e.now}
 	return e, nil
@@ -133,24 +107,28 @@ func (e *Exchanger) CookieName() string { return e.name }
 // Exchange validates the cookie value and returns a JWT for it: claims
 // "sub", "roles", "iat", "exp" (TTL from now, but never past the
 // cookie's own expiry), "jti", "iss" and "aud", signed with the
-// exchanger's own key. The value must be at most MaxCookieBytes (else
-// ErrBadRequest); validation failures keep their kind (400 for an
-// ill-formatted cookie, 401 for a bad signature or an expired one). The
+// exchanger's own key. An empty value is ErrCookieMissing, one over
+// MaxCookieBytes ErrCookieTooLarge, one with characters that RFC 6265 does
+// not allow in a cookie ErrCookieMalformed (all ErrBadRequest); validation
+// failures keep their kind (400 for an ill-formatted cookie, 401 for a bad
+// signature or an expired one). The
 // JWT never outlives the cookie, so a cookie that a validator accepts only
 // thanks to its leeway (past "exp") cannot be exchanged: cookie_expired.
 func (e *Exchanger) Exchange(ctx context.Context, value string) (Token, error) {
 	switch {
 	case value == "":
-		return Token{}, errCookieMissing
+		return Token{}, ErrCookieMissing
 	case len(value) > e.max:
-		return Token{}, errCookieTooLarge
+		return Token{}, ErrCookieTooLarge
+	case !validCookieValue(value):
+		return Token{}, ErrCookieMalformed
 	}
 	p, err := e.v.Validate(ctx, value)
 	if err != nil {
 		return Token{}, ssotoken.Wrap(err)
 	}
 	if p == nil || p.Subject == "" {
-		return Token{}, cookieUnauthorized(CodeCookieInvalid, "the SSO cookie names no user")
+		return Token{}, errCookieNoUser
 	}
 	now := e.now()
 	exp := now.Add(e.ttl)
@@ -158,7 +136,7 @@ func (e *Exchanger) Exchange(ctx context.Context, value string) (Token, error) {
 		exp = p.ExpiresAt
 	}
 	if !exp.After(now) {
-		return Token{}, errCookieExpired
+		return Token{}, ErrCookieExpired
 	}
 	c := jwtClaims{
 		Subject: p.Subject, Roles: p.Groups, IssuedAt: now.Unix(), ExpiresAt: exp.Unix(),
@@ -177,76 +155,6 @@ func (e *Exchanger) Exchange(ctx context.Context, value string) (Token, error) {
 
 // bufPool holds the scratch buffers of Exchange.
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
-
-// ExchangeRequest finds the SSO cookie of r (see CookieValue), checks the
-// Origin allowlist, and exchanges the cookie. It is what the HTTP handler
-// calls.
-func (e *Exchanger) ExchangeRequest(r *http.Request) (string, time.Time, error) {
-	if e.origins != nil {
-		if o := r.Header.Get("Origin"); o != "" && !e.origins[strings.ToLower(o)] {
-			return "", time.Time{}, ssotoken.NewError(ssotoken.ErrForbidden, CodeOriginNotAllowed, "the request's origin is not allowed", nil)
-		}
-	}
-	v, err := e.CookieValue(r)
-	if err != nil {
-		return "", time.Time{}, err
-	}
-	t, err := e.Exchange(r.Context(), v)
-	return t.JWT, t.ExpiresAt, err
-}
-
-var (
-	errCookieMissing   = badCookie(CodeCookieMissing, "no SSO cookie was sent", nil)
-	errCookieDuplicate = badCookie(CodeCookieDuplicate, "the SSO cookie was sent more than once", nil)
-	errCookieTooLarge  = badCookie(CodeCookieTooLarge, "the SSO cookie is too large", nil)
-)
-
-// CookieValue returns the value of the SSO cookie in r's Cookie headers.
-// No cookie of that name, or an empty value, is ErrBadRequest
-// (cookie_missing); two cookies of that name (cookie tossing) is
-// cookie_duplicate; a value over MaxCookieBytes is cookie_too_large; a
-// value with characters RFC 6265 does not allow is cookie_malformed. The
-// headers are scanned once without allocating per pair, so a header with
-// thousands of pairs costs only its length.
-func (e *Exchanger) CookieValue(r *http.Request) (string, error) {
-	var (
-		value string
-		found int
-	)
-	for _, line := range r.Header["Cookie"] {
-		for line != "" {
-			var part string
-			part, line, _ = strings.Cut(line, ";")
-			part = strings.TrimLeft(part, " \t")
-			name, val, ok := strings.Cut(part, "=")
-			if !ok || strings.TrimRight(name, " \t") != e.name {
-				continue
-			}
-			if found++; found > 1 {
-				return "", errCookieDuplicate
-			}
-			value = strings.TrimRight(val, " \t")
-		}
-	}
-	if found == 0 {
-		return "", errCookieMissing
-	}
-	if len(value) > e.max+2 {
-		return "", errCookieTooLarge
-	}
-	if len(value) >= 2 && value[0] == '"' && value[len(value)-1] == '"' {
-		value = value[1 : len(value)-1]
-	}
-	switch {
-	case value == "":
-		return "", errCookieMissing
-	case len(value) > e.max:
-		return "", errCookieTooLarge
-	case !validCookieValue(value):
-		return "", errCookieMalformed
-	}
-	return value, nil
-}
 
 // validCookieValue reports whether v is made of RFC 6265 cookie-octets.
 func validCookieValue(v string) bool {

@@ -131,7 +131,7 @@ func (v *JWKSValidator) Close() error {
 // Validate implements Validator.
 func (v *JWKSValidator) Validate(ctx context.Context, value string) (*ssotoken.Principal, error) {
 	if strings.Count(value, ".") != 2 {
-		return nil, errCookieMalformed
+		return nil, ErrCookieMalformed
 	}
 	c := newUserClaims()
 	tok, err := v.parser.ParseWithClaims(value, c, func(t *jwt.Token) (any, error) {
@@ -154,14 +154,13 @@ func (v *JWKSValidator) Validate(ctx context.Context, value string) (*ssotoken.P
 	case err == nil && tok.Valid:
 	case jose.IsPolicy(err), errors.Is(err, jwt.ErrTokenMalformed),
 		errors.Is(err, jwt.ErrTokenUnverifiable) && tok != nil && tok.Method == nil: // no "alg"
-		return nil, errCookieMalformed
+		return nil, ErrCookieMalformed
 	case errors.Is(err, jwt.ErrTokenExpired):
-		return nil, errCookieExpired
+		return nil, ErrCookieExpired
 	case errors.Is(err, jwt.ErrTokenUnverifiable) && !v.haveKeys(ctx):
-		// The cause is fixed: keyfunc's error quotes the token's kid.
-		return nil, ssotoken.NewError(ssotoken.ErrUpstream, "jwks_unavailable", "the cookie's signing keys are not available", errNoKeys)
+		return nil, ssotoken.ErrKeysUnavailable
 	case errors.Is(err, jwt.ErrTokenSignatureInvalid), errors.Is(err, jwt.ErrTokenUnverifiable):
-		return nil, errCookieSignature
+		return nil, ErrCookieBadSignature
 	default:
 		return nil, ssotoken.NewError(ssotoken.ErrUnauthorized, CodeCookieInvalid, "the SSO cookie is not valid", err)
 	}
@@ -170,8 +169,6 @@ func (v *JWKSValidator) Validate(ctx context.Context, value string) (*ssotoken.P
 	}
 	return c.principal(""), nil
 }
-
-var errNoKeys = errors.New("cookiesso: no key of the JWKS was ever loaded")
 
 // usable refuses a key that must never verify a cookie, whatever keyfunc
 // found: an RSA key under 2048 bits, a key whose key_ops do not include

@@ -164,7 +164,7 @@ func TestNewJWKSValidatorErrors(t *testing.T) {
 	}
 }
 
-// TestJWKSValidatorRefusesEncryptionKeys is SECURITY.md line 18: a key
+// TestJWKSValidatorRefusesEncryptionKeys: a key
 // marked "use":"enc" never verifies a cookie.
 func TestJWKSValidatorRefusesEncryptionKeys(t *testing.T) {
 	srv := newJWKSServerUse(t, testRSA(t), jwkset.UseEnc)
@@ -176,7 +176,7 @@ func TestJWKSValidatorRefusesEncryptionKeys(t *testing.T) {
 	assert.Equal(t, CodeCookieBadSignature, ssotoken.CodeOf(err))
 }
 
-// TestJWKSValidatorRefusesUnusableKeys is SECURITY.md lines 18 and 46 for
+// TestJWKSValidatorRefusesUnusableKeys holds for
 // the cookie's JWKS: a small RSA key, a key that may only encrypt, and a
 // kid two keys share never verify a cookie, although keyfunc finds a key.
 func TestJWKSValidatorRefusesUnusableKeys(t *testing.T) {

@@ -40,10 +40,9 @@ func rsRaw(t testing.TB, priv *rsa.PrivateKey, header, payload string) string {
 	return in + "." + enc(sig)
 }
 
-// policyCases are header and claims that break the module's JSON policy
-// (SECURITY.md 47); each class below refuses every one, although the
-// signature is good. good is a claim set the class accepts; its first
-// member is "sub".
+// policyCases are header and claims that break the module's JSON policy;
+// each class below refuses every one, although the signature is good.
+// good is a claim set the class accepts; its first member is "sub".
 func policyCases(good, alg string) []struct{ name, header, payload string } {
 	hdr := `{"alg":"` + alg + `","typ":"JWT","kid":"k1"}`
 	with := func(extra string) string { return strings.TrimSuffix(good, "}") + extra + "}" }

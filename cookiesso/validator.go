@@ -30,31 +30,33 @@ func (f ValidatorFunc) Validate(ctx context.Context, value string) (*ssotoken.Pr
 	return f(ctx, value)
 }
 
-// Codes of cookie validation failures.
+// Codes of the cookie's refusals.
 const (
 	CodeCookieMissing      = "cookie_missing"       // no cookie of the configured name, or an empty one (400)
-	CodeCookieDuplicate    = "cookie_duplicate"     // two cookies of the configured name (400)
 	CodeCookieTooLarge     = "cookie_too_large"     // over MaxCookieBytes (400)
-	CodeCookieMalformed    = "cookie_malformed"     // not a JWS of the expected form (400)
+	CodeCookieMalformed    = "cookie_malformed"     // not of the expected form (400)
 	CodeCookieBadSignature = "cookie_bad_signature" // well formed, signature not valid (401)
 	CodeCookieExpired      = "cookie_expired"       // past "exp" plus leeway (401)
 	CodeCookieInvalid      = "cookie_invalid"       // well formed and signed, claims not acceptable (401)
 )
 
-func badCookie(code, msg string, cause error) error {
-	return ssotoken.NewError(ssotoken.ErrBadRequest, code, msg, cause)
-}
+// The cookie's refusals, one per code above. A Validator of its own
+// returns ErrCookieMalformed for a value that is not of its form and
+// ErrCookieBadSignature or ErrCookieExpired where they apply, so that the
+// exchange answers 400 and 401 as the Cookie SSO document has them.
+var (
+	ErrCookieMissing      = ssotoken.NewError(ssotoken.ErrBadRequest, CodeCookieMissing, "no SSO cookie was sent", nil)
+	ErrCookieTooLarge     = ssotoken.NewError(ssotoken.ErrBadRequest, CodeCookieTooLarge, "the SSO cookie is too large", nil)
+	ErrCookieMalformed    = ssotoken.NewError(ssotoken.ErrBadRequest, CodeCookieMalformed, "the SSO cookie is ill-formatted", nil)
+	ErrCookieBadSignature = cookieUnauthorized(CodeCookieBadSignature, "the SSO cookie's signature is not valid")
+	ErrCookieExpired      = cookieUnauthorized(CodeCookieExpired, "the SSO cookie has expired")
+)
 
-func cookieUnauthorized(code, msg string) error {
+var errCookieNoUser = cookieUnauthorized(CodeCookieInvalid, "the SSO cookie names no user")
+
+func cookieUnauthorized(code, msg string) *ssotoken.Error {
 	return ssotoken.NewError(ssotoken.ErrUnauthorized, code, msg, nil)
 }
-
-var (
-	errCookieMalformed = badCookie(CodeCookieMalformed, "the SSO cookie is ill-formatted", nil)
-	errCookieSignature = cookieUnauthorized(CodeCookieBadSignature, "the SSO cookie's signature is not valid")
-	errCookieExpired   = cookieUnauthorized(CodeCookieExpired, "the SSO cookie has expired")
-	errCookieNoUser    = cookieUnauthorized(CodeCookieInvalid, "the SSO cookie names no user")
-)
 
 // HMACValidatorConfig configures NewHMACValidator.
 type HMACValidatorConfig struct {
@@ -157,9 +159,9 @@ func (v *hmacValidator) Validate(_ context.Context, value string) (*ssotoken.Pri
 func cookieError(err error) error {
 	switch ssotoken.CodeOf(err) {
 	case ssotoken.CodeTokenMalformed, ssotoken.CodeTokenMissing, ssotoken.CodeClaimsMalformed:
-		return errCookieMalformed
+		return ErrCookieMalformed
 	case ssotoken.CodeTokenExpired:
-		return errCookieExpired
+		return ErrCookieExpired
 	case ssotoken.CodeExpMissing:
 		return cookieUnauthorized(CodeCookieInvalid, "the SSO cookie has no expiry")
 	case ssotoken.CodeTokenNotYetValid:
@@ -169,7 +171,7 @@ func cookieError(err error) error {
 	case ssotoken.CodeWrongAudience:
 		return cookieUnauthorized(CodeCookieInvalid, "the SSO cookie's audience is not accepted")
 	}
-	return errCookieSignature
+	return ErrCookieBadSignature
 }
 
 // AuthenticatorValidator validates cookies whose value is a bearer token
@@ -186,7 +188,7 @@ func (a AuthenticatorValidator) Validate(ctx context.Context, value string) (*ss
 	p, err := a.Authenticator.Authenticate(ctx, value)
 	if err != nil {
 		if ssotoken.CodeOf(err) == ssotoken.CodeTokenMalformed {
-			return nil, errCookieMalformed
+			return nil, ErrCookieMalformed
 		}
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package httpadapter
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,6 +13,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/ssokit/ssokit/internal/limit"
 	"github.com/ssokit/ssokit/ssotoken"
 )
 
@@ -62,8 +64,7 @@ type Client struct {
 	version  string
 	clientID string
 	token    func(ctx context.Context) (string, error)
-	hc       *http.Client
-	max      int64
+	hc       *http.Client // capped at MaxResponseBytes
 }
 
 var _ ssotoken.Issuer = (*Client)(nil)
@@ -81,24 +82,22 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	case cfg.MaxResponseBytes < 0:
 		return nil, errors.New("httpadapter: ClientConfig.MaxResponseBytes must not be negative")
 	}
-	c := &Client{
+	return &Client{
 		url:      strings.TrimSuffix(cfg.BaseURL, "/") + GenerateSSOTokenPath,
-		version:  cfg.APIVersion,
+		version:  cmp.Or(cfg.APIVersion, DefaultAPIVersion),
 		clientID: cfg.ClientID,
 		token:    cfg.Token,
-		hc:       cfg.HTTPClient,
-		max:      cfg.MaxResponseBytes,
+		hc:       cappedClient(cfg.HTTPClient, cfg.MaxResponseBytes),
+	}, nil
+}
+
+// cappedClient returns hc (nil means defaultHTTPClient) with response
+// bodies capped at max bytes (zero means DefaultMaxResponseBytes).
+func cappedClient(hc *http.Client, max int64) *http.Client {
+	if hc == nil {
+		hc = defaultHTTPClient()
 	}
-	if c.version == "" {
-		c.version = DefaultAPIVersion
-	}
-	if c.hc == nil {
-		c.hc = defaultHTTPClient()
-	}
-	if c.max == 0 {
-		c.max = DefaultMaxResponseBytes
-	}
-	return c, nil
+	return limit.Client(hc, 0, cmp.Or(max, DefaultMaxResponseBytes))
 }
 
 // defaultHTTPClient has a timeout and follows no redirect, so that a
@@ -135,36 +134,46 @@ func (c *Client) Issue(ctx context.Context, req ssotoken.Request) (ssotoken.Resp
 	hr.Header.Set("Accept", "application/json")
 	hr.Header.Set("Authorization", "Bearer "+bearer)
 
-	res, err := c.hc.Do(hr)
-	if err != nil {
-		return ssotoken.Response{}, transportError(ctx, err)
-	}
-	defer res.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(res.Body, c.max+1))
-	if err != nil {
-		return ssotoken.Response{}, transportError(ctx, err)
-	}
-	if int64(len(raw)) > c.max {
-		return ssotoken.Response{}, ssotoken.NewError(ssotoken.ErrUpstream, CodeIssuerBadResponse, "the issuer's answer is too large", nil)
-	}
-
 	var env struct {
 		ssotoken.Response
 		ErrorCode string `json:"ErrorCode"`
 	}
-	jsonErr := json.Unmarshal(raw, &env)
-	if res.StatusCode != http.StatusOK {
-		return ssotoken.Response{}, statusError(res.StatusCode, env.ErrorCode, env.ReturnMessage)
+	if err := post(ctx, c.hc, hr, &env); err != nil {
+		return ssotoken.Response{}, err
 	}
 	switch {
-	case jsonErr != nil:
-		return ssotoken.Response{}, ssotoken.NewError(ssotoken.ErrUpstream, CodeIssuerBadResponse, "the issuer's answer is not the expected envelope", jsonErr)
 	case env.ReturnCode != ssotoken.ReturnCodeSuccess:
 		return ssotoken.Response{}, ssotoken.NewError(ssotoken.ErrUpstream, CodeIssuerRefused, "the issuer did not generate a token", nil)
 	case env.TokenNo == "":
 		return ssotoken.Response{}, ssotoken.NewError(ssotoken.ErrUpstream, CodeIssuerBadResponse, "the issuer's answer has no token", nil)
 	}
 	return env.Response, nil
+}
+
+// post sends hr through hc and decodes a 200 answer's JSON into env. A
+// failure is in the taxonomy: another status is the remote's error (see
+// statusError), an answer over the client's cap or not JSON is
+// CodeIssuerBadResponse, a transport failure CodeIssuerUnreachable or a
+// timeout.
+func post(ctx context.Context, hc *http.Client, hr *http.Request, env any) error {
+	res, err := hc.Do(hr)
+	if err != nil {
+		return transportError(ctx, err)
+	}
+	defer res.Body.Close()
+	raw, err := io.ReadAll(res.Body)
+	if err != nil {
+		return transportError(ctx, err)
+	}
+	if res.StatusCode != http.StatusOK {
+		var e ErrorResponse
+		_ = json.Unmarshal(raw, &e) // a remote without the envelope gets a code from its status
+		return statusError(res.StatusCode, e.ErrorCode, e.ReturnMessage)
+	}
+	if err := json.Unmarshal(raw, env); err != nil {
+		return ssotoken.NewError(ssotoken.ErrUpstream, CodeIssuerBadResponse, "the answer is not the expected JSON", err)
+	}
+	return nil
 }
 
 // statusError maps a remote status to the taxonomy, keeping the remote's
@@ -207,6 +216,9 @@ func statusError(status int, code, msg string) error {
 func transportError(ctx context.Context, err error) error {
 	if ctx.Err() != nil {
 		return ssotoken.Wrap(ctx.Err())
+	}
+	if limit.TooLarge(err) {
+		return ssotoken.NewError(ssotoken.ErrUpstream, CodeIssuerBadResponse, "the answer is too large", err)
 	}
 	var ue *url.Error
 	if errors.As(err, &ue) && ue.Timeout() {

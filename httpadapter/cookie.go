@@ -2,14 +2,12 @@ package httpadapter
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
+	"github.com/ssokit/ssokit/cookiesso"
 	"github.com/ssokit/ssokit/ssotoken"
 )
 
@@ -20,11 +18,36 @@ const (
 	CookieSSOAliasPath = "/services/v2/auth/token.json"
 )
 
-// CookieExchanger exchanges the SSO cookie of a request for a JWT;
+// CookieExchanger exchanges the value of an SSO cookie for a JWT;
 // *cookiesso.Exchanger is one.
 type CookieExchanger interface {
-	ExchangeRequest(r *http.Request) (jwt string, expiresAt time.Time, err error)
+	// CookieName returns the name of the SSO cookie.
+	CookieName() string
+	// Exchange validates the cookie's value and returns the JWT.
+	Exchange(ctx context.Context, value string) (cookiesso.Token, error)
 }
+
+// CookieExchangeOptions configures CookieExchangeHandler.
+type CookieExchangeOptions struct {
+	// AllowedOrigins, when set, are the only Origin values (scheme://host
+	// [:port], see NormalizeOrigin) an exchange request may carry, so that
+	// a page of another site cannot spend the user's cookie: another
+	// Origin is 403 origin_not_allowed. A request without Origin is
+	// allowed (it is not a browser's cross-site POST). Empty allows any
+	// Origin.
+	AllowedOrigins []string
+}
+
+// Codes of the exchange's refusals that the request itself causes.
+const (
+	CodeCookieDuplicate  = "cookie_duplicate"   // 400: two cookies of the configured name (cookie tossing)
+	CodeOriginNotAllowed = "origin_not_allowed" // 403: an Origin not in CookieExchangeOptions.AllowedOrigins
+)
+
+var (
+	errCookieDuplicate  = badRequest(CodeCookieDuplicate, "the SSO cookie was sent more than once")
+	errOriginNotAllowed = ssotoken.NewError(ssotoken.ErrForbidden, CodeOriginNotAllowed, "the request's origin is not allowed", nil)
+)
 
 // CookieResponse is the body of a successful exchange.
 type CookieResponse struct {
@@ -32,26 +55,95 @@ type CookieResponse struct {
 }
 
 // CookieExchangeHandler serves the Cookie SSO exchange: POST only (405
-// with Allow: POST otherwise), 200 with {"jwt": "..."} and Cache-Control:
-// no-store, failures in the JSON failure envelope (400 for a missing,
-// duplicate or ill-formatted cookie, 401 for a bad signature or an expired
-// one, 403 for an Origin not allowed).
-func CookieExchangeHandler(ex CookieExchanger) http.Handler {
+// with Allow: POST otherwise); the Origin checked against
+// opts.AllowedOrigins (two Origin headers are 400 multiple_origin); the
+// cookie named ex.CookieName() found in the Cookie headers and exchanged.
+// It answers 200 with {"jwt": "..."}, and failures in the JSON failure
+// envelope: 400 for a missing, duplicate (cookie tossing) or ill-formatted
+// cookie, 401 for a bad signature or an expired one, 403 for an Origin not
+// allowed. Every answer has Cache-Control: no-store.
+func CookieExchangeHandler(ex CookieExchanger, opts CookieExchangeOptions) (http.Handler, error) {
 	if ex == nil {
-		panic("httpadapter: CookieExchangeHandler with a nil exchanger")
+		return nil, errors.New("httpadapter: CookieExchangeHandler needs an exchanger")
 	}
+	var origins map[string]bool
+	if len(opts.AllowedOrigins) > 0 {
+		var err error
+		if origins, err = originSet(opts.AllowedOrigins); err != nil {
+			return nil, err
+		}
+	}
+	name := ex.CookieName()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
 			WriteError(w, ErrMethodNotAllowed)
 			return
 		}
-		jwt, _, err := ex.ExchangeRequest(r)
+		if err := checkOrigin(r, origins); err != nil {
+			WriteError(w, err)
+			return
+		}
+		value, err := cookieValue(r, name)
+		if err != nil {
+			WriteError(w, err)
+			return
+		}
+		tok, err := ex.Exchange(r.Context(), value)
 		if err != nil {
 			WriteError(w, ssotoken.Wrap(err))
 			return
 		}
-		writeJSON(w, http.StatusOK, CookieResponse{JWT: jwt})
-	})
+		writeJSON(w, http.StatusOK, CookieResponse{JWT: tok.JWT})
+	}), nil
+}
+
+// checkOrigin refuses a request with more than one Origin header, and one
+// whose Origin is not in origins (nil allows any).
+func checkOrigin(r *http.Request, origins map[string]bool) error {
+	o := r.Header.Values("Origin")
+	switch {
+	case len(o) > 1:
+		return errMultipleOrigin
+	case len(o) == 0 || origins == nil || origins[strings.ToLower(o[0])]:
+		return nil
+	}
+	return errOriginNotAllowed
+}
+
+// cookieValue returns the value of r's cookie named name. None is
+// cookiesso.ErrCookieMissing; two or more are errCookieDuplicate, even
+// when one of them is ill-formed; one whose value net/http cannot parse
+// (a backslash, a control or non-ASCII byte), or that net/http does not
+// read because the request has more cookies than its limit (3,000 by
+// default, GODEBUG httpcookiemaxnum), is cookiesso.ErrCookieMalformed. The value's own checks (empty, size,
+// RFC 6265 octets) are the exchanger's.
+func cookieValue(r *http.Request, name string) (string, error) {
+	switch n := countCookies(r, name); {
+	case n == 0:
+		return "", cookiesso.ErrCookieMissing
+	case n > 1:
+		return "", errCookieDuplicate
+	}
+	cs := r.CookiesNamed(name)
+	if len(cs) != 1 {
+		return "", cookiesso.ErrCookieMalformed
+	}
+	return cs[0].Value, nil
+}
+
+// countCookies counts the pairs of r's Cookie headers named name, whether
+// or not their values parse, without allocating.
+func countCookies(r *http.Request, name string) int {
+	n := 0
+	for _, line := range r.Header["Cookie"] {
+		for part := range strings.SplitSeq(line, ";") {
+			k, _, ok := strings.Cut(part, "=")
+			if ok && strings.TrimSpace(k) == name {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // CookieClientConfig configures a CookieClient. URL is required.
@@ -71,8 +163,7 @@ type CookieClientConfig struct {
 // back to the taxonomy as for Client. It is safe for concurrent use.
 type CookieClient struct {
 	url string
-	hc  *http.Client
-	max int64
+	hc  *http.Client // capped at MaxResponseBytes
 }
 
 // NewCookieClient returns a CookieClient for cfg.
@@ -81,14 +172,7 @@ func NewCookieClient(cfg CookieClientConfig) (*CookieClient, error) {
 	if cfg.URL == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, errors.New("httpadapter: CookieClientConfig.URL must be an http or https URL")
 	}
-	c := &CookieClient{url: cfg.URL, hc: cfg.HTTPClient, max: cfg.MaxResponseBytes}
-	if c.hc == nil {
-		c.hc = defaultHTTPClient()
-	}
-	if c.max <= 0 {
-		c.max = DefaultMaxResponseBytes
-	}
-	return c, nil
+	return &CookieClient{url: cfg.URL, hc: cappedClient(cfg.HTTPClient, max(cfg.MaxResponseBytes, 0))}, nil
 }
 
 // Exchange sends the cookie name=value to the endpoint and returns the
@@ -101,29 +185,12 @@ func (c *CookieClient) Exchange(ctx context.Context, name, value string) (string
 	hr.Header.Set("Cookie", (&http.Cookie{Name: name, Value: value}).String())
 	hr.Header.Set("Accept", "application/json")
 	hr.Header.Set("Content-Type", "application/json")
-	res, err := c.hc.Do(hr)
-	if err != nil {
-		return "", transportError(ctx, err)
+	var env CookieResponse
+	if err := post(ctx, c.hc, hr, &env); err != nil {
+		return "", err
 	}
-	defer res.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(res.Body, c.max+1))
-	if err != nil {
-		return "", transportError(ctx, err)
-	}
-	if int64(len(raw)) > c.max {
-		return "", ssotoken.NewError(ssotoken.ErrUpstream, CodeIssuerBadResponse, "the answer is too large", nil)
-	}
-	var env struct {
-		JWT           string `json:"jwt"`
-		ReturnMessage string `json:"ReturnMessage"`
-		ErrorCode     string `json:"ErrorCode"`
-	}
-	jsonErr := json.Unmarshal(raw, &env)
-	if res.StatusCode != http.StatusOK {
-		return "", statusError(res.StatusCode, env.ErrorCode, env.ReturnMessage)
-	}
-	if jsonErr != nil || env.JWT == "" || strings.Count(env.JWT, ".") != 2 {
-		return "", ssotoken.NewError(ssotoken.ErrUpstream, CodeIssuerBadResponse, "the answer holds no JWT", jsonErr)
+	if strings.Count(env.JWT, ".") != 2 {
+		return "", ssotoken.NewError(ssotoken.ErrUpstream, CodeIssuerBadResponse, "the answer holds no JWT", nil)
 	}
 	return env.JWT, nil
 }

@@ -19,7 +19,7 @@ import (
 
 var cookieSecret = []byte("httpadapter's cookie secret, 32+ bytes")
 
-func newCookieSetup(t *testing.T) (http.Handler, *cookiesso.Authenticator) {
+func newCookieSetup(t testing.TB, opts CookieExchangeOptions) (http.Handler, *cookiesso.Authenticator) {
 	v, err := cookiesso.NewHMACValidator(cookiesso.HMACValidatorConfig{Secret: cookieSecret})
 	require.NoError(t, err)
 	key, err := ssotoken.NewHMACKey("", []byte("httpadapter's API JWT secret, 32+ bytes"))
@@ -30,10 +30,12 @@ func newCookieSetup(t *testing.T) (http.Handler, *cookiesso.Authenticator) {
 	require.NoError(t, err)
 	auth, err := cookiesso.NewAuthenticator(cookiesso.AuthenticatorConfig{Keys: ring})
 	require.NoError(t, err)
-	return CookieExchangeHandler(ex), auth
+	h, err := CookieExchangeHandler(ex, opts)
+	require.NoError(t, err)
+	return h, auth
 }
 
-func signedCookie(t *testing.T, secret []byte, exp time.Time, roles ...string) string {
+func signedCookie(t testing.TB, secret []byte, exp time.Time, roles ...string) string {
 	claims := jwt.MapClaims{"sub": "jdoe", "exp": exp.Unix()}
 	if roles != nil {
 		claims["roles"] = roles
@@ -44,12 +46,13 @@ func signedCookie(t *testing.T, secret []byte, exp time.Time, roles ...string) s
 }
 
 func TestCookieExchangeHandler(t *testing.T) {
-	h, auth := newCookieSetup(t)
+	h, auth := newCookieSetup(t, CookieExchangeOptions{AllowedOrigins: []string{"https://answers.example.com"}})
 	good := signedCookie(t, cookieSecret, time.Now().Add(time.Hour), "Use API")
 	tests := []struct {
 		name    string
 		method  string
 		cookies []string
+		origins []string
 		status  int
 		code    string
 	}{
@@ -58,10 +61,15 @@ func TestCookieExchangeHandler(t *testing.T) {
 		{name: "no cookie", status: 400, code: cookiesso.CodeCookieMissing},
 		{name: "empty cookie", cookies: []string{"ssoCookie="}, status: 400, code: cookiesso.CodeCookieMissing},
 		{name: "ill-formatted", cookies: []string{"ssoCookie=hello"}, status: 400, code: cookiesso.CodeCookieMalformed},
-		{name: "two cookies", cookies: []string{"ssoCookie=" + good + "; ssoCookie=" + good}, status: 400, code: cookiesso.CodeCookieDuplicate},
+		{name: "two cookies", cookies: []string{"ssoCookie=" + good + "; ssoCookie=" + good}, status: 400, code: CodeCookieDuplicate},
 		{name: "oversized", cookies: []string{"ssoCookie=" + strings.Repeat("a", 5000)}, status: 400, code: cookiesso.CodeCookieTooLarge},
 		{name: "bad signature", cookies: []string{"ssoCookie=" + signedCookie(t, []byte("not the cookie's secret, but 32 bytes"), time.Now().Add(time.Hour))}, status: 401, code: cookiesso.CodeCookieBadSignature},
 		{name: "expired", cookies: []string{"ssoCookie=" + signedCookie(t, cookieSecret, time.Now().Add(-time.Hour))}, status: 401, code: cookiesso.CodeCookieExpired},
+		{name: "allowed origin", cookies: []string{"ssoCookie=" + good}, origins: []string{"https://answers.example.com"}, status: 200},
+		{name: "allowed origin, other case", cookies: []string{"ssoCookie=" + good}, origins: []string{"HTTPS://Answers.Example.com"}, status: 200},
+		{name: "other origin", cookies: []string{"ssoCookie=" + good}, origins: []string{"https://evil.example"}, status: 403, code: CodeOriginNotAllowed},
+		{name: "origin null", cookies: []string{"ssoCookie=" + good}, origins: []string{"null"}, status: 403, code: CodeOriginNotAllowed},
+		{name: "two origins, the first allowed", cookies: []string{"ssoCookie=" + good}, origins: []string{"https://answers.example.com", "https://evil.example"}, status: 400, code: CodeMultipleOrigin},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -72,6 +80,9 @@ func TestCookieExchangeHandler(t *testing.T) {
 			r := httptest.NewRequest(method, CookieSSOPath, nil)
 			for _, c := range tt.cookies {
 				r.Header.Add("Cookie", c)
+			}
+			for _, o := range tt.origins {
+				r.Header.Add("Origin", o)
 			}
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, r)
@@ -93,8 +104,73 @@ func TestCookieExchangeHandler(t *testing.T) {
 	}
 }
 
+// TestCookieValue: the SSO cookie is found among the request's cookies, a
+// second one of the same name (cookie tossing from a sibling domain) is
+// refused whatever its value, and a value net/http cannot parse is
+// ill-formatted, not missing.
+func TestCookieValue(t *testing.T) {
+	tests := []struct {
+		name    string
+		headers []string
+		value   string
+		code    string
+	}{
+		{name: "one cookie", headers: []string{"ssoCookie=abc.def.ghi"}, value: "abc.def.ghi"},
+		{name: "among others", headers: []string{"a=1; ssoCookie=v1; b=2"}, value: "v1"},
+		{name: "in a second header", headers: []string{"a=1", "ssoCookie=v1"}, value: "v1"},
+		{name: "quoted", headers: []string{`ssoCookie="v1"`}, value: "v1"},
+		{name: "spaces around pairs", headers: []string{"  a=1 ;  ssoCookie=v1  "}, value: "v1"},
+		{name: "name with a common prefix is another cookie", headers: []string{"ssoCookieX=1; XssoCookie=2; ssoCookie=v"}, value: "v"},
+		{name: "empty value (the exchanger refuses it)", headers: []string{"ssoCookie="}, value: ""},
+		{name: "2,999 other pairs", headers: []string{strings.Repeat("x=1; ", 2999) + "ssoCookie=v"}, value: "v"},
+		{name: "over net/http's 3,000 cookies", headers: []string{strings.Repeat("x=1; ", 3000) + "ssoCookie=v"}, code: cookiesso.CodeCookieMalformed},
+		{name: "no Cookie header", code: cookiesso.CodeCookieMissing},
+		{name: "other cookies only", headers: []string{"a=1; b=2"}, code: cookiesso.CodeCookieMissing},
+		{name: "name in another case", headers: []string{"SSOCOOKIE=v"}, code: cookiesso.CodeCookieMissing},
+		{name: "two cookies (tossing)", headers: []string{"ssoCookie=a; ssoCookie=b"}, code: CodeCookieDuplicate},
+		{name: "two cookies across headers", headers: []string{"ssoCookie=a", "ssoCookie=a"}, code: CodeCookieDuplicate},
+		{name: "two cookies, one ill-formed", headers: []string{`ssoCookie=a; ssoCookie=b\c`}, code: CodeCookieDuplicate},
+		{name: "backslash", headers: []string{`ssoCookie=a\b`}, code: cookiesso.CodeCookieMalformed},
+		{name: "control character", headers: []string{"ssoCookie=a\x01b"}, code: cookiesso.CodeCookieMalformed},
+		{name: "non-ASCII", headers: []string{"ssoCookie=é"}, code: cookiesso.CodeCookieMalformed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodPost, "/", nil)
+			for _, h := range tt.headers {
+				r.Header.Add("Cookie", h)
+			}
+			v, err := cookieValue(r, "ssoCookie")
+			if tt.code == "" {
+				require.NoError(t, err)
+				assert.Equal(t, tt.value, v)
+				return
+			}
+			assert.ErrorIs(t, err, ssotoken.ErrBadRequest)
+			assert.Equal(t, tt.code, ssotoken.CodeOf(err))
+		})
+	}
+}
+
+func TestCookieExchangeHandlerConfig(t *testing.T) {
+	_, err := CookieExchangeHandler(nil, CookieExchangeOptions{})
+	assert.Error(t, err)
+	v, err := cookiesso.NewHMACValidator(cookiesso.HMACValidatorConfig{Secret: cookieSecret})
+	require.NoError(t, err)
+	key, err := ssotoken.NewHMACKey("", []byte("httpadapter's API JWT secret, 32+ bytes"))
+	require.NoError(t, err)
+	ring, err := ssotoken.NewKeyring(key)
+	require.NoError(t, err)
+	ex, err := cookiesso.New(cookiesso.Config{Validator: v, Keys: ring})
+	require.NoError(t, err)
+	for _, o := range []string{"*", "null", "https://answers.example.com/", "answers.example.com"} {
+		_, err := CookieExchangeHandler(ex, CookieExchangeOptions{AllowedOrigins: []string{o}})
+		assert.Error(t, err, o)
+	}
+}
+
 func TestCookieClient(t *testing.T) {
-	h, _ := newCookieSetup(t)
+	h, _ := newCookieSetup(t, CookieExchangeOptions{})
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 	c, err := NewCookieClient(CookieClientConfig{URL: srv.URL + CookieSSOPath})

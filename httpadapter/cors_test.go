@@ -50,7 +50,7 @@ func corsHeaders(h http.Header) map[string]string {
 func TestCORSPreflight(t *testing.T) {
 	c := newTestCORS(t)
 	generate, auth := newTestHandler(t, nil)
-	exchange, _ := newCookieSetup(t)
+	exchange, _ := newCookieSetup(t, CookieExchangeOptions{})
 	routes := map[string]http.Handler{
 		"generate": c.GenerateSSOToken(generate),
 		"exchange": c.CookieExchange(exchange),
@@ -196,7 +196,7 @@ func TestCORSActualRequests(t *testing.T) {
 
 func TestCORSCookieExchangeCredentials(t *testing.T) {
 	c := newTestCORS(t)
-	exchange, _ := newCookieSetup(t)
+	exchange, _ := newCookieSetup(t, CookieExchangeOptions{})
 	h := c.CookieExchange(exchange)
 	cookie := "ssoCookie=" + signedCookie(t, cookieSecret, time.Now().Add(time.Hour), "Use API")
 	for _, tt := range []struct {

@@ -5,9 +5,10 @@
 // LOB's TokenNo middleware, a JWKS handler, and clients that call remote
 // GenerateSSOToken and cookie endpoints (a remote GenerateSSOToken is an
 // ssotoken.Issuer). It is the one place where error kinds meet HTTP
-// statuses (StatusFor, WriteError). Of its siblings it depends on
-// ssotoken's types and interfaces only; CORS speaks the protocol through
-// github.com/rs/cors.
+// statuses (StatusFor, WriteError). Of its siblings it uses
+// ssotoken's types and interfaces, and cookiesso's Token and cookie errors
+// (it parses the Cookie header that cookiesso, pure Go, never sees); CORS
+// speaks the protocol through github.com/rs/cors.
 //
 // Mounting the endpoint, the happy path:
 //

@@ -8,9 +8,40 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ssokit/ssokit/ssotoken"
 )
+
+// FuzzCookie feeds arbitrary Cookie header lines to the exchange handler:
+// it never panics, and answers a JWT, 400 or 401, never anything else. The
+// corpus is in testdata/fuzz/FuzzCookie.
+func FuzzCookie(f *testing.F) {
+	h, _ := newCookieSetup(f, CookieExchangeOptions{})
+	good := signedCookie(f, cookieSecret, time.Now().Add(time.Hour), "Use API")
+	for _, s := range []string{
+		"ssoCookie=" + good, "ssoCookie=a; ssoCookie=b", `ssoCookie="q"`, "ssoCookie=", "a=1;;;ssoCookie=x.y.z",
+		"ssoCookie=eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.", "ssoCookie=\x00", "=;=;ssoCookie",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, line string) {
+		r := httptest.NewRequest(http.MethodPost, CookieSSOPath, nil)
+		r.Header["Cookie"] = []string{line}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		switch rec.Code {
+		case http.StatusOK:
+			var resp CookieResponse
+			if err := json.Unmarshal(rec.Body.Bytes(), &resp); err != nil || strings.Count(resp.JWT, ".") != 2 {
+				t.Fatalf("200 without a JWT for %q: %s", line, rec.Body.String())
+			}
+		case http.StatusBadRequest, http.StatusUnauthorized:
+		default:
+			t.Fatalf("status %d for %q: %s", rec.Code, line, rec.Body.String())
+		}
+	})
+}
 
 // FuzzBearerToken feeds arbitrary Authorization values to the parser: it
 // never panics, failures are 401s without a token, and a token it returns

@@ -2,6 +2,7 @@ package httpadapter
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
@@ -198,19 +199,13 @@ func NewHandler(cfg Config) (*Handler, error) {
 		versions:   slices.Clone(cfg.APIVersions),
 		ciinoClaim: cfg.CIINoClaim,
 		guard:      cfg.Guard,
-		maxBody:    cfg.MaxBodyBytes,
-		timeout:    cfg.Timeout,
+		maxBody:    cmp.Or(cfg.MaxBodyBytes, DefaultMaxBodyBytes),
+		timeout:    cmp.Or(cfg.Timeout, DefaultTimeout),
 		logger:     cfg.Logger,
 		onEvent:    cfg.OnEvent,
 	}
 	if len(h.versions) == 0 {
 		h.versions = []string{DefaultAPIVersion}
-	}
-	if h.maxBody == 0 {
-		h.maxBody = DefaultMaxBodyBytes
-	}
-	if h.timeout == 0 {
-		h.timeout = DefaultTimeout
 	}
 	return h, nil
 }

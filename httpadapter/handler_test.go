@@ -477,7 +477,7 @@ func (endless) Read(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// TestHandlerEndlessBody is SECURITY.md line 33: an endless chunked body is
+// TestHandlerEndlessBody: an endless chunked body is
 // cut at the limit and answered 413, after reading at most the limit.
 func TestHandlerEndlessBody(t *testing.T) {
 	h, _ := newTestHandler(t, nil)

@@ -1,6 +1,7 @@
 package httpadapter
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -56,9 +57,7 @@ func RequireSSOToken(v TokenVerifier, opts SSOTokenOptions) func(http.Handler) h
 	if v == nil {
 		panic("httpadapter: RequireSSOToken with a nil verifier")
 	}
-	if opts.FormField == "" {
-		opts.FormField = "TokenNo"
-	}
+	opts.FormField = cmp.Or(opts.FormField, "TokenNo")
 	if opts.MaxFormBytes <= 0 {
 		opts.MaxFormBytes = 16 << 10
 	}

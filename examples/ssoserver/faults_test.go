@@ -21,7 +21,7 @@ import (
 
 // The fault tests run ssoserver in real mode against a Cognito stand-in
 // in the test process, whose JWKS the test takes down, slows, bloats and
-// rotates (issue 7 "Faults"; SECURITY.md "Faults").
+// rotates.
 
 // fakePool is a user pool stand-in: RSA keys, a JWKS endpoint whose
 // behaviour the test switches, and access tokens signed by its keys.

@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestPathVariantsNeverBypass is SECURITY.md line 37: no spelling of the
+// TestPathVariantsNeverBypass: no spelling of the
 // path reaches the token endpoint past its checks, with or without the
 // guard.
 func TestPathVariantsNeverBypass(t *testing.T) {
@@ -42,7 +42,7 @@ func TestPathVariantsNeverBypass(t *testing.T) {
 	}
 }
 
-// TestSlowHeadersAreCut is SECURITY.md line 34: a client that sends its
+// TestSlowHeadersAreCut: a client that sends its
 // headers slowly is disconnected by the server's ReadHeaderTimeout (5 s).
 func TestSlowHeadersAreCut(t *testing.T) {
 	ssoserver, _ := binaries(t)

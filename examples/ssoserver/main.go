@@ -310,7 +310,7 @@ func build(o *options, urls baseURLs, logger *slog.Logger) (*assembled, error) {
 	if err != nil {
 		return fail(fmt.Errorf("-api-secret: %w", err))
 	}
-	exchanger, err := cookiesso.New(cookiesso.Config{CookieName: o.cookieName, Validator: cookieValidator, Keys: apiKeys, AllowedOrigins: cookieOrigins})
+	exchanger, err := cookiesso.New(cookiesso.Config{CookieName: o.cookieName, Validator: cookieValidator, Keys: apiKeys})
 	if err != nil {
 		return fail(err)
 	}
@@ -319,8 +319,12 @@ func build(o *options, urls baseURLs, logger *slog.Logger) (*assembled, error) {
 		return fail(err)
 	}
 
+	exchange, err := httpadapter.CookieExchangeHandler(exchanger, httpadapter.CookieExchangeOptions{AllowedOrigins: cookieOrigins})
+	if err != nil {
+		return fail(fmt.Errorf("-cookie-allowed-origin: %w", err))
+	}
 	var generateH, exchangeH, userH http.Handler = generate, // the handler runs the guard after the method check
-		guard.Middleware(httpadapter.CookieExchangeHandler(exchanger)),
+		guard.Middleware(exchange),
 		guard.Middleware(httpadapter.RequireBearer(apiAuth)(http.HandlerFunc(userJSON)))
 	if len(corsOrigins) > 0 || len(cookieOrigins) > 0 {
 		cors, err := httpadapter.NewCORS(httpadapter.CORSConfig{AllowedOrigins: corsOrigins, CookieExchangeOrigins: cookieOrigins})
