@@ -229,9 +229,10 @@ func usable(jwk jwkset.JWK) (*rsa.PublicKey, bool) {
 
 // find looks up the key that verifies a token naming kid, through the
 // keyfunc of the pool that holds kid, and sets c.pool to that pool and
-// c.key to the key's entry. When several pools hold kid, the pool whose
-// issuer the token names is asked first; the issuer is checked against the
-// pool only after the signature verified. c.key is nil when the set
+// c.key to the key's entry. When the token names the issuer of one of
+// several pools, that pool is asked first, and the others only once its
+// keys have arrived; otherwise every pool in turn. The issuer is checked
+// against the pool only after the signature verified. c.key is nil when the set
 // changed between the two reads (the key is then used but its token is not
 // cached).
 func (c *call) find(kid string) (any, bool) {
@@ -240,14 +241,23 @@ func (c *call) find(kid string) (any, bool) {
 	if len(a.pools) > 1 {
 		iss = c.issuer()
 	}
+	named := a.poolOf(iss)
 	for i := -1; i < len(a.pools); i++ {
 		var p *pool
-		if i < 0 {
-			if p = a.poolOf(iss); p == nil {
-				continue
-			}
-		} else if p = a.pools[i]; p.issuer == iss {
+		switch {
+		case i < 0 && named == nil:
+			continue
+		case i < 0:
+			p = named
+		case named != nil && !named.loaded.Load():
+			// The named pool's keys are still on their way: another
+			// pool's key of the same kid would refuse a good token as
+			// forged. The caller waits for the fetch instead.
+			return nil, false
+		case a.pools[i] == named:
 			continue // asked first
+		default:
+			p = a.pools[i]
 		}
 		e := p.store.entry(kid)
 		if e == nil {
