@@ -3,6 +3,7 @@ package cookiesso_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"log"
 	"net/http"
 	"net/http/httptest"
@@ -69,7 +70,7 @@ func ExampleExchanger_Exchange() {
 }
 
 // The whole Cookie SSO flow over HTTP: exchange the cookie, then call an
-// API that needs the "Use API" role with the JWT.
+// API that needs the "Use API" role (spelled USE_API too) with the JWT.
 func ExampleNewAuthenticator() {
 	ring := apiKeys()
 	clock := func() time.Time { return now }
@@ -94,8 +95,8 @@ func ExampleNewAuthenticator() {
 	defer srv.Close()
 
 	client, _ := httpadapter.NewCookieClient(httpadapter.CookieClientConfig{URL: srv.URL + httpadapter.CookieSSOPath})
-	for _, roles := range [][]string{{"Use API"}, {"Reader"}} {
-		jwt, err := client.Exchange(context.Background(), "ssoCookie", ssoCookie(roles...))
+	for _, roles := range [][]string{{"Use API"}, {"USE_API"}, {"Reader"}} {
+		jwt, err := client.Exchange(context.Background(), cookiesso.DefaultCookieName, ssoCookie(roles...))
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -110,5 +111,58 @@ func ExampleNewAuthenticator() {
 	}
 	// Output:
 	// [Use API] 200
+	// [USE_API] 200
 	// [Reader] 401
+}
+
+// A main site whose SSO cookie is an opaque session id: the
+// RemoteValidator asks it who the user is (forward auth), and the
+// Exchanger turns the answer into the API's JWT.
+func ExampleRemoteValidator() {
+	sessions := map[string]string{ // what the main site knows
+		"s3ss10n-jdoe":  `{"username":"jdoe","roles":["Use API"]}`,
+		"s3ss10n-guest": `{"username":"guest","roles":["Reader"]}`,
+	}
+	mainSite := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := r.Cookie(cookiesso.DefaultCookieName)
+		if err != nil || sessions[c.Value] == "" {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, sessions[c.Value])
+	}))
+	defer mainSite.Close()
+
+	v, err := cookiesso.NewRemoteValidator(cookiesso.RemoteValidatorConfig{URL: mainSite.URL + "/api/session"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	ring, clock := apiKeys(), func() time.Time { return now }
+	ex, _ := cookiesso.New(cookiesso.Config{Validator: v, Keys: ring, Now: clock})
+	auth, _ := cookiesso.NewAuthenticator(cookiesso.AuthenticatorConfig{Keys: ring, Now: clock})
+
+	ctx := context.Background()
+	for _, cookie := range []string{"s3ss10n-jdoe", "s3ss10n-guest", "s3ss10n-unknown"} {
+		tok, err := ex.Exchange(ctx, cookie)
+		if err != nil {
+			fmt.Println(cookie, "exchange:", ssotoken.KindOf(err).String(), ssotoken.CodeOf(err))
+			continue
+		}
+		p, err := auth.Authenticate(ctx, tok.JWT)
+		if err != nil {
+			fmt.Println(cookie, "API call:", ssotoken.KindOf(err).String(), ssotoken.CodeOf(err))
+			continue
+		}
+		fmt.Println(cookie, "API call as", p.Subject, p.Groups, "until", tok.ExpiresAt)
+	}
+
+	mainSite.Close() // the main site is down: fail closed
+	_, err = ex.Exchange(ctx, "s3ss10n-other")
+	fmt.Println("main site down:", ssotoken.KindOf(err).String(), ssotoken.CodeOf(err))
+	// Output:
+	// s3ss10n-jdoe API call as jdoe [Use API] until 2026-11-23 13:00:00 +0000 UTC
+	// s3ss10n-guest API call: unauthorized role_missing
+	// s3ss10n-unknown exchange: unauthorized cookie_invalid
+	// main site down: upstream failure main_site_unavailable
 }

@@ -3,6 +3,8 @@ package cookiesso
 import (
 	"cmp"
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"strconv"
 	"strings"
@@ -15,19 +17,21 @@ import (
 
 // Defaults of an Exchanger.
 const (
-	DefaultCookieName     = "ssoCookie"
+	// DefaultCookieName is the SSO cookie's name in the Cookie SSO
+	// document's request ("Header AnswerHubCookieSSO=cookie_value"). The
+	// document's ssoCookieName is whatever the main site's SSO
+	// configuration names it: set Config.CookieName to match.
+	DefaultCookieName     = "AnswerHubCookieSSO"
 	DefaultTTL            = time.Hour
 	DefaultMaxCookieBytes = 4 << 10
 	DefaultIssuer         = "ssokit-cookiesso"
 	DefaultAudience       = "ssokit-api"
-	// DefaultRole is the role later API calls need, as the Cookie SSO
-	// document says.
-	DefaultRole = "Use API"
 )
 
 // Config configures an Exchanger. Validator and Keys are required.
 type Config struct {
-	// CookieName is the SSO cookie's name. Empty means "ssoCookie".
+	// CookieName is the SSO cookie's name, the document's ssoCookieName.
+	// Empty means DefaultCookieName ("AnswerHubCookieSSO").
 	CookieName string
 	// Validator checks the cookie's value. Required.
 	Validator Validator
@@ -64,7 +68,6 @@ type Exchanger struct {
 	iss, aud string
 	max      int
 	now      func() time.Time
-	refNos   *ssotoken.RefNoGenerator
 }
 
 // New returns an Exchanger for cfg, or an error if cfg is not usable.
@@ -97,7 +100,6 @@ func New(cfg Config) (*Exchanger, error) {
 	if e.ttl < time.Second {
 		return nil, errors.New("cookiesso: Config.TTL must be at least one second")
 	}
-	e.refNos = &ssotoken.RefNoGenerator{Now: e.now}
 	return e, nil
 }
 
@@ -106,7 +108,8 @@ func (e *Exchanger) CookieName() string { return e.name }
 
 // Exchange validates the cookie value and returns a JWT for it: claims
 // "sub", "roles", "iat", "exp" (TTL from now, but never past the
-// cookie's own expiry), "jti", "iss" and "aud", signed with the
+// cookie's own expiry), "jti" (16 random bytes, base64url: 22
+// characters), "iss" and "aud", signed with the
 // exchanger's own key. An empty value is ErrCookieMissing, one over
 // MaxCookieBytes ErrCookieTooLarge, one with characters that RFC 6265 does
 // not allow in a cookie ErrCookieMalformed (all ErrBadRequest); validation
@@ -140,8 +143,9 @@ func (e *Exchanger) Exchange(ctx context.Context, value string) (Token, error) {
 	}
 	c := jwtClaims{
 		Subject: p.Subject, Roles: p.Groups, IssuedAt: now.Unix(), ExpiresAt: exp.Unix(),
-		ID: e.refNos.Next(), Issuer: e.iss, Audience: e.aud,
+		Issuer: e.iss, Audience: e.aud,
 	}
+	_, _ = rand.Read(c.ID[:]) // never fails (crypto/rand.Read crashes the program instead)
 	b := bufPool.Get().(*[]byte)
 	defer bufPool.Put(b)
 	payload := c.appendJSON((*b)[:0])
@@ -184,7 +188,7 @@ type jwtClaims struct {
 	Roles     []string `json:"roles"`
 	IssuedAt  int64    `json:"iat"`
 	ExpiresAt int64    `json:"exp"`
-	ID        string   `json:"jti"`
+	ID        [16]byte `json:"jti"` // random; base64url without padding in the JSON
 	Issuer    string   `json:"iss"`
 	Audience  string   `json:"aud"`
 }
@@ -204,9 +208,9 @@ func (c *jwtClaims) appendJSON(b []byte) []byte {
 	b = strconv.AppendInt(b, c.IssuedAt, 10)
 	b = append(b, `,"exp":`...)
 	b = strconv.AppendInt(b, c.ExpiresAt, 10)
-	b = append(b, `,"jti":`...)
-	b = jsonx.AppendString(b, c.ID)
-	b = append(b, `,"iss":`...)
+	b = append(b, `,"jti":"`...)
+	b = base64.RawURLEncoding.AppendEncode(b, c.ID[:])
+	b = append(b, `","iss":`...)
 	b = jsonx.AppendString(b, c.Issuer)
 	b = append(b, `,"aud":`...)
 	b = jsonx.AppendString(b, c.Audience)

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,6 +24,19 @@ var (
 )
 
 func clock(t time.Time) func() time.Time { return func() time.Time { return t } }
+
+// startedBefore is a clock for an ssotoken.Signer that issues at t: a
+// Signer issues nothing in the second it was created in, so its first
+// reading (at NewSigner) is one second before t, and every later one t.
+func startedBefore(t time.Time) func() time.Time {
+	var read atomic.Bool
+	return func() time.Time {
+		if read.CompareAndSwap(false, true) {
+			return t.Add(-time.Second)
+		}
+		return t
+	}
+}
 
 func hmacRing(t testing.TB, secret []byte) *ssotoken.Keyring {
 	t.Helper()
@@ -91,13 +105,34 @@ func TestExchange(t *testing.T) {
 	assert.Equal(t, float64(testNow.Add(time.Hour).Unix()), claims["exp"])
 	assert.Equal(t, DefaultIssuer, claims["iss"])
 	assert.Equal(t, DefaultAudience, claims["aud"])
-	assert.NotEmpty(t, claims["jti"])
+	jti, _ := claims["jti"].(string)
+	assert.Len(t, jti, 22, "16 bytes, base64url without padding")
+	id, err := base64.RawURLEncoding.Strict().DecodeString(jti)
+	require.NoError(t, err)
+	assert.Len(t, id, 16)
 	assert.Len(t, claims, 7)
+
+	again, err := ex.Exchange(context.Background(), goodCookie(t))
+	require.NoError(t, err)
+	assert.NotEqual(t, jti, jtiOf(t, again.JWT), "a new jti per exchange, even at the same instant")
 
 	p, err := newAuth(t, ring, nil).Authenticate(context.Background(), tok.JWT)
 	require.NoError(t, err)
 	assert.Equal(t, "jdoe", p.Subject)
 	assert.Equal(t, []string{"Use API", "Reader"}, p.Groups)
+}
+
+func jtiOf(t *testing.T, tok string) string {
+	t.Helper()
+	parts := strings.Split(tok, ".")
+	require.Len(t, parts, 3)
+	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
+	require.NoError(t, err)
+	var c struct {
+		ID string `json:"jti"`
+	}
+	require.NoError(t, json.Unmarshal(raw, &c))
+	return c.ID
 }
 
 func TestExchangeNeverOutlivesTheCookie(t *testing.T) {
@@ -178,9 +213,11 @@ func TestTokenClassConfusion(t *testing.T) {
 	require.NoError(t, err)
 
 	ssoRing := hmacRing(t, ssoSecret)
-	signer, err := ssotoken.NewSigner(ssotoken.SignerConfig{Keys: ssoRing, Now: clock(testNow)})
+	signer, err := ssotoken.NewSigner(ssotoken.SignerConfig{Keys: ssoRing, Now: startedBefore(testNow)})
 	require.NoError(t, err)
-	sso, err := signer.Issue(ctx, ssotoken.Request{CIINo: "1", LOBId: "01", Functionality: "D"})
+	issueCtx, cancel := context.WithTimeout(ctx, 10*time.Second) // a failure, not a hang, if the signer waits
+	defer cancel()
+	sso, err := signer.Issue(issueCtx, ssotoken.Request{CIINo: "1", LOBId: "01", Functionality: "D"})
 	require.NoError(t, err)
 	lob, err := ssotoken.NewVerifier(ssotoken.VerifierConfig{Keys: ssoRing, LOBId: "01", Now: clock(testNow)})
 	require.NoError(t, err)
@@ -229,8 +266,18 @@ func TestAuthenticate(t *testing.T) {
 	ex, ring := newExchanger(t, nil)
 	withRole, err := ex.Exchange(ctx, goodCookie(t))
 	require.NoError(t, err)
-	noRole, err := ex.Exchange(ctx, cookieJWT(t, jwt.SigningMethodHS256, cookieSecret, jwt.MapClaims{"sub": "guest", "roles": []string{"Reader"}, "exp": testNow.Add(time.Hour).Unix()}))
-	require.NoError(t, err)
+	withRoles := func(roles ...string) string {
+		claims := jwt.MapClaims{"sub": "guest", "exp": testNow.Add(time.Hour).Unix()}
+		if roles != nil {
+			claims["roles"] = roles
+		}
+		tok, err := ex.Exchange(ctx, cookieJWT(t, jwt.SigningMethodHS256, cookieSecret, claims))
+		require.NoError(t, err)
+		return tok.JWT
+	}
+	noRole := withRoles("Reader")
+	useAPIConst := withRoles("Reader", DefaultRoleAlias)
+	noRoles := withRoles()
 	otherAud, _ := newExchanger(t, func(c *Config) { c.Audience = "another-api"; c.Keys = ring })
 	otherAudTok, err := otherAud.Exchange(ctx, goodCookie(t))
 	require.NoError(t, err)
@@ -244,8 +291,15 @@ func TestAuthenticate(t *testing.T) {
 		code  string
 	}{
 		{name: "valid", token: withRole.JWT},
-		{name: "without the Use API role", token: noRole.JWT, code: CodeRoleMissing},
-		{name: "another role configured", token: noRole.JWT, mod: func(c *AuthenticatorConfig) { c.Role = "Reader" }},
+		{name: "Use API, the permissions note's spelling", token: withRoles(DefaultRole)},
+		{name: "USE_API, the responses' spelling", token: useAPIConst},
+		{name: "without the Use API role", token: noRole, code: CodeRoleMissing},
+		{name: "no roles at all", token: noRoles, code: CodeRoleMissing},
+		{name: "another spelling is not folded", token: withRoles("use api", "Use_API", "USE API"), code: CodeRoleMissing},
+		{name: "another role configured", token: noRole, mod: func(c *AuthenticatorConfig) { c.Roles = []string{"Reader"} }},
+		{name: "a configured set, any one of it", token: noRole, mod: func(c *AuthenticatorConfig) { c.Roles = []string{"Admin", "Reader"} }},
+		{name: "a configured set replaces the defaults", token: withRole.JWT, mod: func(c *AuthenticatorConfig) { c.Roles = []string{"Admin", DefaultRoleAlias} }, code: CodeRoleMissing},
+		{name: "a configured set with one spelling", token: useAPIConst, mod: func(c *AuthenticatorConfig) { c.Roles = []string{DefaultRoleAlias} }},
 		{name: "after exp", token: withRole.JWT, now: testNow.Add(time.Hour), code: ssotoken.CodeTokenExpired},
 		{name: "within leeway", token: withRole.JWT, now: testNow.Add(time.Hour + 29*time.Second), mod: func(c *AuthenticatorConfig) { c.Leeway = 30 * time.Second }},
 		{name: "tampered", token: p[0] + "." + base64.RawURLEncoding.EncodeToString([]byte(`{"sub":"admin","roles":["Use API"]}`)) + "." + p[2], code: ssotoken.CodeBadSignature},
@@ -297,6 +351,25 @@ func TestNewErrors(t *testing.T) {
 	assert.Error(t, err, "a weak cookie secret is refused")
 	_, err = NewAuthenticator(AuthenticatorConfig{})
 	assert.Error(t, err)
+	_, err = NewAuthenticator(AuthenticatorConfig{Keys: ring, Roles: []string{"Use API", ""}})
+	assert.Error(t, err, "an empty role")
+}
+
+func TestDefaultRoles(t *testing.T) {
+	assert.Equal(t, []string{"Use API", "USE_API"}, DefaultRoles())
+	r := DefaultRoles()
+	r[0] = "Admin"
+	assert.Equal(t, "Use API", DefaultRoles()[0], "a new slice each time")
+
+	ring := hmacRing(t, apiSecret)
+	roles := []string{"Reader"}
+	a := newAuth(t, ring, func(c *AuthenticatorConfig) { c.Roles = roles })
+	roles[0] = "Admin"
+	ex, _ := newExchanger(t, func(c *Config) { c.Keys = ring })
+	tok, err := ex.Exchange(context.Background(), goodCookie(t)) // roles "Use API", "Reader"
+	require.NoError(t, err)
+	_, err = a.Authenticate(context.Background(), tok.JWT)
+	require.NoError(t, err, "the configured roles were copied")
 }
 
 func TestAuthenticatorValidator(t *testing.T) {
