@@ -13,9 +13,12 @@ import (
 const DateLayout = "2006-01-02T15:04:05.000Z"
 
 // Claims is the claim set of a TokenNo. The first six fields are exactly
-// the API document's sample; ID ("jti") is the TokenRefNo; Issuer and
-// Audience are optional extras, present only when configured. Times are
-// Unix seconds, as on the wire.
+// the API document's sample, in its order, and all a Signer issues by
+// default. The optional claims follow them, in this order, each only when
+// it is set: "nbf" (never issued by Signer, honoured by Verifier), "iss"
+// and "aud" (SignerConfig.Issuer and Audience), and last "jti", the
+// TokenRefNo (SignerConfig.IncludeJTI). Times are Unix seconds, as on the
+// wire.
 type Claims struct {
 	CIINo         string `json:"CIINo"`
 	LOBId         string `json:"LOBId"`
@@ -24,9 +27,9 @@ type Claims struct {
 	IssuedAt      int64  `json:"iat"`           // Unix seconds
 	ExpiresAt     int64  `json:"exp"`           // Unix seconds
 	NotBefore     int64  `json:"nbf,omitempty"` // Unix seconds; never issued by Signer, honoured by Verifier
-	ID            string `json:"jti,omitempty"` // the TokenRefNo
 	Issuer        string `json:"iss,omitempty"`
 	Audience      string `json:"aud,omitempty"`
+	ID            string `json:"jti,omitempty"` // the TokenRefNo, with SignerConfig.IncludeJTI
 }
 
 // IssuedAtTime returns IssuedAt as a time.Time.
@@ -35,12 +38,14 @@ func (c *Claims) IssuedAtTime() time.Time { return time.Unix(c.IssuedAt, 0) }
 // ExpiresAtTime returns ExpiresAt as a time.Time.
 func (c *Claims) ExpiresAtTime() time.Time { return time.Unix(c.ExpiresAt, 0) }
 
-// appendJSON appends the claims as a JSON object, in the API document's
-// order and with the same output as encoding/json for these fields (but
-// without reflection, and without escaping <, > and &, which JSON does
-// not require); a zero time is left out, as the Signer never issues one. A non-zero date is written as the Date claim instead of
-// c.Date, and a non-nil jti as the jti claim instead of c.ID, so that the
-// signer needs no string for either.
+// appendJSON appends the claims as a JSON object, in the order of the
+// fields of Claims (the API document's, then the optional claims) and with
+// the same output as encoding/json for these fields (but without
+// reflection, and without escaping <, > and &, which JSON does not
+// require); a zero time is left out, as the Signer never issues one.
+// A non-zero date is written as the Date claim instead of c.Date, and a
+// non-nil jti as the jti claim instead of c.ID, so that the signer needs
+// no string for either.
 func (c *Claims) appendJSON(b []byte, date time.Time, jti []byte) []byte {
 	b = append(b, `{"CIINo":`...)
 	b = jsonx.AppendString(b, c.CIINo)
@@ -68,14 +73,6 @@ func (c *Claims) appendJSON(b []byte, date time.Time, jti []byte) []byte {
 		b = append(b, `,"nbf":`...)
 		b = strconv.AppendInt(b, c.NotBefore, 10)
 	}
-	if jti != nil {
-		b = append(b, `,"jti":"`...)
-		b = append(b, jti...) // digits only
-		b = append(b, '"')
-	} else if c.ID != "" {
-		b = append(b, `,"jti":`...)
-		b = jsonx.AppendString(b, c.ID)
-	}
 	if c.Issuer != "" {
 		b = append(b, `,"iss":`...)
 		b = jsonx.AppendString(b, c.Issuer)
@@ -83,6 +80,14 @@ func (c *Claims) appendJSON(b []byte, date time.Time, jti []byte) []byte {
 	if c.Audience != "" {
 		b = append(b, `,"aud":`...)
 		b = jsonx.AppendString(b, c.Audience)
+	}
+	if jti != nil {
+		b = append(b, `,"jti":"`...)
+		b = append(b, jti...) // digits only
+		b = append(b, '"')
+	} else if c.ID != "" {
+		b = append(b, `,"jti":`...)
+		b = jsonx.AppendString(b, c.ID)
 	}
 	return append(b, '}')
 }

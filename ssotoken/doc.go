@@ -16,8 +16,14 @@
 //
 // A TokenNo is a JWS compact token, HS256 by default with the header
 // {"alg":"HS256","typ":"JWT"}, whose claims are exactly those of the API
-// document's sample (CIINo, LOBId, Functionality, Date, iat, exp) plus
-// jti, the TokenRefNo; iss and aud are optional extras. Tokens are signed
+// document's sample, in its order and formats (CIINo, LOBId,
+// Functionality, Date, iat, exp); iss, aud and jti (the TokenRefNo) are
+// optional extras, in that order after them. A TokenRefNo has the
+// document's shape, 15 digits: the second of "iat" and five digits that
+// are unique to the instance (see RefNoGenerator for the scheme and its
+// limits). A Verifier with a ReplayStore accepts each token once, keyed by
+// a digest of what was signed (RedemptionID), so the document's tokens,
+// which carry no jti, are single use too. Tokens are signed
 // and parsed by github.com/golang-jwt/jwt/v5 (Keyring.Sign and
 // Keyring.Parse, which package cookiesso uses for its tokens too), and
 // every header and claim set passes one JSON policy: no name twice, no

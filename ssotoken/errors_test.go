@@ -34,7 +34,7 @@ func TestSentinels(t *testing.T) {
 		ErrTokenMissing, ErrTokenTooLarge, ErrTokenMalformed, ErrAlgNotAllowed, ErrUnknownKey,
 		ErrBadSignature, ErrClaimsMalformed, ErrExpMissing, ErrIatMissing, ErrTokenExpired,
 		ErrTokenNotYetValid, ErrLifetimeTooLong, ErrWrongIssuer, ErrWrongAudience, ErrWrongLOB,
-		ErrJTIMissing, ErrTokenReplayed, ErrKeysUnavailable,
+		ErrTokenReplayed, ErrKeysUnavailable,
 	}
 	codes := map[string]bool{}
 	for _, s := range sentinels {

@@ -5,10 +5,13 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/ssokit/ssokit/ssotoken"
@@ -21,6 +24,30 @@ var secret = []byte("example secret, 32 bytes or more!")
 // issuedAt is the time of the API document's sample.
 var issuedAt = time.Date(2025, 1, 20, 8, 49, 46, 756e6, time.UTC)
 
+// exampleClock stands for time.Now in the examples, so that their output
+// is always the same: it reads issuedAt, and the second before it while a
+// Signer starts (a Signer issues nothing in the second it was started in,
+// so that a restarted process cannot repeat a TokenRefNo). In production
+// leave SignerConfig.Now nil: the first Issue then waits for the next
+// second, at most one second.
+type exampleClock struct{ started atomic.Bool }
+
+func (c *exampleClock) Now() time.Time {
+	if c.started.Load() {
+		return issuedAt
+	}
+	return issuedAt.Add(-time.Second)
+}
+
+// newExampleSigner returns a Signer for cfg on an exampleClock.
+func newExampleSigner(cfg ssotoken.SignerConfig) (*ssotoken.Signer, error) {
+	clock := &exampleClock{}
+	cfg.Now = clock.Now
+	s, err := ssotoken.NewSigner(cfg)
+	clock.started.Store(true)
+	return s, err
+}
+
 func ExampleSigner_Issue() {
 	key, err := ssotoken.NewHMACKey("", secret)
 	if err != nil {
@@ -30,10 +57,9 @@ func ExampleSigner_Issue() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	signer, err := ssotoken.NewSigner(ssotoken.SignerConfig{
-		Keys: ring,
-		Now:  func() time.Time { return issuedAt }, // leave nil in production
-	})
+	// Instance 0 of a fleet of one; a fleet of n numbers its instances
+	// 0 to n-1, so that no two issue the same TokenRefNo.
+	signer, err := newExampleSigner(ssotoken.SignerConfig{Keys: ring, Instance: 0, Instances: 1})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -43,10 +69,16 @@ func ExampleSigner_Issue() {
 		log.Fatal(err)
 	}
 	fmt.Println(resp.ReturnCode, resp.ReturnMessage)
-	fmt.Println(len(resp.TokenRefNo), "digits")
+	fmt.Println(resp.TokenRefNo)
+	header, _ := base64.RawURLEncoding.DecodeString(strings.Split(resp.TokenNo, ".")[0])
+	payload, _ := base64.RawURLEncoding.DecodeString(strings.Split(resp.TokenNo, ".")[1])
+	fmt.Println(string(header))
+	fmt.Println(string(payload))
 	// Output:
 	// 1 Token Generated successfully
-	// 20 digits
+	// 173736298600000
+	// {"alg":"HS256","typ":"JWT"}
+	// {"CIINo":"10001004","LOBId":"01","Functionality":"D","Date":"2025-01-20T08:49:46.756Z","iat":1737362986,"exp":1737366586}
 }
 
 func ExampleVerifier_Verify() {
@@ -54,10 +86,11 @@ func ExampleVerifier_Verify() {
 	key, _ := ssotoken.NewHMACKey("", secret)
 	ring, _ := ssotoken.NewKeyring(key)
 	clock := func() time.Time { return issuedAt }
-	signer, _ := ssotoken.NewSigner(ssotoken.SignerConfig{Keys: ring, Now: clock})
+	signer, _ := newExampleSigner(ssotoken.SignerConfig{Keys: ring})
 	resp, _ := signer.Issue(ctx, ssotoken.Request{CIINo: "10001004", LOBId: "01", Functionality: "D"})
 
-	// The linked LOB "01", with the shared secret; every token is single use.
+	// The linked LOB "01", with the shared secret; every token is single
+	// use, the API document's tokens included, though they carry no jti.
 	verifier, err := ssotoken.NewVerifier(ssotoken.VerifierConfig{
 		Keys:   ring,
 		LOBId:  "01",
@@ -88,8 +121,8 @@ func ExampleKeyring_Rotate() {
 	ctx := context.Background()
 	old, _ := ssotoken.NewHMACKey("2026-10", secret)
 	ring, _ := ssotoken.NewKeyring(old)
-	signer, _ := ssotoken.NewSigner(ssotoken.SignerConfig{Keys: ring})
-	verifier, _ := ssotoken.NewVerifier(ssotoken.VerifierConfig{Keys: ring, LOBId: "01"})
+	signer, _ := newExampleSigner(ssotoken.SignerConfig{Keys: ring})
+	verifier, _ := ssotoken.NewVerifier(ssotoken.VerifierConfig{Keys: ring, LOBId: "01", Now: func() time.Time { return issuedAt }})
 	req := ssotoken.Request{CIINo: "10001004", LOBId: "01", Functionality: "D"}
 
 	before, _ := signer.Issue(ctx, req)

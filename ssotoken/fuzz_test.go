@@ -2,6 +2,7 @@ package ssotoken
 
 import (
 	"context"
+	"strconv"
 	"testing"
 	"time"
 
@@ -16,10 +17,7 @@ import (
 // FuzzVerify ./ssotoken/` explores.
 func FuzzVerify(f *testing.F) {
 	ring := testRing(f, testSecret)
-	s, err := NewSigner(SignerConfig{Keys: ring, Now: fixedClock(seedTime)})
-	if err != nil {
-		f.Fatal(err)
-	}
+	s, _ := newTestSigner(f, SignerConfig{Keys: ring}, seedTime)
 	v, err := NewVerifier(VerifierConfig{Keys: ring, LOBId: "01", Now: fixedClock(seedTime)})
 	if err != nil {
 		f.Fatal(err)
@@ -57,13 +55,16 @@ func FuzzVerify(f *testing.F) {
 
 // FuzzIssueRoundTrip issues tokens for arbitrary request fields: either the
 // request is refused as a bad request, or the token verifies and carries
-// exactly the fields that were asked for (so no value can inject a claim).
+// exactly the fields that were asked for (so no value can inject a claim),
+// with "iat" the second of its TokenRefNo. Tokens are issued without jti,
+// as the API document's are, and with it (IncludeJTI).
 func FuzzIssueRoundTrip(f *testing.F) {
 	ring := testRing(f, testSecret)
-	now := fixedClock(time.Unix(1737362986, 0))
-	s, err := NewSigner(SignerConfig{Keys: ring, Now: now})
-	if err != nil {
-		f.Fatal(err)
+	t0 := time.Unix(1737362986, 0)
+	clock := newTestClock(t0)
+	signers := map[bool]*Signer{
+		false: newTestSignerOn(f, SignerConfig{Keys: ring}, clock),
+		true:  newTestSignerOn(f, SignerConfig{Keys: ring, IncludeJTI: true}, clock),
 	}
 	f.Add("10001004", "01", "D")
 	f.Add(`1","exp":1`, "01", "\\\"")
@@ -71,26 +72,31 @@ func FuzzIssueRoundTrip(f *testing.F) {
 
 	f.Fuzz(func(t *testing.T, ciino, lob, fn string) {
 		req := Request{CIINo: ciino, LOBId: lob, Functionality: fn}
-		resp, err := s.Issue(context.Background(), req)
-		if err != nil {
-			if KindOf(err) != ErrBadRequest {
-				t.Fatalf("Issue(%+v) = %v, want a bad request", req, err)
+		for jti, s := range signers {
+			resp, err := s.Issue(context.Background(), req)
+			if err != nil {
+				if KindOf(err) != ErrBadRequest {
+					t.Fatalf("Issue(%+v) = %v, want a bad request", req, err)
+				}
+				return
 			}
-			return
-		}
-		v, err := NewVerifier(VerifierConfig{Keys: ring, LOBId: lob, Now: now})
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, err := v.Verify(context.Background(), resp.TokenNo)
-		if err != nil {
-			t.Fatalf("issued token does not verify: %v", err)
-		}
-		if c.CIINo != ciino || c.LOBId != lob || c.Functionality != fn || c.ID != resp.TokenRefNo {
-			t.Fatalf("claims %+v do not match request %+v", c, req)
-		}
-		if c.ExpiresAt != 1737362986+3600 {
-			t.Fatalf("exp = %d", c.ExpiresAt)
+			v, err := NewVerifier(VerifierConfig{Keys: ring, LOBId: lob, Now: clock.Now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := v.Verify(context.Background(), resp.TokenNo)
+			if err != nil {
+				t.Fatalf("issued token does not verify: %v", err)
+			}
+			if c.CIINo != ciino || c.LOBId != lob || c.Functionality != fn {
+				t.Fatalf("claims %+v do not match request %+v", c, req)
+			}
+			if wantID := map[bool]string{true: resp.TokenRefNo}[jti]; c.ID != wantID {
+				t.Fatalf("jti = %q, want %q", c.ID, wantID)
+			}
+			if c.IssuedAt < t0.Unix() || c.ExpiresAt != c.IssuedAt+3600 || resp.TokenRefNo[:10] != strconv.FormatInt(c.IssuedAt, 10) {
+				t.Fatalf("iat = %d, exp = %d, TokenRefNo %s", c.IssuedAt, c.ExpiresAt, resp.TokenRefNo)
+			}
 		}
 	})
 }

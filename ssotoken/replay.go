@@ -3,7 +3,10 @@ package ssotoken
 import (
 	"container/heap"
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
+	"strings"
 	"sync"
 	"time"
 )
@@ -14,10 +17,39 @@ import (
 // reports true.
 //
 // Redeem records id as used until expiresAt and reports whether this was
-// its first redemption. An error means the store could not answer; the
+// its first redemption. A Verifier's id is the token's RedemptionID: 43
+// characters of base64url. An error means the store could not answer; the
 // Verifier then rejects the token (it fails closed).
 type ReplayStore interface {
 	Redeem(ctx context.Context, id string, expiresAt time.Time) (first bool, err error)
+}
+
+// RedemptionIDLen is the length of a RedemptionID.
+const RedemptionIDLen = 43
+
+// RedemptionID returns the id under which a Verifier redeems token in its
+// ReplayStore: the SHA-256 of the token's JWS signing input, its header and
+// payload segments and the '.' between them exactly as received (all of
+// token before its last '.'; all of it if it has none), in base64url
+// without padding, RedemptionIDLen (43) characters.
+//
+// The digest is of what was signed, so every token has one, with or
+// without "jti", and tokens that share a TokenRefNo but differ in any byte
+// have different ones. It is not of the whole token, because a signature
+// can have a twin that verifies just as well: an ECDSA signature (r, s) and
+// (r, n-s) sign the same input, and a digest of the whole token would let
+// an ES256 token be redeemed once under each. Two tokens with the same
+// signing input are one token and redeem once between them: the same
+// header and claims, as the same request issued twice in one millisecond
+// gets without SignerConfig.IncludeJTI.
+func RedemptionID(token string) string {
+	if i := strings.LastIndexByte(token, '.'); i >= 0 {
+		token = token[:i]
+	}
+	sum := sha256.Sum256([]byte(token))
+	var b [RedemptionIDLen]byte
+	base64.RawURLEncoding.Encode(b[:], sum[:])
+	return string(b[:])
 }
 
 // DefaultReplayEntries is the capacity of a MemoryReplayStore whose

@@ -7,6 +7,7 @@ import (
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -28,19 +29,6 @@ var replayT0 = time.Date(2025, 1, 20, 8, 49, 46, 756e6, time.UTC)
 var replaySecret = []byte("the replay tests' secret, 32 bytes or more")
 
 var replayReq = Request{CIINo: "10001004", LOBId: "01", Functionality: "D"}
-
-// replayClock is a settable clock, safe for concurrent use.
-type replayClock struct{ ns atomic.Int64 }
-
-func newReplayClock(t time.Time) *replayClock {
-	c := &replayClock{}
-	c.Set(t)
-	return c
-}
-
-func (c *replayClock) Now() time.Time          { return time.Unix(0, c.ns.Load()) }
-func (c *replayClock) Set(t time.Time)         { c.ns.Store(t.UnixNano()) }
-func (c *replayClock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
 
 // replayStoreFunc adapts a function to ReplayStore.
 type replayStoreFunc func(ctx context.Context, id string, expiresAt time.Time) (bool, error)
@@ -80,22 +68,30 @@ func replayHMACKey(t testing.TB) *Key {
 	return k
 }
 
-// replaySetup returns a Signer and a single-use Verifier for LOB 01 that
-// share key and clock.
-func replaySetup(t testing.TB, key *Key, store ReplayStore, clock func() time.Time) (*Signer, *Verifier) {
+// replaySetup returns a default Signer (tokens without jti, as in the API
+// document) and a single-use Verifier for LOB 01 that share key and
+// clock; the Signer's start-up second is over at the clock's time.
+func replaySetup(t testing.TB, key *Key, store ReplayStore, clock *testClock) (*Signer, *Verifier) {
 	t.Helper()
 	ring, err := NewKeyring(key)
 	require.NoError(t, err)
-	s, err := NewSigner(SignerConfig{Keys: ring, Now: clock})
-	require.NoError(t, err)
-	v, err := NewVerifier(VerifierConfig{Keys: ring, LOBId: "01", Replay: store, Now: clock})
+	s := newTestSignerOn(t, SignerConfig{Keys: ring}, clock)
+	v, err := NewVerifier(VerifierConfig{Keys: ring, LOBId: "01", Replay: store, Now: clock.Now})
 	require.NoError(t, err)
 	return s, v
 }
 
+// replayCIINo numbers the requests of replayIssue.
+var replayCIINo atomic.Int64
+
+// replayIssue issues a token for replayReq with a CIINo of its own: the
+// same request issued twice in one millisecond is the same token (see
+// TestVerifierReplaySameRequestSameMillisecond).
 func replayIssue(t testing.TB, s *Signer) Response {
 	t.Helper()
-	resp, err := s.Issue(context.Background(), replayReq)
+	req := replayReq
+	req.CIINo = strconv.FormatInt(10001004+replayCIINo.Add(1), 10)
+	resp, err := s.Issue(context.Background(), req)
 	require.NoError(t, err)
 	return resp
 }
@@ -143,7 +139,7 @@ func replayAltEncodings(t testing.TB, seg string) []string {
 
 func TestMemoryReplayStoreRedeemOnce(t *testing.T) {
 	t.Parallel()
-	clock := newReplayClock(replayT0)
+	clock := newTestClock(replayT0)
 	s := NewMemoryReplayStore(MemoryReplayConfig{Now: clock.Now})
 	ctx := context.Background()
 	exp := replayT0.Add(time.Hour)
@@ -195,7 +191,7 @@ func TestMemoryReplayStoreExpiry(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			clock := newReplayClock(replayT0)
+			clock := newTestClock(replayT0)
 			s := NewMemoryReplayStore(MemoryReplayConfig{Now: clock.Now})
 			for id, ttl := range map[string]time.Duration{"a": 10 * time.Second, "b": 20 * time.Second} {
 				first, err := s.Redeem(ctx, id, replayT0.Add(ttl))
@@ -242,7 +238,7 @@ func TestMemoryReplayStoreAlreadyExpired(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			clock := newReplayClock(replayT0)
+			clock := newTestClock(replayT0)
 			s := NewMemoryReplayStore(MemoryReplayConfig{Now: clock.Now})
 			first, err := s.Redeem(ctx, "id", tt.expiresAt)
 			require.NoError(t, err)
@@ -264,8 +260,7 @@ func TestMemoryReplayStoreClockAheadOfVerifier(t *testing.T) {
 	// The verifier runs on the API document's date; the store on the wall
 	// clock, years later. Single use must hold anyway.
 	ring := testRing(t, testSecret)
-	s, err := NewSigner(SignerConfig{Keys: ring, Now: fixedClock(seedTime)})
-	require.NoError(t, err)
+	s, _ := newTestSigner(t, SignerConfig{Keys: ring}, seedTime)
 	v, err := NewVerifier(VerifierConfig{Keys: ring, LOBId: "01", Now: fixedClock(seedTime), Replay: NewMemoryReplayStore(MemoryReplayConfig{})})
 	require.NoError(t, err)
 	resp, err := s.Issue(context.Background(), Request{CIINo: "1", LOBId: "01", Functionality: "D"})
@@ -279,7 +274,7 @@ func TestMemoryReplayStoreClockAheadOfVerifier(t *testing.T) {
 func TestMemoryReplayStoreCapacity(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	clock := newReplayClock(replayT0)
+	clock := newTestClock(replayT0)
 	s := NewMemoryReplayStore(MemoryReplayConfig{MaxEntries: 3, Now: clock.Now})
 
 	// Three ids, expiring at +10 s, +20 s and +30 s.
@@ -377,7 +372,7 @@ func TestMemoryReplayStoreDefaults(t *testing.T) {
 func TestMemoryReplayStoreIgnoresDoneContext(t *testing.T) {
 	t.Parallel()
 	// Redeem never waits, so a done context does not make it fail.
-	s := NewMemoryReplayStore(MemoryReplayConfig{Now: newReplayClock(replayT0).Now})
+	s := NewMemoryReplayStore(MemoryReplayConfig{Now: newTestClock(replayT0).Now})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	first, err := s.Redeem(ctx, "id", replayT0.Add(time.Hour))
@@ -391,7 +386,7 @@ func TestMemoryReplayStoreConcurrentSameID(t *testing.T) {
 		rounds     = 20
 		goroutines = 50
 	)
-	clock := newReplayClock(replayT0)
+	clock := newTestClock(replayT0)
 	s := NewMemoryReplayStore(MemoryReplayConfig{Now: clock.Now})
 	for round := range rounds {
 		id := "round-" + strconv.Itoa(round)
@@ -431,7 +426,7 @@ func TestMemoryReplayStoreConcurrentManyIDs(t *testing.T) {
 		perWorker = 1000
 		shared    = 100
 	)
-	clock := newReplayClock(replayT0)
+	clock := newTestClock(replayT0)
 	s := NewMemoryReplayStore(MemoryReplayConfig{MaxEntries: workers*perWorker + shared, Now: clock.Now})
 	ctx := context.Background()
 	sharedWins := make([]atomic.Int32, shared)
@@ -489,9 +484,9 @@ func TestMemoryReplayStoreConcurrentManyIDs(t *testing.T) {
 
 func TestVerifierReplaySingleUse(t *testing.T) {
 	t.Parallel()
-	clock := newReplayClock(replayT0)
+	clock := newTestClock(replayT0)
 	store := NewMemoryReplayStore(MemoryReplayConfig{Now: clock.Now})
-	s, v := replaySetup(t, replayHMACKey(t), store, clock.Now)
+	s, v := replaySetup(t, replayHMACKey(t), store, clock)
 	ctx := context.Background()
 
 	tok := replayIssue(t, s)
@@ -499,7 +494,8 @@ func TestVerifierReplaySingleUse(t *testing.T) {
 
 	c, err := v.Verify(ctx, tok.TokenNo)
 	require.NoError(t, err)
-	assert.Equal(t, tok.TokenRefNo, c.ID)
+	assert.Empty(t, c.ID, "the API document's tokens carry no jti")
+	assert.Equal(t, tok.TokenRefNo[:10], strconv.FormatInt(c.IssuedAt, 10))
 
 	for i := range 3 {
 		c, err = v.Verify(ctx, tok.TokenNo)
@@ -523,9 +519,9 @@ func TestVerifierReplayParallel(t *testing.T) {
 		rounds     = 5
 		goroutines = 50
 	)
-	clock := newReplayClock(replayT0)
+	clock := newTestClock(replayT0)
 	store := NewMemoryReplayStore(MemoryReplayConfig{Now: clock.Now})
-	s, v := replaySetup(t, replayHMACKey(t), store, clock.Now)
+	s, v := replaySetup(t, replayHMACKey(t), store, clock)
 	for round := range rounds {
 		tok := replayIssue(t, s).TokenNo
 		var ok, replayed, other atomic.Int32
@@ -583,18 +579,19 @@ func TestVerifierReplayAlternateEncoding(t *testing.T) {
 		{name: "ES256", key: es},
 		{name: "EdDSA", key: ed},
 	}
-	// What a re-spelled segment fails with: the header and the signature
-	// are decoded strictly, and the payload is covered by the signature
-	// as it is spelled.
-	segCode := [3]string{CodeTokenMalformed, CodeBadSignature, CodeTokenMalformed}
+	// What a re-spelled segment fails with: every segment is decoded
+	// strictly (and the payload is covered by the signature as it is
+	// spelled besides), so none of them reaches the replay store, whose
+	// id is a digest of the header and payload as received.
+	segCode := [3]string{CodeTokenMalformed, CodeTokenMalformed, CodeTokenMalformed}
 	segName := [3]string{"header", "payload", "signature"}
 
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			clock := newReplayClock(replayT0)
+			clock := newTestClock(replayT0)
 			store := NewMemoryReplayStore(MemoryReplayConfig{Now: clock.Now})
-			s, v := replaySetup(t, tt.key, store, clock.Now)
+			s, v := replaySetup(t, tt.key, store, clock)
 			ctx := context.Background()
 			tok := replayIssue(t, s).TokenNo
 			parts := strings.Split(tok, ".")
@@ -637,9 +634,10 @@ func TestVerifierReplayAlternateEncoding(t *testing.T) {
 }
 
 // TestVerifierReplayECDSAMalleability: an ES256 signature (r, s) has a
-// twin (r, n-s) that is just as valid, so the same claims can be presented
-// under a second, genuinely different signature. Replay is keyed on jti,
-// so the twin is caught whichever is presented first.
+// twin (r, n-s) that is just as valid, so the same token can be presented
+// under a second, genuinely different signature. Replay is keyed on the
+// signing input, not on the whole token, so the twin (of a token without
+// jti, as the API document's are) is caught whichever is presented first.
 func TestVerifierReplayECDSAMalleability(t *testing.T) {
 	t.Parallel()
 	ecKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -662,8 +660,8 @@ func TestVerifierReplayECDSAMalleability(t *testing.T) {
 
 	t.Run("without single use both signatures verify", func(t *testing.T) {
 		t.Parallel()
-		clock := newReplayClock(replayT0)
-		s, v := replaySetup(t, key, nil, clock.Now)
+		clock := newTestClock(replayT0)
+		s, v := replaySetup(t, key, nil, clock)
 		tok := replayIssue(t, s).TokenNo
 		_, err := v.Verify(context.Background(), tok)
 		require.NoError(t, err)
@@ -673,11 +671,14 @@ func TestVerifierReplayECDSAMalleability(t *testing.T) {
 	for _, twinFirst := range []bool{false, true} {
 		t.Run(fmt.Sprintf("single use, twin first %v", twinFirst), func(t *testing.T) {
 			t.Parallel()
-			clock := newReplayClock(replayT0)
+			clock := newTestClock(replayT0)
 			store := NewMemoryReplayStore(MemoryReplayConfig{Now: clock.Now})
-			s, v := replaySetup(t, key, store, clock.Now)
+			s, v := replaySetup(t, key, store, clock)
 			tok := replayIssue(t, s).TokenNo
+			require.NotContains(t, string(segment(t, tok, 1)), `"jti"`)
 			first, second := tok, twin(t, tok)
+			require.NotEqual(t, first, second, "two spellings of the token")
+			assert.Equal(t, RedemptionID(first), RedemptionID(second), "one redemption id")
 			if twinFirst {
 				first, second = second, first
 			}
@@ -775,8 +776,8 @@ func TestVerifierReplayStoreFailures(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			clock := newReplayClock(replayT0)
-			s, v := replaySetup(t, replayHMACKey(t), tt.store, clock.Now)
+			clock := newTestClock(replayT0)
+			s, v := replaySetup(t, replayHMACKey(t), tt.store, clock)
 			tok := replayIssue(t, s).TokenNo
 
 			ctx := context.Background()
@@ -811,12 +812,10 @@ func TestVerifierReplayStoreFailures(t *testing.T) {
 // store: the token's jti, kept until exp plus leeway.
 func TestVerifierReplayRedeemArguments(t *testing.T) {
 	t.Parallel()
-	clock := newReplayClock(replayT0)
-	rec := &replayRecorder{next: NewMemoryReplayStore(MemoryReplayConfig{Now: clock.Now})}
 	ring, err := NewKeyring(replayHMACKey(t))
 	require.NoError(t, err)
-	s, err := NewSigner(SignerConfig{Keys: ring, Now: clock.Now, TTL: 10 * time.Minute})
-	require.NoError(t, err)
+	s, clock := newTestSigner(t, SignerConfig{Keys: ring, TTL: 10 * time.Minute}, replayT0)
+	rec := &replayRecorder{next: NewMemoryReplayStore(MemoryReplayConfig{Now: clock.Now})}
 	v, err := NewVerifier(VerifierConfig{Keys: ring, LOBId: "01", Replay: rec, Now: clock.Now, Leeway: 30 * time.Second})
 	require.NoError(t, err)
 
@@ -824,7 +823,13 @@ func TestVerifierReplayRedeemArguments(t *testing.T) {
 	_, err = v.Verify(context.Background(), resp.TokenNo)
 	require.NoError(t, err)
 	require.Equal(t, 1, rec.Calls())
-	assert.Equal(t, resp.TokenRefNo, rec.ids[0])
+	// The id is the SHA-256 of the signing input, header.payload as
+	// received, in base64url without padding.
+	input := resp.TokenNo[:strings.LastIndexByte(resp.TokenNo, '.')]
+	sum := sha256.Sum256([]byte(input))
+	assert.Equal(t, base64.RawURLEncoding.EncodeToString(sum[:]), rec.ids[0])
+	assert.Equal(t, RedemptionID(resp.TokenNo), rec.ids[0])
+	assert.Len(t, rec.ids[0], RedemptionIDLen)
 	assert.True(t, rec.exps[0].Equal(time.Unix(replayT0.Unix(), 0).Add(10*time.Minute+30*time.Second)), "expiresAt %v", rec.exps[0])
 
 	// Within leeway after exp the token still verifies, so the store must
@@ -836,7 +841,8 @@ func TestVerifierReplayRedeemArguments(t *testing.T) {
 
 // TestVerifierReplayOnlyAfterAllChecks: the store is asked only for a
 // token that passed every other check, so a forged, expired or misdirected
-// token carrying a known jti cannot burn the genuine token.
+// token cannot burn the genuine one, not even a forgery of its very claims
+// (the same signing input, so the same RedemptionID).
 func TestVerifierReplayOnlyAfterAllChecks(t *testing.T) {
 	t.Parallel()
 	const jti = "17373629860000000042"
@@ -861,7 +867,7 @@ func TestVerifierReplayOnlyAfterAllChecks(t *testing.T) {
 		{name: "other issuer", token: replayMint(t, key, withIss, nil), code: CodeWrongIssuer},
 	}
 
-	clock := newReplayClock(replayT0)
+	clock := newTestClock(replayT0)
 	rec := &replayRecorder{next: NewMemoryReplayStore(MemoryReplayConfig{Now: clock.Now})}
 	ring, err := NewKeyring(key)
 	require.NoError(t, err)
@@ -890,15 +896,19 @@ func TestVerifierReplayOnlyAfterAllChecks(t *testing.T) {
 	assert.Equal(t, 1, rec.Calls())
 }
 
-func TestVerifierReplayRequiresJTI(t *testing.T) {
+// TestVerifierReplayWithoutJTI: single use holds for any token, with or
+// without jti: the API document's own tokens, which carry none, are
+// accepted once and refused the second time.
+func TestVerifierReplayWithoutJTI(t *testing.T) {
 	t.Parallel()
 	key := replayHMACKey(t)
 	tests := []struct {
 		name string
 		jti  []byte // nil: no jti claim at all
 	}{
-		{name: "no jti claim", jti: nil},
+		{name: "no jti claim, as in the API document", jti: nil},
 		{name: "empty jti", jti: []byte{}},
+		{name: "a jti", jti: []byte("173736298600000")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -906,27 +916,139 @@ func TestVerifierReplayRequiresJTI(t *testing.T) {
 			tok := replayMint(t, key, replayClaims(replayT0, ""), tt.jti)
 			payload, err := base64.RawURLEncoding.DecodeString(strings.Split(tok, ".")[1])
 			require.NoError(t, err)
-			if tt.jti == nil {
+			switch {
+			case tt.jti == nil:
 				require.NotContains(t, string(payload), `"jti"`)
-			} else {
+			case len(tt.jti) == 0:
 				require.Contains(t, string(payload), `"jti":""`)
 			}
 
-			clock := newReplayClock(replayT0)
+			clock := newTestClock(replayT0)
 			rec := &replayRecorder{next: NewMemoryReplayStore(MemoryReplayConfig{Now: clock.Now})}
-			_, single := replaySetup(t, key, rec, clock.Now)
+			_, single := replaySetup(t, key, rec, clock)
+			c, err := single.Verify(context.Background(), tok)
+			require.NoError(t, err)
+			assert.Equal(t, string(tt.jti), c.ID)
 			for range 2 {
 				c, err := single.Verify(context.Background(), tok)
 				assert.Nil(t, c)
 				assert.ErrorIs(t, err, ErrUnauthorized)
-				assert.Equal(t, CodeJTIMissing, CodeOf(err))
+				assert.ErrorIs(t, err, ErrTokenReplayed)
+				assert.Equal(t, CodeTokenReplayed, CodeOf(err))
 			}
-			assert.Zero(t, rec.Calls())
+			assert.Equal(t, 3, rec.Calls())
+			assert.Equal(t, []string{RedemptionID(tok), RedemptionID(tok), RedemptionID(tok)}, rec.ids)
 
-			// Without single use the same token is acceptable.
-			_, multi := replaySetup(t, key, nil, clock.Now)
-			_, err = multi.Verify(context.Background(), tok)
-			assert.NoError(t, err)
+			// Without single use the same token is acceptable again and again.
+			_, multi := replaySetup(t, key, nil, clock)
+			for range 2 {
+				_, err = multi.Verify(context.Background(), tok)
+				assert.NoError(t, err)
+			}
+		})
+	}
+}
+
+// TestVerifierReplaySeedShapedToken: a token of the API document's sample,
+// exactly (its payload byte for byte, signed with the LOB's key), is
+// accepted once.
+func TestVerifierReplaySeedShapedToken(t *testing.T) {
+	t.Parallel()
+	ring := testRing(t, testSecret)
+	s, clock := newTestSigner(t, SignerConfig{Keys: ring}, seedTime)
+	resp, err := s.Issue(context.Background(), Request{CIINo: "10001004", LOBId: "01", Functionality: "D"})
+	require.NoError(t, err)
+	require.Equal(t, seedPayload, string(segment(t, resp.TokenNo, 1)))
+	require.Equal(t, seedHeader, string(segment(t, resp.TokenNo, 0)))
+
+	v, err := NewVerifier(VerifierConfig{Keys: ring, LOBId: "01", Now: clock.Now, Replay: NewMemoryReplayStore(MemoryReplayConfig{Now: clock.Now})})
+	require.NoError(t, err)
+	c, err := v.Verify(context.Background(), resp.TokenNo)
+	require.NoError(t, err)
+	assert.Equal(t, "10001004", c.CIINo)
+	_, err = v.Verify(context.Background(), resp.TokenNo)
+	assert.ErrorIs(t, err, ErrUnauthorized)
+	assert.Equal(t, CodeTokenReplayed, CodeOf(err))
+}
+
+// TestVerifierReplaySameTokenRefNo: two instances that chose the same
+// TokenRefNo (misconfigured with the same Instance number, say) still
+// issue two tokens, and each is accepted once: single use is keyed by
+// what was signed, not by the reference.
+func TestVerifierReplaySameTokenRefNo(t *testing.T) {
+	t.Parallel()
+	key := replayHMACKey(t)
+	ring, err := NewKeyring(key)
+	require.NoError(t, err)
+	tests := []struct {
+		name string
+		cfg  SignerConfig
+		reqB Request
+	}{
+		{name: "another user, no jti", reqB: Request{CIINo: "10001005", LOBId: "01", Functionality: "D"}},
+		{name: "another functionality, no jti", reqB: Request{CIINo: "10001004", LOBId: "01", Functionality: "E"}},
+		{name: "another user, the same jti", cfg: SignerConfig{IncludeJTI: true}, reqB: Request{CIINo: "10001005", LOBId: "01", Functionality: "D"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := tt.cfg
+			cfg.Keys = ring
+			a, clock := newTestSigner(t, cfg, replayT0)
+			b, _ := newTestSigner(t, cfg, replayT0) // the same Instance: 0 of 1
+			v, err := NewVerifier(VerifierConfig{Keys: ring, LOBId: "01", Now: clock.Now, Replay: NewMemoryReplayStore(MemoryReplayConfig{Now: clock.Now})})
+			require.NoError(t, err)
+
+			ra, err := a.Issue(context.Background(), replayReq)
+			require.NoError(t, err)
+			rb, err := b.Issue(context.Background(), tt.reqB)
+			require.NoError(t, err)
+			require.Equal(t, ra.TokenRefNo, rb.TokenRefNo, "the same reference")
+			require.NotEqual(t, ra.TokenNo, rb.TokenNo, "two tokens")
+
+			for _, tok := range []string{ra.TokenNo, rb.TokenNo} {
+				_, err := v.Verify(context.Background(), tok)
+				require.NoError(t, err, "a fresh token is accepted")
+			}
+			for _, tok := range []string{ra.TokenNo, rb.TokenNo} {
+				_, err := v.Verify(context.Background(), tok)
+				assert.Equal(t, CodeTokenReplayed, CodeOf(err))
+			}
+		})
+	}
+}
+
+// TestVerifierReplaySameRequestSameMillisecond: the API document's claims
+// carry nothing unique but the millisecond, and HS256 is deterministic, so
+// the same request issued twice within a millisecond is one token, byte
+// for byte, under two TokenRefNo values; it is accepted once. With
+// IncludeJTI the two are distinct tokens, each accepted once.
+func TestVerifierReplaySameRequestSameMillisecond(t *testing.T) {
+	t.Parallel()
+	for _, jti := range []bool{false, true} {
+		t.Run("jti "+strconv.FormatBool(jti), func(t *testing.T) {
+			t.Parallel()
+			ring, err := NewKeyring(replayHMACKey(t))
+			require.NoError(t, err)
+			s, clock := newTestSigner(t, SignerConfig{Keys: ring, IncludeJTI: jti}, replayT0)
+			v, err := NewVerifier(VerifierConfig{Keys: ring, LOBId: "01", Now: clock.Now, Replay: NewMemoryReplayStore(MemoryReplayConfig{Now: clock.Now})})
+			require.NoError(t, err)
+			r1, err := s.Issue(context.Background(), replayReq)
+			require.NoError(t, err)
+			r2, err := s.Issue(context.Background(), replayReq)
+			require.NoError(t, err)
+			assert.NotEqual(t, r1.TokenRefNo, r2.TokenRefNo)
+
+			_, err = v.Verify(context.Background(), r1.TokenNo)
+			require.NoError(t, err)
+			_, err = v.Verify(context.Background(), r2.TokenNo)
+			if jti {
+				assert.NotEqual(t, r1.TokenNo, r2.TokenNo)
+				assert.NoError(t, err)
+			} else {
+				assert.Equal(t, r1.TokenNo, r2.TokenNo)
+				assert.Equal(t, CodeTokenReplayed, CodeOf(err))
+			}
 		})
 	}
 }
@@ -936,9 +1058,9 @@ func TestVerifierReplayRequiresJTI(t *testing.T) {
 // replay of a token it holds, and takes new tokens once old ones expire.
 func TestVerifierReplayStoreFull(t *testing.T) {
 	t.Parallel()
-	clock := newReplayClock(replayT0)
+	clock := newTestClock(replayT0)
 	store := NewMemoryReplayStore(MemoryReplayConfig{MaxEntries: 2, Now: clock.Now})
-	s, v := replaySetup(t, replayHMACKey(t), store, clock.Now)
+	s, v := replaySetup(t, replayHMACKey(t), store, clock)
 	ctx := context.Background()
 
 	t1, t2, t3 := replayIssue(t, s).TokenNo, replayIssue(t, s).TokenNo, replayIssue(t, s).TokenNo
@@ -965,4 +1087,35 @@ func TestVerifierReplayStoreFull(t *testing.T) {
 	_, err = v.Verify(ctx, fresh)
 	assert.Equal(t, CodeTokenReplayed, CodeOf(err))
 	assert.Equal(t, 1, store.Len())
+}
+
+func TestRedemptionID(t *testing.T) {
+	t.Parallel()
+	digest := func(s string) string {
+		sum := sha256.Sum256([]byte(s))
+		return base64.RawURLEncoding.EncodeToString(sum[:])
+	}
+	input := seedTokenNo[:strings.LastIndexByte(seedTokenNo, '.')]
+	tests := []struct {
+		name  string
+		token string
+		want  string
+	}{
+		{name: "the API document's sample", token: seedTokenNo, want: "BCZ9KCqXk39m_JfPVIfxZtu9sC5V5_Tao01gKrGQQk4"},
+		{name: "the signing input of the sample", token: seedTokenNo, want: digest(input)},
+		{name: "another signature, the same input", token: input + ".AAAA", want: digest(input)},
+		{name: "no signature", token: input + ".", want: digest(input)},
+		{name: "another payload", token: strings.Replace(seedTokenNo, ".eyJ", ".eyK", 1), want: digest(strings.Replace(input, ".eyJ", ".eyK", 1))},
+		{name: "no dot: all of it", token: "abc", want: digest("abc")},
+		{name: "empty", token: "", want: digest("")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got := RedemptionID(tt.token)
+			assert.Equal(t, tt.want, got)
+			assert.Len(t, got, RedemptionIDLen)
+		})
+	}
+	assert.NotEqual(t, RedemptionID(seedTokenNo), digest(seedTokenNo), "not a digest of the whole token")
 }

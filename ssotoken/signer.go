@@ -28,29 +28,53 @@ type SignerConfig struct {
 	// at least one second.
 	TTL time.Duration
 
-	// Issuer, when set, is put in every token as "iss".
+	// Issuer, when set, is put in every token as "iss", after the API
+	// document's claims.
 	Issuer string
-	// Audience, when set, is put in every token as "aud" (a single string).
+	// Audience, when set, is put in every token as "aud" (a single string),
+	// after "iss".
 	Audience string
+	// IncludeJTI puts the TokenRefNo in every token as "jti", the last
+	// claim. The API document's tokens have none, and a Verifier needs
+	// none for single use.
+	IncludeJTI bool
 
-	// Now is the clock; nil means time.Now.
+	// Instance and Instances number this issuer in its fleet, so that no
+	// two instances make the same TokenRefNo: Instance is this instance's
+	// number, from 0 to Instances-1, and Instances the size of the fleet,
+	// at most MaxInstances; 0 means 1. See RefNoGenerator for the scheme
+	// and its limits.
+	Instance  int
+	Instances int
+	// WideRefNo makes 20-digit TokenRefNo values (WideRefNoLen) instead of
+	// the API document's 15 (RefNoLen).
+	WideRefNo bool
+
+	// Now is the clock of the Signer's TokenRefNo generator, which gives
+	// every token its issue time ("Date", "iat"); nil means time.Now.
 	Now func() time.Time
 
-	// RefNos makes the TokenRefNo of each token; nil means a new generator
-	// that uses Now.
+	// RefNos, when set, makes the TokenRefNo and issue time of each token
+	// instead of a generator of the Signer's own: give every Signer of a
+	// process the same one. Instance, Instances, WideRefNo and Now are then
+	// the generator's, and must be left zero here.
 	RefNos *RefNoGenerator
 }
 
 // Signer is the local Issuer: it mints TokenNo values as signed JWS
-// compact tokens (HS256 by default) with the API document's claims plus
-// "jti" = TokenRefNo. It is safe for concurrent use.
+// compact tokens (HS256 by default) whose claims are the API document's,
+// in its order, and TokenRefNo values of the document's shape. It is safe
+// for concurrent use.
+//
+// A new Signer issues nothing in the second in which it was created (see
+// RefNoGenerator): the first Issue after start-up may wait up to a second.
 type Signer struct {
 	keys    *Keyring
 	lobKeys map[string]*Keyring
 	ttl     int64
 	iss     string
 	aud     string
-	now     func() time.Time
+	jti     bool
 	refNos  *RefNoGenerator
 }
 
@@ -80,13 +104,17 @@ func NewSigner(cfg SignerConfig) (*Signer, error) {
 			return nil, errors.New("ssotoken: SignerConfig." + name + " holds control characters")
 		}
 	}
-	now := cfg.Now
-	if now == nil {
-		now = time.Now
-	}
 	refNos := cfg.RefNos
-	if refNos == nil {
-		refNos = &RefNoGenerator{Now: now}
+	if refNos != nil {
+		if cfg.Instance != 0 || cfg.Instances != 0 || cfg.WideRefNo || cfg.Now != nil {
+			return nil, errors.New("ssotoken: SignerConfig.RefNos is set: leave Instance, Instances, WideRefNo and Now to its RefNoConfig")
+		}
+	} else {
+		var err error
+		refNos, err = newRefNoGenerator(RefNoConfig{Instance: cfg.Instance, Instances: cfg.Instances, Wide: cfg.WideRefNo, Now: cfg.Now}, "SignerConfig")
+		if err != nil {
+			return nil, err
+		}
 	}
 	return &Signer{
 		keys:    cfg.Keys,
@@ -94,7 +122,7 @@ func NewSigner(cfg SignerConfig) (*Signer, error) {
 		ttl:     int64(ttl / time.Second),
 		iss:     cfg.Issuer,
 		aud:     cfg.Audience,
-		now:     now,
+		jti:     cfg.IncludeJTI,
 		refNos:  refNos,
 	}, nil
 }
@@ -110,8 +138,9 @@ func (s *Signer) Keys(lobID string) *Keyring {
 
 // Issue validates req and mints a token for it. It fails with an
 // ErrBadRequest error for an invalid request (see Request.Validate), an
-// ErrTimeout error if ctx is already done, and an ErrUpstream error if the
-// signing key fails (a remote crypto.Signer, say).
+// ErrTimeout error if ctx is done before the token's second has come (see
+// RefNoGenerator.Next), and an ErrUpstream error if the signing key fails
+// (a remote crypto.Signer, say).
 func (s *Signer) Issue(ctx context.Context, req Request) (Response, error) {
 	if err := ctx.Err(); err != nil {
 		return Response{}, Wrap(err)
@@ -124,19 +153,25 @@ func (s *Signer) Issue(ctx context.Context, req Request) (Response, error) {
 	b := bufPool.Get().(*tokenBuf)
 	defer bufPool.Put(b)
 
-	now := s.now()
-	ref := s.refNos.append(b.ref[:0])
+	ref, at, err := s.refNos.append(ctx, b.ref[:0])
+	if err != nil {
+		return Response{}, err
+	}
 	b.ref = ref
 	c := Claims{
 		CIINo:         req.CIINo,
 		LOBId:         req.LOBId,
 		Functionality: req.Functionality,
-		IssuedAt:      now.Unix(),
-		ExpiresAt:     now.Unix() + s.ttl,
+		IssuedAt:      at.Unix(),
+		ExpiresAt:     at.Unix() + s.ttl,
 		Issuer:        s.iss,
 		Audience:      s.aud,
 	}
-	token, err := sign(b, key, &c, now, ref)
+	var jti []byte
+	if s.jti {
+		jti = ref
+	}
+	token, err := sign(b, key, &c, at, jti)
 	if err != nil {
 		return Response{}, NewError(ErrUpstream, CodeSigningFailed, "the token could not be signed", err)
 	}
@@ -158,7 +193,7 @@ type tokenBuf struct {
 }
 
 var bufPool = sync.Pool{New: func() any {
-	return &tokenBuf{json: make([]byte, 0, 512), ref: make([]byte, 0, RefNoLen)}
+	return &tokenBuf{json: make([]byte, 0, 512), ref: make([]byte, 0, WideRefNoLen)}
 }}
 
 // sign encodes c and signs it with key. A non-zero date and a non-nil

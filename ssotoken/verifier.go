@@ -34,7 +34,6 @@ const (
 	CodeWrongIssuer      = "wrong_issuer"        // "iss" is not the configured issuer
 	CodeWrongAudience    = "wrong_audience"      // "aud" is not the configured audience
 	CodeWrongLOB         = "wrong_lob"           // "LOBId" is not this verifier's LOB
-	CodeJTIMissing       = "jti_missing"         // single use is on and the token has no "jti"
 	CodeTokenReplayed    = "token_replayed"      // the token was already redeemed
 	CodeReplayStore      = "replay_store_error"  // the replay store failed (ErrUpstream)
 	CodeKeysUnavailable  = "jwks_unavailable"    // no key of a remote key set was ever fetched (ErrUpstream)
@@ -69,10 +68,12 @@ type VerifierConfig struct {
 	// DefaultMaxTokenBytes (8 KiB).
 	MaxTokenBytes int
 
-	// Replay, when set, makes tokens single use: a token's "jti" is
-	// redeemed in it after every other check passed, and a second
-	// redemption fails with CodeTokenReplayed. Tokens without "jti" are
-	// then rejected. Optional.
+	// Replay, when set, makes tokens single use: a token is redeemed in it
+	// under its RedemptionID, a digest of its signed header and payload,
+	// after every other check passed, and a second redemption fails with
+	// CodeTokenReplayed. Any token can be single use, with "jti" or without
+	// (the API document's tokens have none); two tokens that share a
+	// TokenRefNo are still two tokens. Optional.
 	Replay ReplayStore
 
 	// Now is the clock; nil means time.Now.
@@ -145,7 +146,6 @@ var (
 	ErrWrongIssuer      = unauthorized(CodeWrongIssuer, "the token's issuer is not accepted")
 	ErrWrongAudience    = unauthorized(CodeWrongAudience, "the token's audience is not accepted")
 	ErrWrongLOB         = unauthorized(CodeWrongLOB, "the token is for another line of business")
-	ErrJTIMissing       = unauthorized(CodeJTIMissing, "the token has no reference number")
 	ErrTokenReplayed    = unauthorized(CodeTokenReplayed, "the token was already used")
 	ErrKeysUnavailable  = NewError(ErrUpstream, CodeKeysUnavailable, "the issuer's keys are not available", nil)
 )
@@ -178,10 +178,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 		return nil, err
 	}
 	if v.replay != nil {
-		if c.ID == "" {
-			return nil, ErrJTIMissing
-		}
-		first, err := v.replay.Redeem(ctx, c.ID, time.Unix(c.ExpiresAt, 0).Add(v.leeway))
+		first, err := v.replay.Redeem(ctx, RedemptionID(token), time.Unix(c.ExpiresAt, 0).Add(v.leeway))
 		if err != nil {
 			if asError(err) == nil && KindOf(err) != ErrTimeout {
 				if _, bare := err.(Kind); bare {

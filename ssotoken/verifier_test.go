@@ -199,8 +199,7 @@ func TestVerifyKidlessTokenAfterRotation(t *testing.T) {
 	require.NoError(t, err)
 	ring, err := NewKeyring(old)
 	require.NoError(t, err)
-	s, err := NewSigner(SignerConfig{Keys: ring, Now: fixedClock(seedTime)})
-	require.NoError(t, err)
+	s, _ := newTestSigner(t, SignerConfig{Keys: ring}, seedTime)
 	v, err := NewVerifier(VerifierConfig{Keys: ring, LOBId: "01", Now: fixedClock(seedTime)})
 	require.NoError(t, err)
 
@@ -248,9 +247,8 @@ func TestNewVerifierErrors(t *testing.T) {
 
 func TestVerifyParallel(t *testing.T) {
 	ring := testRing(t, testSecret)
-	s, err := NewSigner(SignerConfig{Keys: ring})
-	require.NoError(t, err)
-	v, err := NewVerifier(VerifierConfig{Keys: ring, LOBId: "01"})
+	s, clock := newTestSigner(t, SignerConfig{Keys: ring}, seedTime)
+	v, err := NewVerifier(VerifierConfig{Keys: ring, LOBId: "01", Now: clock.Now})
 	require.NoError(t, err)
 	good, err := s.Issue(context.Background(), Request{CIINo: "1", LOBId: "01", Functionality: "D"})
 	require.NoError(t, err)

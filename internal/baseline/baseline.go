@@ -79,11 +79,15 @@ func New(jwks []byte, issuer, clientID string, clients map[string][]string, secr
 			fail(w, 403, "lob_not_allowed")
 			return
 		}
+		if mc["custom:ciino"] != req.CIINo {
+			fail(w, 403, "ciino_mismatch")
+			return
+		}
 		now := time.Now()
-		ref := "17954165980280173354"
+		ref := "179541659802801"
 		s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
 			"CIINo": req.CIINo, "LOBId": req.LOBId, "Functionality": req.Functionality,
-			"Date": now.UTC().Format(ssotoken.DateLayout), "iat": now.Unix(), "exp": now.Add(time.Hour).Unix(), "jti": ref,
+			"Date": now.UTC().Format(ssotoken.DateLayout), "iat": now.Unix(), "exp": now.Add(time.Hour).Unix(),
 		}).SignedString(secret)
 		if err != nil {
 			fail(w, 502, "internal_error")

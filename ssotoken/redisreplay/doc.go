@@ -10,8 +10,18 @@
 // A redemption is one atomic SET key NX PX ttl, written by the Verifier
 // only after the token's signature and claims checked out, so forged or
 // expired tokens never reach Redis. The key is Config.Prefix (by default
-// "ssokit:jti:") followed by the token's "jti", its TokenRefNo; the TTL is
-// the token's remaining lifetime, leeway included, plus Config.MaxClockSkew.
+// DefaultPrefix, "ssokit:redeemed:") followed by the token's
+// ssotoken.RedemptionID: the SHA-256 of its signing input (header and
+// payload segments as received, "header.payload"), in base64url without
+// padding, 43 characters. The API document's sample TokenNo, for one, is
+// redeemed under the key
+//
+//	ssokit:redeemed:BCZ9KCqXk39m_JfPVIfxZtu9sC5V5_Tao01gKrGQQk4
+//
+// So every token is single use, with or without "jti" (the API document's
+// tokens have none), and two tokens that share a TokenRefNo are two keys.
+// The TTL is the token's remaining lifetime, leeway included, plus
+// Config.MaxClockSkew. The value is a random nonce of the redemption.
 //
 // When Redis cannot answer, Redeem fails closed: the token is refused with
 // an ErrUpstream error (code "replay_store_unavailable", 502 through

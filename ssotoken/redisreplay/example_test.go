@@ -28,7 +28,7 @@ func ExampleNew() {
 	})
 	defer client.Close()
 
-	replay, err := redisreplay.New(redisreplay.Config{Client: client, Prefix: "ssokit:jti:lob01:"})
+	replay, err := redisreplay.New(redisreplay.Config{Client: client, Prefix: "ssokit:redeemed:lob01:"})
 	if err != nil {
 		log.Fatal(err)
 	}

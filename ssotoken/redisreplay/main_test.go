@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"os"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -86,15 +88,38 @@ func testRing(tb testing.TB) *ssotoken.Keyring {
 	return ring
 }
 
+// issued numbers the tokens of issueTokens, across calls.
+var issued atomic.Int64
+
+// newSigner returns a default Signer (tokens of the API document's shape,
+// without jti) on the real clock. Its clock reads a second behind while
+// NewSigner runs, so the Signer's start-up second, in which it issues
+// nothing, is already over.
+func newSigner(tb testing.TB, ring *ssotoken.Keyring) *ssotoken.Signer {
+	tb.Helper()
+	var started atomic.Bool
+	clock := func() time.Time {
+		if started.Load() {
+			return time.Now()
+		}
+		return time.Now().Add(-time.Second)
+	}
+	signer, err := ssotoken.NewSigner(ssotoken.SignerConfig{Keys: ring, Now: clock})
+	require.NoError(tb, err)
+	started.Store(true)
+	return signer
+}
+
 // issueTokens mints n tokens for LOB "01" and returns them with their
-// TokenRefNo values, checked to be distinct.
+// TokenRefNo values, checked to be distinct. Each has a CIINo of its own
+// (the same request issued twice in a millisecond is the same token), and
+// none has a jti.
 func issueTokens(tb testing.TB, ring *ssotoken.Keyring, n int) (tokens, refs []string) {
 	tb.Helper()
-	signer, err := ssotoken.NewSigner(ssotoken.SignerConfig{Keys: ring})
-	require.NoError(tb, err)
+	signer := newSigner(tb, ring)
 	seen := make(map[string]bool, n)
 	for range n {
-		resp, err := signer.Issue(context.Background(), ssotoken.Request{CIINo: "10001004", LOBId: "01", Functionality: "D"})
+		resp, err := signer.Issue(context.Background(), ssotoken.Request{CIINo: strconv.FormatInt(10001004+issued.Add(1), 10), LOBId: "01", Functionality: "D"})
 		require.NoError(tb, err)
 		require.False(tb, seen[resp.TokenRefNo], "TokenRefNo issued twice")
 		seen[resp.TokenRefNo] = true

@@ -2,10 +2,13 @@ package redisreplay_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -99,7 +102,7 @@ func TestRedisMultiInstance(t *testing.T) {
 					switch {
 					case err == nil:
 						accepted[j].Add(1)
-						if c.ID != refs[j] {
+						if !strings.HasPrefix(refs[j], strconv.FormatInt(c.IssuedAt, 10)) || c.ID != "" {
 							unexpected.add(errors.New("claims of another token"))
 						}
 					case ssotoken.CodeOf(err) == ssotoken.CodeTokenReplayed:
@@ -335,6 +338,84 @@ func TestRedisThroughHTTP(t *testing.T) {
 	code, errCode = land(tokens[0])
 	assert.Equal(t, http.StatusUnauthorized, code)
 	assert.Equal(t, ssotoken.CodeTokenReplayed, errCode)
+}
+
+// TestRedisSeedShapedToken: a token of the API document's shape, without
+// jti, is accepted once and refused the second time, by any instance; its
+// key is the prefix and its RedemptionID, never its TokenRefNo.
+func TestRedisSeedShapedToken(t *testing.T) {
+	addr := redisAddr(t)
+	client := newClient(t, addr)
+	prefix := testPrefix(t, addr)
+	ring := testRing(t)
+	tokens, refs := issueTokens(t, ring, 1)
+	tok := tokens[0]
+	payload, err := base64.RawURLEncoding.DecodeString(strings.Split(tok, ".")[1])
+	require.NoError(t, err)
+	require.NotContains(t, string(payload), `"jti"`)
+
+	a := newVerifier(t, ring, newStore(t, redisreplay.Config{Client: client, Prefix: prefix}))
+	b := newVerifier(t, ring, newStore(t, redisreplay.Config{Client: newClient(t, addr), Prefix: prefix}))
+	ctx := context.Background()
+
+	c, err := a.Verify(ctx, tok)
+	require.NoError(t, err)
+	assert.Empty(t, c.ID)
+	for _, v := range []*ssotoken.Verifier{a, b} {
+		_, err = v.Verify(ctx, tok)
+		assert.ErrorIs(t, err, ssotoken.ErrUnauthorized)
+		assert.Equal(t, ssotoken.CodeTokenReplayed, ssotoken.CodeOf(err))
+	}
+
+	key := prefix + ssotoken.RedemptionID(tok)
+	assert.Len(t, key, len(prefix)+ssotoken.RedemptionIDLen)
+	keys, err := client.Keys(ctx, prefix+"*").Result()
+	require.NoError(t, err)
+	assert.Equal(t, []string{key}, keys, "one key: the prefix and the RedemptionID")
+	assert.NotContains(t, keys[0], refs[0])
+	ttl, err := client.PTTL(ctx, key).Result()
+	require.NoError(t, err)
+	// exp is iat + 1 h; the verifier's leeway (30 s) and the store's skew
+	// (5 min) are added.
+	assert.InDelta(t, (time.Hour + 30*time.Second + 5*time.Minute).Seconds(), ttl.Seconds(), 5)
+}
+
+// TestRedisSameTokenRefNo: two instances that chose the same TokenRefNo
+// (two issuers both numbered instance 0) issue two tokens, and each is
+// accepted once on Redis.
+func TestRedisSameTokenRefNo(t *testing.T) {
+	addr := redisAddr(t)
+	prefix := testPrefix(t, addr)
+	ring := testRing(t)
+	v := newVerifier(t, ring, newStore(t, redisreplay.Config{Client: newClient(t, addr), Prefix: prefix}))
+	ctx := context.Background()
+
+	// Two signers started together share their first second: the first
+	// token of each is numbered 00000 in it (unless a second began between
+	// the two: then try again).
+	var ra, rb ssotoken.Response
+	for range 10 {
+		a, b := newSigner(t, ring), newSigner(t, ring)
+		var err error
+		ra, err = a.Issue(ctx, ssotoken.Request{CIINo: "10001004", LOBId: "01", Functionality: "D"})
+		require.NoError(t, err)
+		rb, err = b.Issue(ctx, ssotoken.Request{CIINo: "10001005", LOBId: "01", Functionality: "D"})
+		require.NoError(t, err)
+		if ra.TokenRefNo == rb.TokenRefNo {
+			break
+		}
+	}
+	require.Equal(t, ra.TokenRefNo, rb.TokenRefNo, "two signers started in one second")
+	require.NotEqual(t, ra.TokenNo, rb.TokenNo)
+
+	for _, tok := range []string{ra.TokenNo, rb.TokenNo} {
+		_, err := v.Verify(ctx, tok)
+		require.NoError(t, err, "a fresh token is accepted, whatever its TokenRefNo")
+	}
+	for _, tok := range []string{ra.TokenNo, rb.TokenNo} {
+		_, err := v.Verify(ctx, tok)
+		assert.Equal(t, ssotoken.CodeTokenReplayed, ssotoken.CodeOf(err))
+	}
 }
 
 // errorLog collects the unexpected errors of many goroutines.

@@ -16,7 +16,9 @@ import (
 )
 
 // DefaultPrefix is the key prefix of a Store whose Config.Prefix is empty.
-const DefaultPrefix = "ssokit:jti:"
+// A key is the prefix and the id the Verifier redeems, the token's
+// ssotoken.RedemptionID (43 characters of base64url).
+const DefaultPrefix = "ssokit:redeemed:"
 
 // maxClockSkew is the largest Config.MaxClockSkew accepted.
 const maxClockSkew = 24 * time.Hour
@@ -40,9 +42,11 @@ type Config struct {
 	Client redis.UniversalClient
 
 	// Prefix is put before every id to make its key. Empty means
-	// DefaultPrefix ("ssokit:jti:"). Give each issuer its own prefix when
-	// the tokens of several issuers, whose ids may collide, are redeemed in
-	// one Redis.
+	// DefaultPrefix ("ssokit:redeemed:"). Give each issuer its own prefix
+	// when the tokens of several issuers are redeemed in one Redis: two
+	// issuers that sign the same claims in the same millisecond under the
+	// same header (HS256 without kid, say) make tokens with the same
+	// signing input, so the same id.
 	Prefix string
 
 	// MaxClockSkew is added to the lifetime of every key, so that an id is
@@ -74,8 +78,9 @@ type Config struct {
 // Store is a ssotoken.ReplayStore in Redis, shared by every instance of a
 // linked LOB so that a token is redeemed once across all of them. Each
 // redemption is one atomic SET key NX PX ttl, where the key is the prefix
-// and the id and the TTL is the token's remaining lifetime plus
-// MaxClockSkew. It is safe for concurrent use.
+// and the id (from a Verifier, the token's ssotoken.RedemptionID) and the
+// TTL is the token's remaining lifetime plus MaxClockSkew. It is safe for
+// concurrent use.
 //
 // Redis must keep the keys until they expire: run it with
 // maxmemory-policy noeviction (Redis's default, not every managed

@@ -125,13 +125,13 @@ func TestRedeemCommand(t *testing.T) {
 		wantKey   string
 		wantPX    string
 	}{
-		{"default prefix and skew", "", 0, t0.Add(time.Hour), "ssokit:jti:ID1", "3900000"},
+		{"default prefix and skew", "", 0, t0.Add(time.Hour), "ssokit:redeemed:ID1", "3900000"},
 		{"own prefix and skew", "lob01:", time.Minute, t0.Add(10 * time.Second), "lob01:ID1", "70000"},
-		{"rounded up to the millisecond", "", time.Millisecond, t0.Add(1500 * time.Microsecond), "ssokit:jti:ID1", "3"},
-		{"expired by this clock: remembered for the skew", "", 0, t0.Add(-time.Minute), "ssokit:jti:ID1", "300000"},
-		{"expires exactly now", "", time.Second, t0, "ssokit:jti:ID1", "1000"},
-		{"zero expiry", "", 0, time.Time{}, "ssokit:jti:ID1", "300000"},
-		{"far future: capped, no overflow", "", 0, t0.Add(1 << 62), "ssokit:jti:ID1", "3153600000000"},
+		{"rounded up to the millisecond", "", time.Millisecond, t0.Add(1500 * time.Microsecond), "ssokit:redeemed:ID1", "3"},
+		{"expired by this clock: remembered for the skew", "", 0, t0.Add(-time.Minute), "ssokit:redeemed:ID1", "300000"},
+		{"expires exactly now", "", time.Second, t0, "ssokit:redeemed:ID1", "1000"},
+		{"zero expiry", "", 0, time.Time{}, "ssokit:redeemed:ID1", "300000"},
+		{"far future: capped, no overflow", "", 0, t0.Add(1 << 62), "ssokit:redeemed:ID1", "3153600000000"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFakeRedis()
@@ -347,4 +347,44 @@ func TestVerifierRedeemsOnlyGenuineTokens(t *testing.T) {
 	_, err = v.Verify(ctx, fresh[0])
 	assert.Equal(t, redisreplay.CodeUnavailable, ssotoken.CodeOf(err))
 	assert.Equal(t, http.StatusBadGateway, httpadapter.StatusFor(err))
+}
+
+// TestVerifierRedeemsSeedShapedToken: through the Verifier, a token of the
+// API document's shape (no jti) is redeemed under DefaultPrefix and its
+// RedemptionID: accepted once, then refused.
+func TestVerifierRedeemsSeedShapedToken(t *testing.T) {
+	ring := testRing(t)
+	tokens, refs := issueTokens(t, ring, 1)
+	tok := tokens[0]
+	f := newFakeRedis()
+	v := newVerifier(t, ring, newStore(t, redisreplay.Config{Client: f}))
+	ctx := context.Background()
+
+	c, err := v.Verify(ctx, tok)
+	require.NoError(t, err)
+	assert.Empty(t, c.ID, "no jti")
+	_, err = v.Verify(ctx, tok)
+	assert.ErrorIs(t, err, ssotoken.ErrUnauthorized)
+	assert.Equal(t, ssotoken.CodeTokenReplayed, ssotoken.CodeOf(err))
+
+	cmds := f.commands()
+	require.NotEmpty(t, cmds)
+	key := "ssokit:redeemed:" + ssotoken.RedemptionID(tok)
+	for _, c := range cmds {
+		assert.Equal(t, key, c[1], "the key is the prefix and the RedemptionID")
+	}
+	assert.NotContains(t, key, refs[0], "not the TokenRefNo")
+	assert.Equal(t, redisreplay.DefaultPrefix, "ssokit:redeemed:")
+}
+
+// TestRedemptionKeyOfTheSample pins the key of the package documentation's
+// example: the API document's sample TokenNo.
+func TestRedemptionKeyOfTheSample(t *testing.T) {
+	const sample = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJDSUlObyI6IjEwMDAxMDA0IiwiTE9CSWQiOiIwMSIsIkZ1bmN0aW9uYWxpdHkiOiJEIiwiRGF0ZSI6IjIwMjUtMDEtMjBUMDg6NDk6NDYuNzU2WiIsImlhdCI6MTczNzM2Mjk4NiwiZXhwIjoxNzM3MzY2NTg2fQ.19jRSvaXzRBo0CUFx-Fv20Sl_k"
+	f := newFakeRedis()
+	s := newStore(t, redisreplay.Config{Client: f})
+	first, err := s.Redeem(context.Background(), ssotoken.RedemptionID(sample), time.Now().Add(time.Hour))
+	require.NoError(t, err)
+	assert.True(t, first)
+	assert.Equal(t, "ssokit:redeemed:BCZ9KCqXk39m_JfPVIfxZtu9sC5V5_Tao01gKrGQQk4", f.commands()[0][1])
 }
