@@ -59,6 +59,7 @@ func newBenchEnv(b *testing.B) *benchEnv {
 		"sub": "5b0a3c1e-0000-4000-8000-000000000001", "cognito:groups": []string{"Use API"}, "iss": benchIssuer,
 		"version": 2, "client_id": benchClient, "token_use": "access", "scope": "aws.cognito.signin.user.admin",
 		"auth_time": now.Unix(), "iat": now.Unix(), "exp": now.Add(time.Hour).Unix(), "jti": "bench-jti", "username": "bench-user",
+		"custom:ciino": "10001004", // the user's CIINo, which the handler binds the body's to
 	})
 	tok, err := ring.Sign(payload)
 	if err != nil {
@@ -79,6 +80,7 @@ func (e *benchEnv) handler(b *testing.B, cache bool) http.Handler {
 	signer, _ := ssotoken.NewSigner(ssotoken.SignerConfig{Keys: ring})
 	h, err := httpadapter.NewHandler(httpadapter.Config{
 		Authenticator: auth, Issuer: signer, Clients: httpadapter.StaticRegistry{benchLOBClnt: {LOBs: []string{"01"}, AppClients: []string{benchClient}}},
+		CIINoClaim: "custom:ciino",
 	})
 	if err != nil {
 		b.Fatal(err)

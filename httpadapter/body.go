@@ -1,27 +1,68 @@
 package httpadapter
 
 import (
-	"encoding/json"
-
+	"github.com/ssokit/ssokit/internal/jose"
 	"github.com/ssokit/ssokit/ssotoken"
 )
 
-// unmarshalRequest decodes a GenerateSSOToken body. The common form (one
-// object of the three fields, in any order, with printable ASCII string
-// values without escapes) is read by a small scanner without reflection;
-// anything else (escapes, other fields, other types, repeated fields,
-// non-ASCII) goes to encoding/json, whose answer is the reference. The
-// fast path only ever accepts bodies encoding/json decodes the same way
-// (FuzzUnmarshalRequest checks it).
+// requestNames are the body's member names, exactly as the
+// GenerateSSOToken document spells them.
+var requestNames = []string{"CIINo", "LOBId", "Functionality"}
+
+// unmarshalRequest decodes a GenerateSSOToken body to the letter of the
+// document: one JSON object, valid UTF-8, whose members CIINo, LOBId and
+// Functionality are JSON strings (or null, read as absent), named exactly
+// so. A name that differs from one of them only by case ("ciino"), a name
+// that appears twice, invalid UTF-8 and an escaped lone surrogate
+// ("\ud800") are refused, where encoding/json would match the name
+// case-insensitively, keep the last copy, or read U+FFFD. Other members
+// are ignored.
+//
+// The common form (one object of the three names, each at most once, with
+// printable ASCII string values without escapes) is read by a small
+// scanner without reflection; anything else goes to decodeRequest, the
+// module's JSON policy (internal/jose), whose answer is the reference. The
+// fast path never refuses a body, and only ever accepts bodies that
+// decodeRequest decodes the same way, so the verdict does not depend on
+// the path (FuzzUnmarshalRequest and FuzzDecodeRequest check it).
 func unmarshalRequest(b []byte, req *ssotoken.Request) error {
 	if fastRequest(b, req) {
 		return nil
 	}
-	*req = ssotoken.Request{}
-	return json.Unmarshal(b, req)
+	return decodeRequest(b, req)
 }
 
-// fastRequest reports whether it decoded b, the common form of the body.
+// decodeRequest is the general path of unmarshalRequest: the body under
+// jose.Object's policy (valid UTF-8, exactly one object, no name twice in
+// any object, no case variant of a known name), the three members read
+// with jose.String.
+func decodeRequest(b []byte, req *ssotoken.Request) error {
+	*req = ssotoken.Request{}
+	return jose.Object(b, requestNames, func(name string, v []byte) error {
+		var field *string
+		switch name {
+		case "CIINo":
+			field = &req.CIINo
+		case "LOBId":
+			field = &req.LOBId
+		case "Functionality":
+			field = &req.Functionality
+		default:
+			return nil // another member: ignored, it never reaches the token
+		}
+		if string(v) == "null" {
+			return nil // absent, as encoding/json reads it: Validate names the field missing
+		}
+		s, err := jose.String(v)
+		*field = s
+		return err
+	})
+}
+
+// fastRequest reports whether it decoded b, the common form of the body:
+// the three names spelled exactly, each at most once, printable ASCII
+// string values without escapes. It never refuses: anything else is left
+// to decodeRequest.
 func fastRequest(b []byte, req *ssotoken.Request) bool {
 	var seen [3]bool
 	i := skipSpace(b, 0)
@@ -30,7 +71,7 @@ func fastRequest(b []byte, req *ssotoken.Request) bool {
 	}
 	i = skipSpace(b, i+1)
 	if i < len(b) && b[i] == '}' {
-		return false // empty object: let encoding/json answer
+		return false // empty object: let decodeRequest answer
 	}
 	for {
 		key, j, ok := plainString(b, i)

@@ -56,20 +56,20 @@ func TestCookieExchangeHandler(t *testing.T) {
 		status  int
 		code    string
 	}{
-		{name: "valid", cookies: []string{"ssoCookie=" + good}, status: 200},
-		{name: "GET", method: http.MethodGet, cookies: []string{"ssoCookie=" + good}, status: 405, code: CodeMethodNotAllowed},
+		{name: "valid", cookies: []string{"AnswerHubCookieSSO=" + good}, status: 200},
+		{name: "GET", method: http.MethodGet, cookies: []string{"AnswerHubCookieSSO=" + good}, status: 405, code: CodeMethodNotAllowed},
 		{name: "no cookie", status: 400, code: cookiesso.CodeCookieMissing},
-		{name: "empty cookie", cookies: []string{"ssoCookie="}, status: 400, code: cookiesso.CodeCookieMissing},
-		{name: "ill-formatted", cookies: []string{"ssoCookie=hello"}, status: 400, code: cookiesso.CodeCookieMalformed},
-		{name: "two cookies", cookies: []string{"ssoCookie=" + good + "; ssoCookie=" + good}, status: 400, code: CodeCookieDuplicate},
-		{name: "oversized", cookies: []string{"ssoCookie=" + strings.Repeat("a", 5000)}, status: 400, code: cookiesso.CodeCookieTooLarge},
-		{name: "bad signature", cookies: []string{"ssoCookie=" + signedCookie(t, []byte("not the cookie's secret, but 32 bytes"), time.Now().Add(time.Hour))}, status: 401, code: cookiesso.CodeCookieBadSignature},
-		{name: "expired", cookies: []string{"ssoCookie=" + signedCookie(t, cookieSecret, time.Now().Add(-time.Hour))}, status: 401, code: cookiesso.CodeCookieExpired},
-		{name: "allowed origin", cookies: []string{"ssoCookie=" + good}, origins: []string{"https://answers.example.com"}, status: 200},
-		{name: "allowed origin, other case", cookies: []string{"ssoCookie=" + good}, origins: []string{"HTTPS://Answers.Example.com"}, status: 200},
-		{name: "other origin", cookies: []string{"ssoCookie=" + good}, origins: []string{"https://evil.example"}, status: 403, code: CodeOriginNotAllowed},
-		{name: "origin null", cookies: []string{"ssoCookie=" + good}, origins: []string{"null"}, status: 403, code: CodeOriginNotAllowed},
-		{name: "two origins, the first allowed", cookies: []string{"ssoCookie=" + good}, origins: []string{"https://answers.example.com", "https://evil.example"}, status: 400, code: CodeMultipleOrigin},
+		{name: "empty cookie", cookies: []string{"AnswerHubCookieSSO="}, status: 400, code: cookiesso.CodeCookieMissing},
+		{name: "ill-formatted", cookies: []string{"AnswerHubCookieSSO=hello"}, status: 400, code: cookiesso.CodeCookieMalformed},
+		{name: "two cookies", cookies: []string{"AnswerHubCookieSSO=" + good + "; AnswerHubCookieSSO=" + good}, status: 400, code: CodeCookieDuplicate},
+		{name: "oversized", cookies: []string{"AnswerHubCookieSSO=" + strings.Repeat("a", 5000)}, status: 400, code: cookiesso.CodeCookieTooLarge},
+		{name: "bad signature", cookies: []string{"AnswerHubCookieSSO=" + signedCookie(t, []byte("not the cookie's secret, but 32 bytes"), time.Now().Add(time.Hour))}, status: 401, code: cookiesso.CodeCookieBadSignature},
+		{name: "expired", cookies: []string{"AnswerHubCookieSSO=" + signedCookie(t, cookieSecret, time.Now().Add(-time.Hour))}, status: 401, code: cookiesso.CodeCookieExpired},
+		{name: "allowed origin", cookies: []string{"AnswerHubCookieSSO=" + good}, origins: []string{"https://answers.example.com"}, status: 200},
+		{name: "allowed origin, other case", cookies: []string{"AnswerHubCookieSSO=" + good}, origins: []string{"HTTPS://Answers.Example.com"}, status: 200},
+		{name: "other origin", cookies: []string{"AnswerHubCookieSSO=" + good}, origins: []string{"https://evil.example"}, status: 403, code: CodeOriginNotAllowed},
+		{name: "origin null", cookies: []string{"AnswerHubCookieSSO=" + good}, origins: []string{"null"}, status: 403, code: CodeOriginNotAllowed},
+		{name: "two origins, the first allowed", cookies: []string{"AnswerHubCookieSSO=" + good}, origins: []string{"https://answers.example.com", "https://evil.example"}, status: 400, code: CodeMultipleOrigin},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -115,24 +115,24 @@ func TestCookieValue(t *testing.T) {
 		value   string
 		code    string
 	}{
-		{name: "one cookie", headers: []string{"ssoCookie=abc.def.ghi"}, value: "abc.def.ghi"},
-		{name: "among others", headers: []string{"a=1; ssoCookie=v1; b=2"}, value: "v1"},
-		{name: "in a second header", headers: []string{"a=1", "ssoCookie=v1"}, value: "v1"},
-		{name: "quoted", headers: []string{`ssoCookie="v1"`}, value: "v1"},
-		{name: "spaces around pairs", headers: []string{"  a=1 ;  ssoCookie=v1  "}, value: "v1"},
-		{name: "name with a common prefix is another cookie", headers: []string{"ssoCookieX=1; XssoCookie=2; ssoCookie=v"}, value: "v"},
-		{name: "empty value (the exchanger refuses it)", headers: []string{"ssoCookie="}, value: ""},
-		{name: "2,999 other pairs", headers: []string{strings.Repeat("x=1; ", 2999) + "ssoCookie=v"}, value: "v"},
-		{name: "over net/http's 3,000 cookies", headers: []string{strings.Repeat("x=1; ", 3000) + "ssoCookie=v"}, code: cookiesso.CodeCookieMalformed},
+		{name: "one cookie", headers: []string{"AnswerHubCookieSSO=abc.def.ghi"}, value: "abc.def.ghi"},
+		{name: "among others", headers: []string{"a=1; AnswerHubCookieSSO=v1; b=2"}, value: "v1"},
+		{name: "in a second header", headers: []string{"a=1", "AnswerHubCookieSSO=v1"}, value: "v1"},
+		{name: "quoted", headers: []string{`AnswerHubCookieSSO="v1"`}, value: "v1"},
+		{name: "spaces around pairs", headers: []string{"  a=1 ;  AnswerHubCookieSSO=v1  "}, value: "v1"},
+		{name: "name with a common prefix is another cookie", headers: []string{"AnswerHubCookieSSOX=1; XAnswerHubCookieSSO=2; AnswerHubCookieSSO=v"}, value: "v"},
+		{name: "empty value (the exchanger refuses it)", headers: []string{"AnswerHubCookieSSO="}, value: ""},
+		{name: "2,999 other pairs", headers: []string{strings.Repeat("x=1; ", 2999) + "AnswerHubCookieSSO=v"}, value: "v"},
+		{name: "over net/http's 3,000 cookies", headers: []string{strings.Repeat("x=1; ", 3000) + "AnswerHubCookieSSO=v"}, code: cookiesso.CodeCookieMalformed},
 		{name: "no Cookie header", code: cookiesso.CodeCookieMissing},
 		{name: "other cookies only", headers: []string{"a=1; b=2"}, code: cookiesso.CodeCookieMissing},
 		{name: "name in another case", headers: []string{"SSOCOOKIE=v"}, code: cookiesso.CodeCookieMissing},
-		{name: "two cookies (tossing)", headers: []string{"ssoCookie=a; ssoCookie=b"}, code: CodeCookieDuplicate},
-		{name: "two cookies across headers", headers: []string{"ssoCookie=a", "ssoCookie=a"}, code: CodeCookieDuplicate},
-		{name: "two cookies, one ill-formed", headers: []string{`ssoCookie=a; ssoCookie=b\c`}, code: CodeCookieDuplicate},
-		{name: "backslash", headers: []string{`ssoCookie=a\b`}, code: cookiesso.CodeCookieMalformed},
-		{name: "control character", headers: []string{"ssoCookie=a\x01b"}, code: cookiesso.CodeCookieMalformed},
-		{name: "non-ASCII", headers: []string{"ssoCookie=é"}, code: cookiesso.CodeCookieMalformed},
+		{name: "two cookies (tossing)", headers: []string{"AnswerHubCookieSSO=a; AnswerHubCookieSSO=b"}, code: CodeCookieDuplicate},
+		{name: "two cookies across headers", headers: []string{"AnswerHubCookieSSO=a", "AnswerHubCookieSSO=a"}, code: CodeCookieDuplicate},
+		{name: "two cookies, one ill-formed", headers: []string{`AnswerHubCookieSSO=a; AnswerHubCookieSSO=b\c`}, code: CodeCookieDuplicate},
+		{name: "backslash", headers: []string{`AnswerHubCookieSSO=a\b`}, code: cookiesso.CodeCookieMalformed},
+		{name: "control character", headers: []string{"AnswerHubCookieSSO=a\x01b"}, code: cookiesso.CodeCookieMalformed},
+		{name: "non-ASCII", headers: []string{"AnswerHubCookieSSO=é"}, code: cookiesso.CodeCookieMalformed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -140,7 +140,7 @@ func TestCookieValue(t *testing.T) {
 			for _, h := range tt.headers {
 				r.Header.Add("Cookie", h)
 			}
-			v, err := cookieValue(r, "ssoCookie")
+			v, err := cookieValue(r, "AnswerHubCookieSSO")
 			if tt.code == "" {
 				require.NoError(t, err)
 				assert.Equal(t, tt.value, v)
@@ -176,15 +176,15 @@ func TestCookieClient(t *testing.T) {
 	c, err := NewCookieClient(CookieClientConfig{URL: srv.URL + CookieSSOPath})
 	require.NoError(t, err)
 
-	jwt, err := c.Exchange(context.Background(), "ssoCookie", signedCookie(t, cookieSecret, time.Now().Add(time.Hour), "Use API"))
+	jwt, err := c.Exchange(context.Background(), "AnswerHubCookieSSO", signedCookie(t, cookieSecret, time.Now().Add(time.Hour), "Use API"))
 	require.NoError(t, err)
 	assert.Equal(t, 2, strings.Count(jwt, "."))
 
-	_, err = c.Exchange(context.Background(), "ssoCookie", "garbage")
+	_, err = c.Exchange(context.Background(), "AnswerHubCookieSSO", "garbage")
 	assert.ErrorIs(t, err, ssotoken.ErrBadRequest)
 	assert.Equal(t, cookiesso.CodeCookieMalformed, ssotoken.CodeOf(err))
 
-	_, err = c.Exchange(context.Background(), "ssoCookie", signedCookie(t, cookieSecret, time.Now().Add(-time.Hour)))
+	_, err = c.Exchange(context.Background(), "AnswerHubCookieSSO", signedCookie(t, cookieSecret, time.Now().Add(-time.Hour)))
 	assert.ErrorIs(t, err, ssotoken.ErrUnauthorized)
 	assert.Equal(t, cookiesso.CodeCookieExpired, ssotoken.CodeOf(err))
 

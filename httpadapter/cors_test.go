@@ -198,7 +198,7 @@ func TestCORSCookieExchangeCredentials(t *testing.T) {
 	c := newTestCORS(t)
 	exchange, _ := newCookieSetup(t, CookieExchangeOptions{})
 	h := c.CookieExchange(exchange)
-	cookie := "ssoCookie=" + signedCookie(t, cookieSecret, time.Now().Add(time.Hour), "Use API")
+	cookie := "AnswerHubCookieSSO=" + signedCookie(t, cookieSecret, time.Now().Add(time.Hour), "Use API")
 	for _, tt := range []struct {
 		origin string
 		want   map[string]string

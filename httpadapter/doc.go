@@ -12,8 +12,26 @@
 //
 // Mounting the endpoint, the happy path:
 //
-//	h, err := httpadapter.NewHandler(httpadapter.Config{Authenticator: auth, Issuer: signer, Clients: clients})
+//	h, err := httpadapter.NewHandler(httpadapter.Config{
+//		Authenticator: auth, Issuer: signer, Clients: clients,
+//		CIINoClaim: "custom:ciino", // the body's CIINo must be the caller's
+//	})
 //	mux.Handle("/v2/get_sso_token", h) // the handler answers 405 itself, in the envelope
+//
+// Secure by default, to the letter of the GenerateSSOToken document:
+//
+//   - The body's CIINo is bound to the caller: NewHandler requires
+//     Config.CIINoClaim (the token claim that holds it) or
+//     Config.CIINoResolver (a lookup from the caller's principal), and
+//     answers another CIINo 403 ciino_mismatch. Only
+//     Config.InsecureUnboundCIINo, for a trusted back end that asks on
+//     behalf of users, lets any CIINo through.
+//   - The body's names are exactly CIINo, LOBId and Functionality: a case
+//     variant ("ciino"), a name twice, invalid UTF-8 or an escaped lone
+//     surrogate is 400 malformed_body (the module's JSON policy,
+//     internal/jose); other members are ignored.
+//   - The Guard's host allowlist takes brackets only around an IPv6
+//     literal: "[api.example.com]" is 406 host_not_allowed.
 //
 // Every handler is a plain http.Handler and every middleware a
 // func(http.Handler) http.Handler, so they mount the same way on

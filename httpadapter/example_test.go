@@ -20,7 +20,10 @@ var devAuth = ssotoken.AuthenticatorFunc(func(_ context.Context, tok string) (*s
 	if tok != "dev-access-token" {
 		return nil, ssotoken.NewError(ssotoken.ErrUnauthorized, "bad_token", "the token is not valid", nil)
 	}
-	return &ssotoken.Principal{Subject: "user-1", ClientID: "dev-app", Groups: []string{"Use API"}}, nil
+	return &ssotoken.Principal{
+		Subject: "user-1", ClientID: "dev-app", Groups: []string{"Use API"},
+		Attributes: map[string]string{"custom:ciino": "10001004"}, // the user's CIINo, a custom attribute of the pool
+	}, nil
 })
 
 func exampleRing() *ssotoken.Keyring {
@@ -36,7 +39,8 @@ func exampleRing() *ssotoken.Keyring {
 }
 
 // Mounting GenerateSSOToken on an http.ServeMux and calling it with the
-// Client.
+// Client. The body's CIINo is bound to the caller by the token's
+// custom:ciino claim: a user asks a token for their own CIINo only.
 func ExampleNewHandler() {
 	signer, err := ssotoken.NewSigner(ssotoken.SignerConfig{Keys: exampleRing()})
 	if err != nil {
@@ -46,6 +50,7 @@ func ExampleNewHandler() {
 		Authenticator: devAuth,
 		Issuer:        signer,
 		Clients:       httpadapter.StaticRegistry{"1RrLMyLrZGA=": {LOBs: []string{"01"}, AppClients: []string{"dev-app"}}},
+		CIINoClaim:    "custom:ciino", // or CIINoResolver, for a pool whose tokens do not carry it
 	})
 	if err != nil {
 		log.Fatal(err)
@@ -68,9 +73,47 @@ func ExampleNewHandler() {
 
 	_, err = client.Issue(context.Background(), ssotoken.Request{CIINo: "10001004", LOBId: "02", Functionality: "D"})
 	fmt.Println(ssotoken.KindOf(err).String(), ssotoken.CodeOf(err))
+
+	_, err = client.Issue(context.Background(), ssotoken.Request{CIINo: "10001005", LOBId: "01", Functionality: "D"})
+	fmt.Println(ssotoken.KindOf(err).String(), ssotoken.CodeOf(err))
 	// Output:
 	// 1 Token Generated successfully <nil>
 	// forbidden lob_not_allowed
+	// forbidden ciino_mismatch
+}
+
+// A pool whose access tokens do not carry the CIINo: the handler asks
+// CIINoResolver for the caller's, under the call's deadline.
+func ExampleConfig_ciinoResolver() {
+	customers := map[string]string{"user-1": "10001004"} // subject to CIINo: a customer store
+	signer, err := ssotoken.NewSigner(ssotoken.SignerConfig{Keys: exampleRing()})
+	if err != nil {
+		log.Fatal(err)
+	}
+	h, err := httpadapter.NewHandler(httpadapter.Config{
+		Authenticator: devAuth,
+		Issuer:        signer,
+		Clients:       httpadapter.StaticRegistry{"1RrLMyLrZGA=": {LOBs: []string{"01"}, AppClients: []string{"dev-app"}}},
+		CIINoResolver: func(ctx context.Context, caller *ssotoken.Principal) (string, error) {
+			return customers[caller.Subject], ctx.Err() // a real store honours ctx
+		},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, ciino := range []string{"10001004", "10001005"} {
+		r := httptest.NewRequest(http.MethodPost, "/v2/get_sso_token", strings.NewReader(`{"CIINo":"`+ciino+`","LOBId":"01","Functionality":"D"}`))
+		r.Header.Set("x-api-version", "1.0.0")
+		r.Header.Set("x-lob-client-id", "1RrLMyLrZGA=")
+		r.Header.Set("Content-Type", "application/json")
+		r.Header.Set("Authorization", "Bearer dev-access-token")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		fmt.Println(ciino, rec.Code)
+	}
+	// Output:
+	// 10001004 200
+	// 10001005 403
 }
 
 // Protecting later API calls with the caller's bearer token.

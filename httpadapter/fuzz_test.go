@@ -1,7 +1,6 @@
 package httpadapter
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -20,8 +19,8 @@ func FuzzCookie(f *testing.F) {
 	h, _ := newCookieSetup(f, CookieExchangeOptions{})
 	good := signedCookie(f, cookieSecret, time.Now().Add(time.Hour), "Use API")
 	for _, s := range []string{
-		"ssoCookie=" + good, "ssoCookie=a; ssoCookie=b", `ssoCookie="q"`, "ssoCookie=", "a=1;;;ssoCookie=x.y.z",
-		"ssoCookie=eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.", "ssoCookie=\x00", "=;=;ssoCookie",
+		"AnswerHubCookieSSO=" + good, "AnswerHubCookieSSO=a; AnswerHubCookieSSO=b", `AnswerHubCookieSSO="q"`, "AnswerHubCookieSSO=", "a=1;;;AnswerHubCookieSSO=x.y.z",
+		"AnswerHubCookieSSO=eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.", "AnswerHubCookieSSO=\x00", "=;=;AnswerHubCookieSSO",
 	} {
 		f.Add(s)
 	}
@@ -70,35 +69,62 @@ func FuzzBearerToken(f *testing.F) {
 }
 
 // FuzzDecodeRequest feeds arbitrary bodies to the GenerateSSOToken
-// handler: the answer is 200, 400, 403 or 413 and never 5xx, and a 200's
-// token carries exactly the body's three fields. The corpus is in
+// handler: the answer is 200, 400, 403 or 413 and never 5xx; it is the
+// general path's verdict (decodeRequest, which the handler's fast path
+// must agree with): 400 malformed_body exactly when decodeRequest refuses
+// the body, and a 200's token carries exactly the three fields
+// decodeRequest reads, which encoding/json reads too. The corpus is in
 // testdata/fuzz/FuzzDecodeRequest.
 func FuzzDecodeRequest(f *testing.F) {
 	ring := newTestRing(f)
+	const maxBody = 1024
 	h, _ := newTestHandler(f, func(c *Config) {
 		c.Issuer = newTestSigner(f, ring)
-		c.MaxBodyBytes = 1024
+		c.MaxBodyBytes = maxBody
+		c.CIINoClaim, c.InsecureUnboundCIINo = "", true // any CIINo, so that bodies reach the issuer
 	})
 	for _, s := range []string{
 		testBody, `{}`, `[]`, `null`, `{"CIINo":1}`, testBody + testBody, `{"CIINo":"a","LOBId":"b","Functionality":"c","exp":1}`,
 		`{"CIINo":"\u0000","LOBId":"b","Functionality":"c"}`, `{"ciino":"a","lobid":"b","functionality":"c"}`, strings.Repeat("[", 2000),
+		`{"CIINo":"1","CIINo":"2","LOBId":"01","Functionality":"D"}`, "{\"CIINo\":\"1\x80\",\"LOBId\":\"01\",\"Functionality\":\"D\"}",
+		`{"CIINo":"\ud800","LOBId":"01","Functionality":"D"}`, `{"CIINo":"1"x"LOBId":"01","Functionality":"D"}`,
 	} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, newRequest(string(body)))
+		var general ssotoken.Request
+		gerr := decodeRequest(body, &general)
+		code := ""
+		if rec.Code != http.StatusOK {
+			var env ErrorResponse
+			if err := json.Unmarshal(rec.Body.Bytes(), &env); err != nil {
+				t.Fatalf("status %d without the envelope: %s", rec.Code, rec.Body.String())
+			}
+			code = env.ErrorCode
+		}
+		switch {
+		case rec.Code == http.StatusRequestEntityTooLarge:
+			if len(body) <= maxBody {
+				t.Fatalf("413 for a body of %d bytes", len(body))
+			}
+			return
+		case len(body) > maxBody:
+			t.Fatalf("status %d for a body over the limit", rec.Code)
+		case (code == CodeMalformedBody) != (gerr != nil):
+			t.Fatalf("the handler answers %d %s, the general path %v, for %q", rec.Code, code, gerr, body)
+		}
 		switch rec.Code {
 		case http.StatusOK:
-		case http.StatusBadRequest, http.StatusForbidden, http.StatusRequestEntityTooLarge:
+		case http.StatusBadRequest, http.StatusForbidden:
 			return
 		default:
 			t.Fatalf("status %d for body %q: %s", rec.Code, body, rec.Body.String())
 		}
 		var want ssotoken.Request
-		dec := json.NewDecoder(bytes.NewReader(body))
-		if err := dec.Decode(&want); err != nil {
-			t.Fatalf("200 for a body encoding/json refuses: %v", err)
+		if err := json.Unmarshal(body, &want); err != nil || want != general {
+			t.Fatalf("200 for a body encoding/json reads as %+v (%v), the general path as %+v", want, err, general)
 		}
 		var resp ssotoken.Response
 		if err := json.Unmarshal(rec.Body.Bytes(), &resp); err != nil {
@@ -118,28 +144,50 @@ func FuzzDecodeRequest(f *testing.F) {
 	})
 }
 
-// FuzzUnmarshalRequest checks the body's fast path against encoding/json:
-// whatever the fast path accepts, encoding/json decodes to the same
-// request. The corpus is in testdata/fuzz/FuzzUnmarshalRequest.
+// FuzzUnmarshalRequest is the differential of the body's two paths: the
+// fast path never refuses, and whatever it accepts the general path
+// (decodeRequest) decodes to the same request, so the verdict is the
+// general path's whichever reads the body; and the general path is never
+// looser than encoding/json: whatever it accepts, encoding/json decodes to
+// the same request. The corpus is in testdata/fuzz/FuzzUnmarshalRequest.
 func FuzzUnmarshalRequest(f *testing.F) {
 	for _, s := range []string{
 		testBody, ` { "LOBId" : "01" ,"Functionality":"D", "CIINo":"1" } `, `{"CIINo":"1","CIINo":"2","LOBId":"01","Functionality":"D"}`,
 		`{"ciino":"1","LOBId":"01","Functionality":"D"}`, `{"CIINo":"\u0031","LOBId":"01","Functionality":"D"}`,
 		`{"CIINo":"1","LOBId":"01"}`, `{"CIINo":"1","LOBId":"01","Functionality":"D"} x`, `{}`, `{"CIINo":"é"}`,
+		"{\"CIINo\":\"\x80\"}", `{"CIINo":"\ud800"}`, `{"CIINo":"\ufffd\udfff"}`, `{"CIINo":"\ud83d\ude00"}`, `{"CIINo":null}`,
+		`x"CIINo":"1"}`, `{"CIINo":"1"x"LOBId":"01"}`, `{"CIINo":"1"`,
 	} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		var fast ssotoken.Request
-		if !fastRequest(b, &fast) {
+		var fast, general, both ssotoken.Request
+		fastOK := fastRequest(b, &fast)
+		gerr := decodeRequest(b, &general)
+		err := unmarshalRequest(b, &both)
+		if (err == nil) != (gerr == nil) {
+			t.Fatalf("unmarshalRequest %v, the general path %v, for %q", err, gerr, b)
+		}
+		if fastOK {
+			if gerr != nil {
+				t.Fatalf("fast path accepted %q, the general path refuses it: %v", b, gerr)
+			}
+			if fast != general {
+				t.Fatalf("fast path %+v, general path %+v for %q", fast, general, b)
+			}
+		}
+		if gerr != nil {
 			return
+		}
+		if both != general {
+			t.Fatalf("unmarshalRequest %+v, general path %+v for %q", both, general, b)
 		}
 		var ref ssotoken.Request
 		if err := json.Unmarshal(b, &ref); err != nil {
-			t.Fatalf("fast path accepted %q, encoding/json refuses it: %v", b, err)
+			t.Fatalf("the general path accepted %q, encoding/json refuses it: %v", b, err)
 		}
-		if fast != ref {
-			t.Fatalf("fast path %+v, encoding/json %+v for %q", fast, ref, b)
+		if ref != general {
+			t.Fatalf("general path %+v, encoding/json %+v for %q", general, ref, b)
 		}
 	})
 }

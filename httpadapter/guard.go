@@ -2,7 +2,6 @@ package httpadapter
 
 import (
 	"fmt"
-	"net"
 	"net/http"
 	"net/netip"
 	"slices"
@@ -20,9 +19,18 @@ type GuardConfig struct {
 	AllowedCIDRs []string
 
 	// AllowedHosts are the Host values allowed, for example
-	// "api.example.com" or "api.example.com:8443". Matching ignores case
-	// and a trailing dot; an entry without a port matches any port, an
-	// entry with one only that port. Empty allows every host.
+	// "api.example.com", "api.example.com:8443", "[2001:db8::1]" or
+	// "[2001:db8::1]:8443" (a bare "2001:db8::1" is read as the bracketed
+	// literal, without a port). Matching ignores case and a trailing dot;
+	// an entry without a port matches any port, an entry with one only
+	// that port; an IPv6 literal matches in any of its spellings. Empty
+	// allows every host.
+	//
+	// A request's Host (or a trusted proxy's X-Forwarded-Host) must be
+	// well formed to match (RFC 3986 section 3.2.2): brackets only around
+	// an IPv6 literal, so "[api.example.com]" matches nothing; an IPv6
+	// literal only in brackets, so "2001:db8::1" or "::1:8443" matches
+	// nothing; a port, when there is one, of digits only.
 	AllowedHosts []string
 
 	// TrustedProxies are the networks of the reverse proxies whose
@@ -63,11 +71,18 @@ func NewGuard(cfg GuardConfig) (*Guard, error) {
 	if len(cfg.AllowedHosts) > 0 {
 		g.hosts = make(map[string]bool, len(cfg.AllowedHosts))
 		for _, h := range cfg.AllowedHosts {
-			n := normalizeHost(h)
-			if n == "" || strings.ContainsAny(n, "/ @") {
-				return nil, fmt.Errorf("httpadapter: allowed host %q is not a host name", h)
+			e := strings.TrimSpace(h)
+			if a, err := netip.ParseAddr(e); err == nil && a.Is6() {
+				e = "[" + e + "]" // a bare IPv6 literal, as the old entries had it
 			}
-			g.hosts[n] = true
+			name, port, ok := parseHost(e)
+			if !ok || strings.ContainsAny(name, "/ @") {
+				return nil, fmt.Errorf("httpadapter: allowed host %q is not a host name, an IPv4 address or a bracketed IPv6 literal, with an optional port", h)
+			}
+			if port != "" {
+				name += ":" + port
+			}
+			g.hosts[name] = true
 		}
 	}
 	return g, nil
@@ -159,32 +174,73 @@ func (g *Guard) host(r *http.Request) string {
 }
 
 func (g *Guard) hostAllowed(h string) bool {
-	n := normalizeHost(h)
-	if n == "" {
+	if g.hosts[h] {
+		return true // h is an entry as written: well formed (the common case, no parsing)
+	}
+	name, port, ok := parseHost(h)
+	if !ok {
 		return false
 	}
-	if g.hosts[n] {
-		return true
-	}
-	if name, _, err := net.SplitHostPort(n); err == nil {
-		return g.hosts[normalizeHost(name)]
-	}
-	return false
+	return g.hosts[name] || port != "" && g.hosts[name+":"+port]
 }
 
-// normalizeHost lowercases h and drops a trailing dot from its name,
-// keeping a port if there is one.
-func normalizeHost(h string) string {
-	h = strings.ToLower(strings.TrimSpace(h))
-	if name, port, err := net.SplitHostPort(h); err == nil {
-		name = strings.TrimSuffix(name, ".")
-		if name == "" || port == "" {
-			return ""
+// parseHost splits a Host value into host and port, to the letter of RFC
+// 3986 section 3.2.2 (which RFC 9110's Host follows): a bracketed IPv6
+// literal ("[::1]", "[::1]:8443"), or a name or IPv4 address with no
+// bracket and no colon but the port's ("api.example.com",
+// "api.example.com:443"). host comes back lowercased without a trailing
+// dot, an IPv6 literal bracketed in its canonical spelling; port is "" or
+// digits. ok is false for anything else: brackets around anything but an
+// IPv6 literal (with a zone too), an IPv6 literal without brackets, an
+// empty host or port, a port that is not a number.
+func parseHost(s string) (host, port string, ok bool) {
+	s = strings.TrimSpace(s)
+	if strings.HasPrefix(s, "[") {
+		end := strings.IndexByte(s, ']')
+		if end < 0 {
+			return "", "", false
 		}
-		return net.JoinHostPort(name, port)
+		a, err := netip.ParseAddr(s[1:end])
+		if err != nil || !a.Is6() || a.Zone() != "" {
+			return "", "", false // "[api.example.com]", "[192.0.2.1]", "[fe80::1%eth0]"
+		}
+		host, rest := "["+a.String()+"]", s[end+1:]
+		if rest != "" {
+			if rest[0] != ':' || !validPort(rest[1:]) {
+				return "", "", false
+			}
+			port = rest[1:]
+		}
+		return host, port, true
 	}
-	h = strings.TrimSuffix(strings.TrimSuffix(strings.TrimPrefix(h, "["), "]"), ".")
-	return h
+	host = s
+	if c := strings.IndexByte(s, ':'); c >= 0 {
+		host, port = s[:c], s[c+1:]
+		if !validPort(port) {
+			return "", "", false // also a second colon: "::1", "2001:db8::1:443"
+		}
+	}
+	if strings.ContainsAny(host, "[]") {
+		return "", "", false
+	}
+	host = strings.TrimSuffix(strings.ToLower(host), ".")
+	if host == "" {
+		return "", "", false
+	}
+	return host, port, true
+}
+
+// validPort reports whether p is a port number: 1 to 5 digits.
+func validPort(p string) bool {
+	if p == "" || len(p) > 5 {
+		return false
+	}
+	for i := 0; i < len(p); i++ {
+		if p[i] < '0' || p[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // remoteAddr parses "ip:port", "[ip]:port" or a bare "ip", unmapping

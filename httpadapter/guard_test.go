@@ -144,6 +144,101 @@ func TestGuardHosts(t *testing.T) {
 	}
 }
 
+// TestGuardHostBrackets: brackets are only valid around an IPv6 literal
+// (RFC 3986 section 3.2.2), and an IPv6 literal only in brackets, in Host
+// and in a trusted proxy's X-Forwarded-Host alike.
+func TestGuardHostBrackets(t *testing.T) {
+	g, err := NewGuard(GuardConfig{
+		AllowedHosts:   []string{"api.example.com", "[::1]", "2001:db8::1", "192.0.2.1", "[2001:db8::2]:8443"},
+		TrustedProxies: []string{"10.0.0.0/8"},
+	})
+	require.NoError(t, err)
+	tests := []struct {
+		host    string
+		allowed bool
+	}{
+		{"api.example.com", true},
+		{"api.example.com:443", true},
+		{"[api.example.com]", false},
+		{"[api.example.com]:443", false},
+		{"[API.example.com.]", false},
+		{"[api.example.com", false},
+		{"api.example.com]", false},
+		{"api.example.com:", false},
+		{"api.example.com:https", false},
+		{"api.example.com:443:443", false},
+		{"[::1]", true},
+		{"[::1]:8443", true},
+		{"[0:0::0:1]:8443", true}, // another spelling of ::1
+		{"::1", false},
+		{"::1:8443", false},
+		{"[::1]8443", false},
+		{"[::1]:", false},
+		{"[::1]:x", false},
+		{"[::1%25eth0]", false},
+		{"[::1%eth0]", false},
+		{"[[::1]]", false},
+		{"[2001:db8::1]", true}, // allowed as a bare literal in the configuration
+		{"[2001:DB8::1]:443", true},
+		{"2001:db8::1", false},
+		{"2001:db8::1:443", false},
+		{"[2001:db8::2]:8443", true},
+		{"[2001:db8::2]:443", false},
+		{"[2001:db8::2]", false},
+		{"192.0.2.1", true},
+		{"192.0.2.1:8080", true},
+		{"[192.0.2.1]", false},
+		{"[192.0.2.1]:8080", false},
+		{"[::ffff:192.0.2.1]", false}, // an IPv6 literal, not the IPv4 entry
+		{"[v1.api]", false},
+		{"[]", false},
+		{"[]:443", false},
+		{"", false},
+	}
+	for _, tt := range tests {
+		for _, via := range []string{"Host", "X-Forwarded-Host"} {
+			t.Run(via+" "+tt.host, func(t *testing.T) {
+				r := httptest.NewRequest(http.MethodPost, "/", nil)
+				r.RemoteAddr = "192.0.2.9:1"
+				r.Host = tt.host
+				if via == "X-Forwarded-Host" {
+					r.RemoteAddr = "10.0.0.5:1" // a trusted proxy
+					r.Host = "internal:8080"
+					r.Header.Set("X-Forwarded-Host", "evil.example, "+tt.host)
+				}
+				err := g.Check(r)
+				if tt.allowed {
+					assert.NoError(t, err)
+				} else {
+					assert.Equal(t, CodeHostNotAllowed, ssotoken.CodeOf(err))
+					assert.Equal(t, http.StatusNotAcceptable, StatusFor(err))
+				}
+			})
+		}
+	}
+}
+
+// TestGuardHostBracketsThroughTheHandler: the handler answers a bracketed
+// host name 406 host_not_allowed.
+func TestGuardHostBracketsThroughTheHandler(t *testing.T) {
+	g, err := NewGuard(GuardConfig{AllowedHosts: []string{"api.example.com", "[::1]"}})
+	require.NoError(t, err)
+	h, _ := newTestHandler(t, func(c *Config) { c.Guard = g })
+	for host, status := range map[string]int{
+		"api.example.com": http.StatusOK, "[api.example.com]": http.StatusNotAcceptable, "[api.example.com]:443": http.StatusNotAcceptable,
+		"[::1]": http.StatusOK, "[::1]:8443": http.StatusOK, "::1": http.StatusNotAcceptable,
+	} {
+		r := newRequest(testBody)
+		r.Host = host
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		assert.Equal(t, status, rec.Code, "%s: %s", host, rec.Body.String())
+		if status != http.StatusOK {
+			assert.Contains(t, rec.Body.String(), `"ErrorCode":"host_not_allowed"`)
+		}
+	}
+}
+
 func TestGuardConfigErrors(t *testing.T) {
 	for _, cfg := range []GuardConfig{
 		{AllowedCIDRs: []string{"10.0.0.0/33"}},
@@ -151,6 +246,10 @@ func TestGuardConfigErrors(t *testing.T) {
 		{TrustedProxies: []string{"10.0.0.0/8", "x"}},
 		{AllowedHosts: []string{""}},
 		{AllowedHosts: []string{"https://api.example.com/"}},
+		{AllowedHosts: []string{"[api.example.com]"}},
+		{AllowedHosts: []string{"[192.0.2.1]:443"}},
+		{AllowedHosts: []string{"api.example.com:https"}},
+		{AllowedHosts: []string{"user@api.example.com"}},
 	} {
 		_, err := NewGuard(cfg)
 		assert.Error(t, err, "%+v", cfg)

@@ -115,7 +115,9 @@ type Event struct {
 }
 
 // Config configures the GenerateSSOToken Handler. Authenticator, Issuer
-// and Clients are required.
+// and Clients are required, and so is one way of binding the body's CIINo
+// to the caller: CIINoClaim or CIINoResolver, or else an explicit
+// InsecureUnboundCIINo.
 type Config struct {
 	// Authenticator validates the caller's Authorization token, for
 	// example a cognito.Authenticator. Required.
@@ -131,10 +133,32 @@ type Config struct {
 	// DefaultAPIVersion ("1.0.0").
 	APIVersions []string
 
-	// CIINoClaim, when set, binds the body's CIINo to the caller: it must
-	// equal this claim of the caller's token (Principal.StringClaim, so
-	// "custom:ciino" works for Cognito), else 403.
+	// CIINoClaim binds the body's CIINo to the caller: it must equal this
+	// claim of the caller's token (Principal.StringClaim, so
+	// "custom:ciino" works for Cognito), else 403 ciino_mismatch, as when
+	// the claim is absent or not a string. Without a binding, a user
+	// signed in as one customer could obtain a TokenNo for another's
+	// CIINo: NewHandler requires CIINoClaim or CIINoResolver (not both)
+	// unless InsecureUnboundCIINo is set.
 	CIINoClaim string
+
+	// CIINoResolver binds the body's CIINo to the caller for pools whose
+	// tokens do not carry it: it returns the caller's CIINo, looked up
+	// from the principal (in a customer store, say), and the body's must
+	// equal it, else 403 ciino_mismatch, as when it returns "". It is
+	// called once per call, after the body and its LOB are checked, with
+	// the call's context, so Timeout bounds it: it must return when ctx is
+	// done. Its error is classified with ssotoken.Wrap: an error of the
+	// taxonomy keeps its kind (an ErrForbidden one is 403), a context
+	// deadline is 504, anything else 502. It must be safe for concurrent
+	// use. Exclusive with CIINoClaim.
+	CIINoResolver func(ctx context.Context, caller *ssotoken.Principal) (string, error)
+
+	// InsecureUnboundCIINo lets a caller ask a token for any CIINo. Set it
+	// only when every caller the Authenticator accepts is a trusted back
+	// end that asks on behalf of users it has authenticated itself; it
+	// cannot be combined with CIINoClaim or CIINoResolver.
+	InsecureUnboundCIINo bool
 
 	// Guard refuses requests from networks or hosts that are not allowed
 	// (406). Nil allows all.
@@ -167,6 +191,8 @@ type Handler struct {
 	clients    ClientRegistry
 	versions   []string
 	ciinoClaim string
+	resolver   func(context.Context, *ssotoken.Principal) (string, error)
+	unbound    bool
 	guard      *Guard
 	maxBody    int64
 	timeout    time.Duration
@@ -175,7 +201,9 @@ type Handler struct {
 }
 
 // NewHandler returns the GenerateSSOToken handler for cfg, or an error if
-// a required field is missing.
+// a required field is missing or the CIINo binding is not configured
+// (neither CIINoClaim nor CIINoResolver nor InsecureUnboundCIINo, or more
+// than one of them).
 func NewHandler(cfg Config) (*Handler, error) {
 	switch {
 	case isNil(cfg.Authenticator):
@@ -186,6 +214,9 @@ func NewHandler(cfg Config) (*Handler, error) {
 		return nil, errors.New("httpadapter: Config.Clients is required")
 	case cfg.MaxBodyBytes < 0 || cfg.Timeout < 0:
 		return nil, errors.New("httpadapter: Config.MaxBodyBytes and Timeout must not be negative")
+	}
+	if err := checkCIINoBinding(&cfg); err != nil {
+		return nil, err
 	}
 	if r, ok := cfg.Clients.(StaticRegistry); ok {
 		if err := r.validate(); err != nil {
@@ -198,6 +229,8 @@ func NewHandler(cfg Config) (*Handler, error) {
 		clients:    cfg.Clients,
 		versions:   slices.Clone(cfg.APIVersions),
 		ciinoClaim: cfg.CIINoClaim,
+		resolver:   cfg.CIINoResolver,
+		unbound:    cfg.InsecureUnboundCIINo,
 		guard:      cfg.Guard,
 		maxBody:    cmp.Or(cfg.MaxBodyBytes, DefaultMaxBodyBytes),
 		timeout:    cmp.Or(cfg.Timeout, DefaultTimeout),
@@ -210,6 +243,22 @@ func NewHandler(cfg Config) (*Handler, error) {
 	return h, nil
 }
 
+// checkCIINoBinding requires exactly one of cfg's three CIINo modes.
+func checkCIINoBinding(cfg *Config) error {
+	claim, resolver := cfg.CIINoClaim != "", cfg.CIINoResolver != nil
+	switch {
+	case claim && resolver:
+		return errors.New("httpadapter: set Config.CIINoClaim or Config.CIINoResolver, not both")
+	case cfg.InsecureUnboundCIINo && (claim || resolver):
+		return errors.New("httpadapter: Config.InsecureUnboundCIINo cannot be combined with CIINoClaim or CIINoResolver")
+	case !claim && !resolver && !cfg.InsecureUnboundCIINo:
+		return errors.New("httpadapter: the body's CIINo must be bound to the caller: set Config.CIINoClaim to the token claim that holds it " +
+			`(e.g. "custom:ciino"), or Config.CIINoResolver to look it up from the caller; ` +
+			"set Config.InsecureUnboundCIINo only for a trusted back end that asks on behalf of users")
+	}
+	return nil
+}
+
 var (
 	errMissingAPIVersion     = badRequest(CodeMissingAPIVersion, "the x-api-version header is missing")
 	errUnsupportedAPIVersion = badRequest(CodeUnsupportedAPIVersion, "the x-api-version is not supported")
@@ -220,6 +269,31 @@ var (
 	errLOBNotAllowed         = ssotoken.NewError(ssotoken.ErrForbidden, CodeLOBNotAllowed, "this client may not request a token for that LOB", nil)
 	errCIINoMismatch         = ssotoken.NewError(ssotoken.ErrForbidden, CodeCIINoMismatch, "the CIINo is not the caller's", nil)
 )
+
+// bindCIINo checks that ciino, the body's, is the caller's: the claim's
+// value or the resolver's answer. With InsecureUnboundCIINo it passes.
+func (h *Handler) bindCIINo(ctx context.Context, p *ssotoken.Principal, ciino string) error {
+	var want string
+	switch {
+	case h.unbound:
+		return nil
+	case h.resolver != nil:
+		v, err := h.resolver(ctx, p)
+		if err != nil {
+			return ssotoken.Wrap(err)
+		}
+		if err := ctx.Err(); err != nil {
+			return ssotoken.Wrap(err) // the answer came too late
+		}
+		want = v
+	default:
+		want, _ = p.StringClaim(h.ciinoClaim) // absent: "", a mismatch
+	}
+	if want == "" || want != ciino {
+		return errCIINoMismatch
+	}
+	return nil
+}
 
 // isNil reports whether v is nil or an interface holding a nil pointer,
 // map or func (a *ssotoken.Signer left nil by an ignored error, say), so
@@ -253,11 +327,16 @@ func badRequest(code, msg string) error {
 //  4. Authorization present and non-blank, else 401; authenticated, else
 //     401, 403, 502 or 504
 //  5. the client registered, else 403
-//  6. the body: one JSON object with CIINo, LOBId and Functionality, at
-//     most MaxBodyBytes (413 over it), else 400; fields other than those
-//     three are ignored and never reach the token
-//  7. the LOB allowed for the client, and the CIINo bound to the caller
-//     when configured, else 403
+//  6. the body: one JSON object, valid UTF-8, with CIINo, LOBId and
+//     Functionality as strings, at most MaxBodyBytes (413 over it), else
+//     400; the names exactly as the document spells them: a case variant
+//     ("ciino"), a name twice, invalid UTF-8 or an escaped lone surrogate
+//     is 400 malformed_body; members other than those three are ignored
+//     and never reach the token
+//  7. the LOB allowed for the client, else 403; then the CIINo bound to
+//     the caller (CIINoClaim or CIINoResolver; skipped only with
+//     InsecureUnboundCIINo), else 403, or 502 or 504 when the resolver
+//     fails
 //  8. the token issued within the deadline, else 502 or 504
 //
 // Success is 200 with Cache-Control: no-store.
@@ -330,10 +409,8 @@ func (h *Handler) serve(ctx context.Context, w http.ResponseWriter, r *http.Requ
 	if !slices.Contains(lobs, req.LOBId) {
 		return ssotoken.Response{}, errLOBNotAllowed
 	}
-	if h.ciinoClaim != "" {
-		if v, ok := p.StringClaim(h.ciinoClaim); !ok || v != req.CIINo {
-			return ssotoken.Response{}, errCIINoMismatch
-		}
+	if err := h.bindCIINo(ctx, p, req.CIINo); err != nil {
+		return ssotoken.Response{}, err
 	}
 	return h.issue(ctx, req)
 }

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -59,8 +60,10 @@ func newTestRing(t testing.TB) *ssotoken.Keyring {
 	return ring
 }
 
+// newTestSigner returns a Signer on the wall clock, injected: a Signer on
+// its own clock waits out its start-up second.
 func newTestSigner(t testing.TB, ring *ssotoken.Keyring) *ssotoken.Signer {
-	s, err := ssotoken.NewSigner(ssotoken.SignerConfig{Keys: ring})
+	s, err := ssotoken.NewSigner(ssotoken.SignerConfig{Keys: ring, Now: time.Now})
 	require.NoError(t, err)
 	return s
 }
@@ -81,6 +84,7 @@ func newTestHandler(t testing.TB, mod func(*Config)) (*Handler, *fakeAuth) {
 			testClientID:   {LOBs: []string{"01", "03"}, AppClients: []string{"app"}},
 			"other-client": {LOBs: []string{"02"}, AppClients: []string{"another-app"}},
 		},
+		CIINoClaim: "custom:ciino", // the fake principal's: 10001004, testBody's
 	}
 	if mod != nil {
 		mod(&cfg)
@@ -130,7 +134,9 @@ func TestHandlerSuccess(t *testing.T) {
 	c, err := v.Verify(context.Background(), resp.TokenNo)
 	require.NoError(t, err)
 	assert.Equal(t, "10001004", c.CIINo)
-	assert.Equal(t, resp.TokenRefNo, c.ID)
+	assert.Len(t, resp.TokenRefNo, ssotoken.RefNoLen)
+	assert.Equal(t, strconv.FormatInt(c.IssuedAt, 10), resp.TokenRefNo[:10], "the reference starts with the second of iat")
+	assert.Empty(t, c.ID, "the document's claims carry no jti")
 }
 
 func keys(m map[string]any) []string {
@@ -450,21 +456,173 @@ func TestHandlerConcurrent(t *testing.T) {
 func TestNewHandlerErrors(t *testing.T) {
 	auth := &fakeAuth{}
 	signer := newTestSigner(t, newTestRing(t))
-	for name, cfg := range map[string]Config{
-		"no authenticator":                      {Issuer: signer, Clients: StaticRegistry{}},
-		"no issuer":                             {Authenticator: auth, Clients: StaticRegistry{}},
-		"no clients":                            {Authenticator: auth, Issuer: signer},
-		"negative body":                         {Authenticator: auth, Issuer: signer, Clients: StaticRegistry{}, MaxBodyBytes: -1},
-		"nil *Signer, as from an ignored error": {Authenticator: auth, Issuer: (*ssotoken.Signer)(nil), Clients: StaticRegistry{}},
-		"nil StaticRegistry":                    {Authenticator: auth, Issuer: signer, Clients: StaticRegistry(nil)},
-		"registration without app clients":      {Authenticator: auth, Issuer: signer, Clients: StaticRegistry{"c": {LOBs: []string{"01"}}}},
-		"registration without LOBs":             {Authenticator: auth, Issuer: signer, Clients: StaticRegistry{"c": {AppClients: []string{"app"}}}},
+	resolver := func(context.Context, *ssotoken.Principal) (string, error) { return "10001004", nil }
+	const claim = "custom:ciino"
+	for name, tc := range map[string]struct {
+		cfg  Config
+		want string // in the error's message
+	}{
+		"no authenticator":                      {Config{Issuer: signer, Clients: StaticRegistry{}, CIINoClaim: claim}, "Authenticator is required"},
+		"no issuer":                             {Config{Authenticator: auth, Clients: StaticRegistry{}, CIINoClaim: claim}, "Issuer is required"},
+		"no clients":                            {Config{Authenticator: auth, Issuer: signer, CIINoClaim: claim}, "Clients is required"},
+		"negative body":                         {Config{Authenticator: auth, Issuer: signer, Clients: StaticRegistry{}, CIINoClaim: claim, MaxBodyBytes: -1}, "negative"},
+		"nil *Signer, as from an ignored error": {Config{Authenticator: auth, Issuer: (*ssotoken.Signer)(nil), Clients: StaticRegistry{}, CIINoClaim: claim}, "Issuer is required"},
+		"nil StaticRegistry":                    {Config{Authenticator: auth, Issuer: signer, Clients: StaticRegistry(nil), CIINoClaim: claim}, "Clients is required"},
+		"registration without app clients":      {Config{Authenticator: auth, Issuer: signer, Clients: StaticRegistry{"c": {LOBs: []string{"01"}}}, CIINoClaim: claim}, "names no AppClients"},
+		"registration without LOBs":             {Config{Authenticator: auth, Issuer: signer, Clients: StaticRegistry{"c": {AppClients: []string{"app"}}}, CIINoClaim: claim}, "has no LOB"},
+		// The CIINo binding is the default: a Config must say how.
+		"no CIINo binding": {Config{Authenticator: auth, Issuer: signer, Clients: StaticRegistry{}},
+			`set Config.CIINoClaim to the token claim that holds it (e.g. "custom:ciino"), or Config.CIINoResolver`},
+		"claim and resolver": {Config{Authenticator: auth, Issuer: signer, Clients: StaticRegistry{}, CIINoClaim: claim, CIINoResolver: resolver},
+			"CIINoClaim or Config.CIINoResolver, not both"},
+		"unbound and a claim": {Config{Authenticator: auth, Issuer: signer, Clients: StaticRegistry{}, CIINoClaim: claim, InsecureUnboundCIINo: true},
+			"InsecureUnboundCIINo cannot be combined"},
+		"unbound and a resolver": {Config{Authenticator: auth, Issuer: signer, Clients: StaticRegistry{}, CIINoResolver: resolver, InsecureUnboundCIINo: true},
+			"InsecureUnboundCIINo cannot be combined"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			_, err := NewHandler(cfg)
-			assert.Error(t, err)
+			h, err := NewHandler(tc.cfg)
+			assert.Nil(t, h)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
 		})
 	}
+}
+
+// TestNewHandlerCIINoModes: each of the three ways to configure the CIINo
+// is accepted on its own.
+func TestNewHandlerCIINoModes(t *testing.T) {
+	for name, mod := range map[string]func(*Config){
+		"claim": func(c *Config) { c.CIINoClaim = "custom:ciino" },
+		"resolver": func(c *Config) {
+			c.CIINoResolver = func(context.Context, *ssotoken.Principal) (string, error) { return "", nil }
+		},
+		"unbound": func(c *Config) { c.InsecureUnboundCIINo = true },
+	} {
+		t.Run(name, func(t *testing.T) {
+			cfg := Config{Authenticator: &fakeAuth{}, Issuer: newTestSigner(t, newTestRing(t)), Clients: StaticRegistry{}}
+			mod(&cfg)
+			h, err := NewHandler(cfg)
+			require.NoError(t, err)
+			assert.NotNil(t, h)
+		})
+	}
+}
+
+// TestHandlerCIINoBinding: the body's CIINo must be the caller's, by claim
+// or by resolver; only InsecureUnboundCIINo lets any CIINo through.
+func TestHandlerCIINoBinding(t *testing.T) {
+	const other = `{"CIINo":"10001005","LOBId":"01","Functionality":"D"}`
+	resolveTo := func(ciino string, err error) func(*Config) {
+		return func(c *Config) {
+			c.CIINoClaim = ""
+			c.CIINoResolver = func(_ context.Context, p *ssotoken.Principal) (string, error) {
+				if p == nil || p.Subject != "user-1" {
+					return "", errors.New("resolver: not the authenticated principal")
+				}
+				return ciino, err
+			}
+		}
+	}
+	unbound := func(c *Config) { c.CIINoClaim = ""; c.InsecureUnboundCIINo = true }
+	tests := []struct {
+		name   string
+		mod    func(*Config)
+		body   string
+		status int
+		code   string
+	}{
+		{name: "claim: the caller's CIINo", body: testBody, status: 200},
+		{name: "claim: another CIINo", body: other, status: 403, code: CodeCIINoMismatch},
+		{name: "claim absent", mod: func(c *Config) { c.CIINoClaim = "custom:absent" }, body: testBody, status: 403, code: CodeCIINoMismatch},
+		{name: "claim not a string", mod: func(c *Config) {
+			c.CIINoClaim = "ciino"
+			c.Authenticator = ssotoken.AuthenticatorFunc(func(context.Context, string) (*ssotoken.Principal, error) {
+				return &ssotoken.Principal{Subject: "user-1", ClientID: "app", Claims: []byte(`{"ciino":10001004}`)}, nil
+			})
+		}, body: testBody, status: 403, code: CodeCIINoMismatch},
+		{name: "claim in the raw claim set", mod: func(c *Config) {
+			c.CIINoClaim = "ciino"
+			c.Authenticator = ssotoken.AuthenticatorFunc(func(context.Context, string) (*ssotoken.Principal, error) {
+				return &ssotoken.Principal{Subject: "user-1", ClientID: "app", Claims: []byte(`{"ciino":"10001004"}`)}, nil
+			})
+		}, body: testBody, status: 200},
+		{name: "claim empty", mod: func(c *Config) {
+			c.Authenticator = ssotoken.AuthenticatorFunc(func(context.Context, string) (*ssotoken.Principal, error) {
+				return &ssotoken.Principal{Subject: "user-1", ClientID: "app", Attributes: map[string]string{"custom:ciino": ""}}, nil
+			})
+		}, body: testBody, status: 403, code: CodeCIINoMismatch},
+		{name: "resolver: the caller's CIINo", mod: resolveTo("10001004", nil), body: testBody, status: 200},
+		{name: "resolver: another CIINo", mod: resolveTo("10001004", nil), body: other, status: 403, code: CodeCIINoMismatch},
+		{name: "resolver: no CIINo for the caller", mod: resolveTo("", nil), body: testBody, status: 403, code: CodeCIINoMismatch},
+		{name: "resolver: store down", mod: resolveTo("", errors.New("customers: connection refused, password=hunter2")), body: testBody, status: 502, code: ssotoken.CodeInternal},
+		{name: "resolver: a refusal of the taxonomy keeps its kind", mod: resolveTo("", ssotoken.NewError(ssotoken.ErrForbidden, "no_customer", "the caller is no customer", nil)), body: testBody, status: 403, code: "no_customer"},
+		{name: "resolver: its own deadline", mod: resolveTo("", context.DeadlineExceeded), body: testBody, status: 504, code: ssotoken.CodeDeadlineExceeded},
+		{name: "unbound: the caller's CIINo", mod: unbound, body: testBody, status: 200},
+		{name: "unbound: another CIINo", mod: unbound, body: other, status: 200},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h, _ := newTestHandler(t, tt.mod)
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, newRequest(tt.body))
+			require.Equal(t, tt.status, rec.Code, rec.Body.String())
+			if tt.status != http.StatusOK {
+				assert.Equal(t, tt.code, decodeEnvelope(t, rec)["ErrorCode"])
+			}
+			assert.NotContains(t, rec.Body.String(), "hunter2")
+		})
+	}
+}
+
+// TestHandlerCIINoResolverContext: the resolver runs under the call's
+// deadline, is answered 504 past it, and is not asked before the LOB is
+// checked.
+func TestHandlerCIINoResolverContext(t *testing.T) {
+	var calls atomic.Int32
+	var deadline time.Time
+	var hasDeadline bool
+	h, _ := newTestHandler(t, func(c *Config) {
+		c.CIINoClaim = ""
+		c.Timeout = 50 * time.Millisecond
+		c.CIINoResolver = func(ctx context.Context, _ *ssotoken.Principal) (string, error) {
+			calls.Add(1)
+			deadline, hasDeadline = ctx.Deadline()
+			<-ctx.Done() // a store that does not answer in time
+			return "", ctx.Err()
+		}
+	})
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, newRequest(`{"CIINo":"10001004","LOBId":"02","Functionality":"D"}`))
+	assert.Equal(t, http.StatusForbidden, rec.Code)
+	assert.Equal(t, CodeLOBNotAllowed, decodeEnvelope(t, rec)["ErrorCode"])
+	assert.Zero(t, calls.Load(), "the resolver is not asked for a LOB the client may not request")
+
+	start := time.Now()
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, newRequest(testBody))
+	require.Equal(t, http.StatusGatewayTimeout, rec.Code, rec.Body.String())
+	assert.Equal(t, ssotoken.CodeDeadlineExceeded, decodeEnvelope(t, rec)["ErrorCode"])
+	assert.Equal(t, int32(1), calls.Load())
+	require.True(t, hasDeadline, "the resolver gets the call's context")
+	assert.WithinDuration(t, start.Add(50*time.Millisecond), deadline, 40*time.Millisecond)
+	assert.Less(t, time.Since(start), 2*time.Second)
+}
+
+// TestHandlerCIINoResolverLateAnswer: an answer that comes after the
+// deadline is not used.
+func TestHandlerCIINoResolverLateAnswer(t *testing.T) {
+	h, _ := newTestHandler(t, func(c *Config) {
+		c.CIINoClaim = ""
+		c.Timeout = 20 * time.Millisecond
+		c.CIINoResolver = func(ctx context.Context, _ *ssotoken.Principal) (string, error) {
+			<-ctx.Done()
+			return "10001004", nil // ignores its context's error
+		}
+	})
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, newRequest(testBody))
+	assert.Equal(t, http.StatusGatewayTimeout, rec.Code, rec.Body.String())
 }
 
 // endless is a body that never ends.

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -102,7 +103,10 @@ func TestRequireBearer(t *testing.T) {
 
 func TestRequireSSOToken(t *testing.T) {
 	ring := newTestRing(t)
-	signer := newTestSigner(t, ring)
+	// With jti every token is distinct; without it, two of the same
+	// request in the same millisecond would be one token.
+	signer, err := ssotoken.NewSigner(ssotoken.SignerConfig{Keys: ring, Now: time.Now, IncludeJTI: true})
+	require.NoError(t, err)
 	v, err := ssotoken.NewVerifier(ssotoken.VerifierConfig{
 		Keys: ring, LOBId: "01",
 		Replay: ssotoken.NewMemoryReplayStore(ssotoken.MemoryReplayConfig{}),

@@ -157,12 +157,64 @@ func isASCII(s string) bool {
 }
 
 // replaced reports whether decoding raw into s replaced an escaped lone
-// surrogate ("\ud800") with U+FFFD: raw holds U+FFFD neither as text nor
-// as an escape, yet s does. Two different names or values on the wire
-// would then read the same.
+// surrogate ("\ud800") with U+FFFD, so that two different names or values
+// on the wire would read the same. Only a decoded U+FFFD makes it look at
+// the escapes, which decide: "\ufffd\ud800" is replaced too.
 func replaced(s string, raw []byte) bool {
-	return strings.ContainsRune(s, utf8.RuneError) &&
-		!bytes.ContainsRune(raw, utf8.RuneError) && !bytes.Contains(bytes.ToLower(raw), []byte(`\ufffd`))
+	return strings.ContainsRune(s, utf8.RuneError) && loneSurrogate(raw)
+}
+
+// loneSurrogate reports whether the JSON string v (validated by a JSON
+// decoder, so every \u escape has four hex digits) holds an escaped
+// surrogate that is not half of a pair, which a decoder replaces with
+// U+FFFD.
+func loneSurrogate(v []byte) bool {
+	for i := 0; i < len(v); i++ {
+		if v[i] != '\\' {
+			continue
+		}
+		i++ // the escaped character; the loop steps past it
+		if i >= len(v) || v[i] != 'u' {
+			continue
+		}
+		r := hex4(v, i+1)
+		i += 4
+		switch {
+		case r >= 0xdc00 && r < 0xe000:
+			return true // a low surrogate alone
+		case r >= 0xd800 && r < 0xdc00:
+			if i+6 < len(v) && v[i+1] == '\\' && v[i+2] == 'u' {
+				if lo := hex4(v, i+3); lo >= 0xdc00 && lo < 0xe000 {
+					i += 6
+					continue
+				}
+			}
+			return true // a high surrogate without its low half
+		}
+	}
+	return false
+}
+
+// hex4 returns the value of the four hex digits at b[i:], or -1.
+func hex4(b []byte, i int) int {
+	if i+4 > len(b) {
+		return -1
+	}
+	n := 0
+	for _, c := range b[i : i+4] {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c -= 'a' - 10
+		case c >= 'A' && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return -1
+		}
+		n = n<<4 | int(c)
+	}
+	return n
 }
 
 // checkName refuses a member name that encoding/json rewrote (see

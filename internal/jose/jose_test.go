@@ -45,6 +45,7 @@ func TestObject(t *testing.T) {
 		{name: "case variant by the Kelvin sign", raw: `{"\u212Aid":"x"}`, known: []string{"kid"}, want: ErrCaseVariant},
 		{name: "a lone surrogate in a name", raw: `{"\ud800":1,"\udbff":2}`, want: ErrInvalidUTF8},
 		{name: "a lone surrogate in a nested name", raw: `{"x":{"\ud800":1}}`, want: ErrInvalidUTF8},
+		{name: "a lone surrogate beside an escaped U+FFFD", raw: `{"\ufffd\ud800":1}`, want: ErrInvalidUTF8},
 		{name: "U+FFFD written as is", raw: `{"x\ufffd":1,"y�":2}`, members: "x�,y�"},
 		{name: "a surrogate pair", raw: `{"\ud83d\ude00":1}`, members: "😀"},
 		{name: "invalid UTF-8", raw: "{\"x\":\"\xff\"}", want: ErrInvalidUTF8},
@@ -166,6 +167,8 @@ func TestValues(t *testing.T) {
 	assert.Equal(t, "abc", s)
 	_, err = String([]byte(`"a\ud800"`))
 	assert.ErrorIs(t, err, ErrInvalidUTF8, "a lone surrogate would read as U+FFFD")
+	_, err = String([]byte(`"\ufffd\ud800"`))
+	assert.ErrorIs(t, err, ErrInvalidUTF8, "an escaped U+FFFD beside a lone surrogate hides nothing")
 	_, err = Strings([]byte(`["ok","\udfff"]`))
 	assert.ErrorIs(t, err, ErrInvalidUTF8)
 	s, err = String([]byte(`"\uFFFD"`))
@@ -414,5 +417,25 @@ func BenchmarkObjectManyMembers(b *testing.B) {
 		if err := Object(raw, known, func(string, []byte) error { return nil }); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestLoneSurrogate(t *testing.T) {
+	for v, want := range map[string]bool{
+		`"abc"`:                false,
+		`"\ud800"`:             true,
+		`"\uDBFF"`:             true,
+		`"\udc00"`:             true,
+		`"\ud800\udc00"`:       false,
+		`"\ud800\ud800\udc00"`: true,
+		`"\ud800\udc00\udc00"`: true,
+		`"\\ud800"`:            false, // an escaped backslash, then text
+		`"\\\ud800"`:           true,
+		`"\ud800\n"`:           true,
+		`"\ud800\u"`:           true, // not valid JSON; never passed in, but safe
+		`"\u"`:                 false,
+		`"x\u00e9\ufffd"`:      false,
+	} {
+		assert.Equal(t, want, loneSurrogate([]byte(v)), v)
 	}
 }
