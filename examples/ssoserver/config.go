@@ -5,13 +5,16 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/ssokit/ssokit/cookiesso"
 	"github.com/ssokit/ssokit/httpadapter"
 	"github.com/ssokit/ssokit/ssotoken"
 )
@@ -34,10 +37,13 @@ type options struct {
 	cognitoIssuer, cognitoJWKS  string
 	cognitoClientIDs, reqScopes listFlag
 	ciinoClaim                  string
+	insecureUnboundCIINo        bool // -insecure-unbound-ciino
 	ssoSecret                   string
 	ssoKeyFile                  string        // -sso-key: PEM private key for asymmetric TokenNo
 	ssoKey                      *ssotoken.Key // loaded from ssoKeyFile
 	ssoTTL                      time.Duration
+	instance, instances         int           // -instance, -instances: this instance's number in its fleet
+	includeJTI                  bool          // -include-jti
 	timeout                     time.Duration // -timeout: deadline of one GenerateSSOToken call
 	apiVersions                 listFlag
 	lobClients                  listFlag
@@ -55,7 +61,8 @@ type options struct {
 	cognitoCache                bool                // -cognito-cache: the verified-token cache (default on)
 	audit                       bool                // -audit: one log record per GenerateSSOToken call (default on)
 	debugAddr                   string              // -debug-addr: the opt-in debug listener, off when empty
-	clients                     map[string][]string // parsed -lob-client
+	clients                     map[string][]string // parsed -lob-client: id to its LOBs
+	clientApps                  map[string][]string // parsed -lob-client: id to the app clients that may present it
 	guard                       *httpadapter.Guard  // from -allow-cidr, -allow-host, -trusted-proxy
 	devMode                     bool
 }
@@ -81,17 +88,21 @@ func parseOptions(args []string, getenv func(string) string, usage io.Writer) (*
 	fs.StringVar(&o.cognitoJWKS, "cognito-jwks-url", "", "explicit JWKS `URL` (http allowed, for local stand-ins); turns dev mode off")
 	fs.Var(&o.cognitoClientIDs, "cognito-client-id", "accepted app client `id` (client_id of access tokens); repeatable")
 	fs.Var(&o.reqScopes, "required-scope", "`scope` the caller's access token must carry, else 403; repeatable")
-	fs.StringVar(&o.ciinoClaim, "ciino-claim", "", "when set, the body's CIINo must equal this `claim` of the caller's token, else 403")
+	fs.StringVar(&o.ciinoClaim, "ciino-claim", "", "the body's CIINo must equal this `claim` of the caller's token (for example custom:ciino), else 403; required with a real user pool unless -insecure-unbound-ciino (dev mode: custom:ciino)")
+	fs.BoolVar(&o.insecureUnboundCIINo, "insecure-unbound-ciino", false, "issue a TokenNo for any CIINo the body names, whoever the caller is: only for a trusted back end that asks on behalf of its users")
 	fs.StringVar(&o.ssoSecret, "sso-secret", "", "HS256 `secret` of TokenNo, 32 bytes or more (env SSO_SECRET); random in dev mode")
 	fs.StringVar(&o.ssoKeyFile, "sso-key", "", "PEM private key `file` (RSA 2048+, P-256 or Ed25519) to sign TokenNo with RS256, ES256 or EdDSA instead of -sso-secret; its public key is served at /.well-known/jwks.json")
+	fs.IntVar(&o.instance, "instance", 0, "this instance's `number` among the -instances that issue TokenNo, 0 to -instances - 1: each must have its own, so that no two make the same TokenRefNo")
+	fs.IntVar(&o.instances, "instances", 1, "how many instances issue TokenNo (at most 100000); each issues at most 100000 / `n` tokens a second")
+	fs.BoolVar(&o.includeJTI, "include-jti", false, "put the TokenRefNo in every TokenNo as \"jti\" (the document's sample has no jti)")
 	fs.DurationVar(&o.ssoTTL, "sso-ttl", time.Hour, "lifetime of TokenNo; a LOB refuses tokens that live longer than its own maximum (1h by default, lobapp -max-lifetime)")
 	fs.DurationVar(&o.timeout, "timeout", httpadapter.DefaultTimeout, "deadline of one GenerateSSOToken call, authentication and issuing included; past it the answer is 504")
 	fs.Var(&o.apiVersions, "api-version", "accepted x-api-version `value`; repeatable (default 1.0.0)")
-	fs.Var(&o.lobClients, "lob-client", "registered x-lob-client-id and the LOBIds it may ask for, `ID:LOB,LOB`; repeatable")
+	fs.Var(&o.lobClients, "lob-client", "registered x-lob-client-id, the LOBIds it may ask for, and the app clients (-cognito-client-id) whose tokens may present it, `ID:LOB,LOB@APPCLIENT,APPCLIENT`; @... may be left out only with one -cognito-client-id; repeatable")
 	fs.Var(&o.allowCIDRs, "allow-cidr", "allowed client `network`; repeatable (default: all)")
-	fs.Var(&o.allowHosts, "allow-host", "allowed Host `name`, optionally with :port; repeatable (default: all)")
+	fs.Var(&o.allowHosts, "allow-host", "allowed Host `name`, optionally with :port (an IPv6 literal in brackets: [::1]:8443); repeatable (default: all)")
 	fs.Var(&o.trustedProxies, "trusted-proxy", "`network` of a reverse proxy whose X-Forwarded-For is believed; repeatable")
-	fs.StringVar(&o.cookieName, "cookie-name", "ssoCookie", "`name` of the SSO cookie")
+	fs.StringVar(&o.cookieName, "cookie-name", cookiesso.DefaultCookieName, "`name` of the SSO cookie, the Cookie SSO document's ssoCookieName")
 	fs.StringVar(&o.cookieSecret, "cookie-secret", "", "HS256 `secret` of the SSO cookie (env COOKIE_SECRET); random in dev mode")
 	fs.Var(&o.cookieOrigins, "cookie-allowed-origin", "`origin` (scheme://host[:port]) whose pages may call the cookie exchange from a browser, with the user's cookies (CORS with credentials), and the only Origin it accepts; repeatable (default: no page gets CORS, and any Origin is accepted); dev mode adds its forum page's")
 	fs.Var(&o.corsOrigins, "cors-origin", "`origin` (scheme://host[:port]) whose pages may call GenerateSSOToken and user.json from a browser with a token of their own (CORS, no cookies); repeatable (env SSO_CORS_ORIGINS, comma-separated); dev mode adds its demo pages'")
@@ -200,22 +211,34 @@ func (o *options) check() error {
 	if o.ssoSecret != "" && (o.ssoSecret == o.cookieSecret || o.ssoSecret == o.apiSecret) || o.cookieSecret != "" && o.cookieSecret == o.apiSecret {
 		return errors.New("-sso-secret, -cookie-secret and -api-secret must all differ: each token class has its own key")
 	}
+	if o.instances < 1 || o.instances > ssotoken.MaxInstances || o.instance < 0 || o.instance >= o.instances {
+		return fmt.Errorf("-instance %d of -instances %d: want 0 <= -instance < -instances <= %d", o.instance, o.instances, ssotoken.MaxInstances)
+	}
 	var err error
 	o.guard, err = httpadapter.NewGuard(httpadapter.GuardConfig{AllowedCIDRs: o.allowCIDRs, AllowedHosts: o.allowHosts, TrustedProxies: o.trustedProxies})
 	if err != nil {
 		return fmt.Errorf("-allow-cidr, -allow-host or -trusted-proxy: %w", err)
 	}
-	o.clients = map[string][]string{}
+	o.clients, o.clientApps = map[string][]string{}, map[string][]string{}
 	for _, lc := range o.lobClients {
-		id, lobs, ok := strings.Cut(lc, ":")
-		if !ok || id == "" || lobs == "" {
-			return fmt.Errorf("-lob-client %q: want ID:LOB,LOB", lc)
+		id, rest, ok := strings.Cut(lc, ":")
+		lobs, apps, bound := strings.Cut(rest, "@")
+		if !ok || id == "" || lobs == "" || bound && apps == "" {
+			return fmt.Errorf("-lob-client %q: want ID:LOB,LOB@APPCLIENT,APPCLIENT", lc)
 		}
 		for _, lob := range strings.Split(lobs, ",") {
 			if err := (&ssotoken.Request{CIINo: "x", LOBId: lob, Functionality: "x"}).Validate(); err != nil {
 				return fmt.Errorf("-lob-client %q: LOBId %q is not valid", lc, lob)
 			}
 			o.clients[id] = append(o.clients[id], lob)
+		}
+		if bound {
+			for _, app := range strings.Split(apps, ",") {
+				if app == "" {
+					return fmt.Errorf("-lob-client %q: an empty app client", lc)
+				}
+				o.clientApps[id] = append(o.clientApps[id], app)
+			}
 		}
 	}
 	if len(o.apiVersions) == 0 {
@@ -228,7 +251,10 @@ func (o *options) check() error {
 		if len(o.cognitoClientIDs) == 0 {
 			o.cognitoClientIDs = listFlag{devAppClient}
 		}
-		return nil
+		if o.ciinoClaim == "" && !o.insecureUnboundCIINo {
+			o.ciinoClaim = devCIINoClaim
+		}
+		return o.bindLOBClients()
 	}
 	switch {
 	case len(o.cognitoClientIDs) == 0:
@@ -237,6 +263,35 @@ func (o *options) check() error {
 		return errors.New("-sso-secret (or SSO_SECRET) or -sso-key is required with a real user pool: the linked LOBs verify TokenNo with it")
 	case len(o.clients) == 0:
 		return errors.New("-lob-client is required with a real user pool")
+	case o.ciinoClaim == "" && !o.insecureUnboundCIINo:
+		return errors.New("-ciino-claim is required with a real user pool: name the claim of the caller's token that holds their CIINo (for example custom:ciino), so that no one gets a TokenNo for another customer's CIINo; -insecure-unbound-ciino turns the check off for a trusted back end")
+	case o.ciinoClaim != "" && o.insecureUnboundCIINo:
+		return errors.New("-ciino-claim and -insecure-unbound-ciino exclude each other")
+	}
+	return o.bindLOBClients()
+}
+
+// bindLOBClients binds each -lob-client to the app clients whose tokens
+// may present it: those named after its @, each of which must be an
+// accepted -cognito-client-id; or, when it names none, the one accepted
+// app client. With several app clients an unbound registration is refused:
+// binding it to all of them would let a token of one app client present
+// another's x-lob-client-id and get its LOBs.
+func (o *options) bindLOBClients() error {
+	for _, id := range slices.Sorted(maps.Keys(o.clients)) {
+		apps := o.clientApps[id]
+		switch {
+		case len(apps) == 0 && len(o.cognitoClientIDs) == 1:
+			o.clientApps[id] = []string{o.cognitoClientIDs[0]}
+		case len(apps) == 0:
+			return fmt.Errorf("-lob-client %s: with %d -cognito-client-id values, name the app clients that may present it: -lob-client %s:%s@APPCLIENT[,APPCLIENT]",
+				id, len(o.cognitoClientIDs), id, strings.Join(o.clients[id], ","))
+		}
+		for _, app := range apps {
+			if !slices.Contains(o.cognitoClientIDs, app) {
+				return fmt.Errorf("-lob-client %s: app client %q is not an accepted -cognito-client-id", id, app)
+			}
+		}
 	}
 	return nil
 }

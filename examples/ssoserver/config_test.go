@@ -44,17 +44,53 @@ func TestParseOptions(t *testing.T) {
 			assert.Equal(t, map[string][]string{"a": {"01", "02"}, "b=": {"03"}}, o.clients)
 			assert.Equal(t, listFlag{"1.0.0", "1.1.0"}, o.apiVersions)
 		}},
-		{name: "a user pool turns dev mode off", args: []string{"-cognito-user-pool-id", "eu-west-1_abc", "-cognito-client-id", "app", "-sso-secret", secret, "-lob-client", "c:01"}, check: func(t *testing.T, o *options) {
+		{name: "a user pool turns dev mode off", args: []string{"-cognito-user-pool-id", "eu-west-1_abc", "-cognito-client-id", "app", "-sso-secret", secret, "-lob-client", "c:01", "-ciino-claim", "custom:ciino"}, check: func(t *testing.T, o *options) {
 			assert.False(t, o.devMode)
 		}},
 		{name: "real mode needs a client id", args: []string{"-cognito-issuer", "http://127.0.0.1:1/p"}, err: "-cognito-client-id is required"},
 		{name: "real mode needs a secret", args: []string{"-cognito-jwks-url", "http://127.0.0.1:1/j", "-cognito-client-id", "app"}, err: "-sso-secret"},
+		{name: "real mode needs the CIINo bound", args: []string{"-cognito-jwks-url", "http://127.0.0.1:1/j", "-cognito-client-id", "app", "-sso-secret", secret, "-lob-client", "c:01"}, err: "-ciino-claim is required with a real user pool"},
+		{name: "bound and unbound at once", args: []string{"-cognito-jwks-url", "http://127.0.0.1:1/j", "-cognito-client-id", "app", "-sso-secret", secret, "-lob-client", "c:01", "-ciino-claim", "c", "-insecure-unbound-ciino"}, err: "exclude each other"},
+		{name: "dev mode binds the CIINo to its token's claim", check: func(t *testing.T, o *options) {
+			assert.Equal(t, devCIINoClaim, o.ciinoClaim)
+		}},
+		{name: "dev mode unbound on request", args: []string{"-insecure-unbound-ciino"}, check: func(t *testing.T, o *options) {
+			assert.Empty(t, o.ciinoClaim)
+			assert.True(t, o.insecureUnboundCIINo)
+		}},
 		{name: "real mode needs a LOB client", args: []string{"-cognito-jwks-url", "http://127.0.0.1:1/j", "-cognito-client-id", "app", "-sso-secret", secret}, err: "-lob-client is required"},
 		{name: "short secret", args: []string{"-sso-secret", "short"}, err: "-sso-secret is 5 bytes"},
 		{name: "short cookie secret from the environment", env: map[string]string{"COOKIE_SECRET": "x"}, err: "-cookie-secret is 1 bytes"},
 		{name: "one secret for two purposes", args: []string{"-sso-secret", secret, "-api-secret", secret}, err: "must all differ"},
 		{name: "-lob-client without a colon", args: []string{"-lob-client", "abc"}, err: "want ID:LOB,LOB"},
 		{name: "-lob-client with an empty LOB", args: []string{"-lob-client", "abc:01,"}, err: "is not valid"},
+		{name: "-lob-client with an empty app client list", args: []string{"-lob-client", "abc:01@"}, err: "want ID:LOB,LOB@APPCLIENT"},
+		{name: "-lob-client with an empty app client", args: []string{"-lob-client", "abc:01@" + devAppClient + ","}, err: "an empty app client"},
+		{name: "one app client: -lob-client is bound to it", args: []string{"-lob-client", "a:01"}, check: func(t *testing.T, o *options) {
+			assert.Equal(t, map[string][]string{"a": {devAppClient}}, o.clientApps)
+		}},
+		{name: "two app clients, each -lob-client bound to its own", args: []string{
+			"-cognito-user-pool-id", "eu-west-1_abc", "-sso-secret", secret, "-insecure-unbound-ciino",
+			"-cognito-client-id", "appA", "-cognito-client-id", "appB",
+			"-lob-client", "a:01@appA", "-lob-client", "b:02,03@appB", "-lob-client", "both:04@appA,appB",
+		}, check: func(t *testing.T, o *options) {
+			assert.Equal(t, map[string][]string{"a": {"appA"}, "b": {"appB"}, "both": {"appA", "appB"}}, o.clientApps)
+			assert.Equal(t, map[string][]string{"a": {"01"}, "b": {"02", "03"}, "both": {"04"}}, o.clients)
+		}},
+		{name: "two app clients and an unbound -lob-client", args: []string{
+			"-cognito-user-pool-id", "eu-west-1_abc", "-sso-secret", secret,
+			"-cognito-client-id", "appA", "-cognito-client-id", "appB", "-lob-client", "a:01,02", "-ciino-claim", "custom:ciino",
+		}, err: "name the app clients that may present it: -lob-client a:01,02@APPCLIENT[,APPCLIENT]"},
+		{name: "-lob-client bound to an app client not accepted", args: []string{
+			"-cognito-user-pool-id", "eu-west-1_abc", "-sso-secret", secret, "-cognito-client-id", "appA", "-lob-client", "a:01@appZ", "-ciino-claim", "custom:ciino",
+		}, err: `app client "appZ" is not an accepted -cognito-client-id`},
+		{name: "instance numbers", args: []string{"-instance", "2", "-instances", "3", "-include-jti"}, check: func(t *testing.T, o *options) {
+			assert.Equal(t, 2, o.instance)
+			assert.Equal(t, 3, o.instances)
+			assert.True(t, o.includeJTI)
+		}},
+		{name: "instance out of its fleet", args: []string{"-instance", "3", "-instances", "3"}, err: "want 0 <= -instance < -instances <= 100000"},
+		{name: "no fleet", args: []string{"-instances", "0"}, err: "-instances 0"},
 		{name: "bad CIDR", args: []string{"-allow-cidr", "10.0.0.0/33"}, err: "-allow-cidr"},
 		{name: "bad trusted proxy", args: []string{"-trusted-proxy", "proxy"}, err: "-trusted-proxy"},
 		{name: "bad address", args: []string{"-addr", "8080"}, err: "-addr"},
@@ -99,7 +135,7 @@ func TestParseOptions(t *testing.T) {
 			assert.Empty(t, o.demoOff)
 		}},
 		{name: "a demo page on every interface", args: []string{"-portal-addr", "0.0.0.0:7002"}, err: "-portal-addr \"0.0.0.0:7002\": want a loopback host:port"},
-		{name: "no demo in real mode", args: []string{"-cognito-issuer", "http://127.0.0.1:1/p", "-cognito-client-id", "app", "-sso-secret", secret, "-lob-client", "c:01"}, check: func(t *testing.T, o *options) {
+		{name: "no demo in real mode", args: []string{"-cognito-issuer", "http://127.0.0.1:1/p", "-cognito-client-id", "app", "-sso-secret", secret, "-lob-client", "c:01", "-ciino-claim", "custom:ciino"}, check: func(t *testing.T, o *options) {
 			assert.False(t, o.demo)
 			assert.Empty(t, o.demoOff)
 		}},
@@ -167,6 +203,7 @@ func FuzzLOBClientFlag(f *testing.F) {
 			return
 		}
 		id, rest, ok := strings.Cut(v, ":")
+		rest, _, _ = strings.Cut(rest, "@")
 		if !ok || id == "" {
 			t.Fatalf("accepted %q", v)
 		}

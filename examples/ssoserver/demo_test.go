@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/ssokit/ssokit/cookiesso"
 )
 
 // TestPortalPageEscapes renders the portal with hostile configured values:
@@ -16,7 +18,7 @@ func TestPortalPageEscapes(t *testing.T) {
 	hostile := `</script><script>alert("x")</script>`
 	d := newDemoSite("http://127.0.0.1:8080", "http://127.0.0.1:8082", "http://127.0.0.1:8083", `http://127.0.0.1:8081/sso"><script>alert(1)</script>`,
 		devSample{clientID: hostile, ciino: sampleCIINo, lobID: sampleLOBId, functionality: sampleFunctionality}, hostile,
-		&devCreds{accessToken: hostile, cookie: "c.o.okie"}, "ssoCookie")
+		&devCreds{accessToken: hostile, cookie: "c.o.okie"}, cookiesso.DefaultCookieName)
 	rec := httptest.NewRecorder()
 	d.portalHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
 	require.Equal(t, http.StatusOK, rec.Code)
@@ -27,7 +29,7 @@ func TestPortalPageEscapes(t *testing.T) {
 }
 
 func TestDemoPagesOnlyAtTheRoot(t *testing.T) {
-	d := newDemoSite("http://a", "http://p", "http://f", "http://l/sso", devSample{}, "1.0.0", &devCreds{}, "ssoCookie")
+	d := newDemoSite("http://a", "http://p", "http://f", "http://l/sso", devSample{}, "1.0.0", &devCreds{}, cookiesso.DefaultCookieName)
 	for _, h := range []http.Handler{d.portalHandler(), d.forumHandler()} {
 		for path, want := range map[string]int{"/": 200, "/x": 404, "/.env": 404} {
 			rec := httptest.NewRecorder()

@@ -21,6 +21,9 @@ const (
 	devAppClient = "dev-app-client" // the Cognito app client of the dev access token
 	devLOBClient = "1RrLMyLrZGA="   // the document's sample x-lob-client-id
 	devLifetime  = 12 * time.Hour
+	// devCIINoClaim is the claim of the dev access token that holds the
+	// caller's CIINo, the sample's; dev mode binds the body's CIINo to it.
+	devCIINoClaim = "custom:ciino"
 )
 
 // The GenerateSSOToken document's request sample.

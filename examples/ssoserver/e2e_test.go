@@ -2,7 +2,9 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -20,6 +22,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ssokit/ssokit/cookiesso"
 	"github.com/ssokit/ssokit/httpadapter"
 	"github.com/ssokit/ssokit/ssotoken"
 )
@@ -167,7 +170,7 @@ func readDevOutput(t *testing.T, p *proc) devOutput {
 				d.accessToken = credential(strings.TrimPrefix(l, "dev access token: "))
 			case strings.HasPrefix(l, "dev SSO cookie: "):
 				d.cookie = credential(strings.TrimPrefix(l, "dev SSO cookie: "))
-				credential(strings.TrimPrefix(d.cookie, "ssoCookie="))
+				credential(strings.TrimPrefix(d.cookie, cookiesso.DefaultCookieName+"="))
 			case strings.HasPrefix(l, "curl "), strings.HasPrefix(l, "JWT=$("):
 				d.curls = append(d.curls, l)
 			}
@@ -282,6 +285,7 @@ func TestDevModeEndToEnd(t *testing.T) {
 	assert.Equal(t, 1, resp.ReturnCode)
 	assert.Equal(t, "Token Generated successfully", resp.ReturnMessage)
 	assert.True(t, ssotoken.ValidRefNo(resp.TokenRefNo))
+	assertSeedShaped(t, resp)
 
 	// 2. The cookie exchange, as printed.
 	res, body = do(t, curlRequest(t, dev.curls[1]))
@@ -351,6 +355,14 @@ func TestDevModeEndToEnd(t *testing.T) {
 			r.Header.Set("Authorization", "Bearer "+dev.accessToken[:len(dev.accessToken)-4]+"AAAA")
 		}, 401, "bad_signature"},
 		{"403 unknown x-lob-client-id", func(r *http.Request) { r.Header.Set("x-lob-client-id", "stranger") }, 403, "unknown_client"},
+		{"403 another customer's CIINo", func(r *http.Request) {
+			r.Body = io.NopCloser(strings.NewReader(`{"CIINo":"10001YYY","LOBId":"XX","Functionality":"D"}`))
+			r.ContentLength = -1
+		}, 403, "ciino_mismatch"},
+		{"400 member names in another case", func(r *http.Request) {
+			r.Body = io.NopCloser(strings.NewReader(`{"ciino":"10001XXX","lobid":"XX","functionality":"D"}`))
+			r.ContentLength = -1
+		}, 400, "malformed_body"},
 		{"405 GET", func(r *http.Request) { r.Method = http.MethodGet }, 405, "method_not_allowed"},
 		{"413 huge body", func(r *http.Request) {
 			r.Body = io.NopCloser(strings.NewReader(`{"CIINo":"` + strings.Repeat("1", 20000) + `"}`))
@@ -389,7 +401,7 @@ func TestGuardAndUnavailableKeysEndToEnd(t *testing.T) {
 	// and answers 502 while it has no key.
 	real := start(t, ssoserver, []string{"SSO_SECRET=" + e2eSecret}, "-addr", "127.0.0.1:0",
 		"-cognito-issuer", "http://127.0.0.1:1/pool", "-cognito-jwks-url", "http://127.0.0.1:1/jwks",
-		"-cognito-client-id", "app", "-lob-client", "cid:01",
+		"-cognito-client-id", "app", "-lob-client", "cid:01", "-ciino-claim", "custom:ciino",
 		"-cookie-secret", "a cookie secret that is 32+ bytes long", "-api-secret", "an API secret that is 32+ bytes long!")
 	base := waitListening(t, real)
 	r := curlRequest(t, dev.curls[0])
@@ -492,8 +504,8 @@ func TestDevModeCORSAndDemoPages(t *testing.T) {
 		assert.Equal(t, "no-store", res.Header.Get("Cache-Control"), "the page holds the access token")
 		require.Len(t, res.Cookies(), 1)
 		c := res.Cookies()[0]
-		assert.Equal(t, "ssoCookie", c.Name)
-		assert.Equal(t, strings.TrimPrefix(dev.cookie, "ssoCookie="), c.Value)
+		assert.Equal(t, cookiesso.DefaultCookieName, c.Name)
+		assert.Equal(t, strings.TrimPrefix(dev.cookie, cookiesso.DefaultCookieName+"="), c.Value)
 		assert.True(t, c.HttpOnly)
 		assert.False(t, c.Secure, "plain http on loopback")
 		assert.Equal(t, http.SameSiteStrictMode, c.SameSite)
@@ -555,4 +567,80 @@ func TestDevModeCORSAndDemoPages(t *testing.T) {
 		audited(plain)
 		assert.NotContains(t, plain.logs(), "demo pages")
 	})
+}
+
+// The GenerateSSOToken document's sample response: its TokenRefNo and the
+// header and payload of its TokenNo.
+const (
+	seedRefNo   = "173736XX8685878"
+	seedHeader  = `{"alg":"HS256","typ":"JWT"}`
+	seedPayload = `{"CIINo":"10001004","LOBId":"01","Functionality":"D","Date":"2025-01-20T08:49:46.756Z","iat":1737362986,"exp":1737366586}`
+)
+
+// assertSeedShaped compares a dev-mode answer with the document's sample:
+// the same header, the same claim names in the same order with values of
+// the same JSON types and formats, and a TokenRefNo of the same length
+// whose first ten digits are the token's "iat".
+func assertSeedShaped(t *testing.T, resp ssotoken.Response) {
+	t.Helper()
+	parts := strings.Split(resp.TokenNo, ".")
+	require.Len(t, parts, 3)
+	header, err := base64.RawURLEncoding.DecodeString(parts[0])
+	require.NoError(t, err)
+	assert.JSONEq(t, seedHeader, string(header))
+	assert.Equal(t, seedHeader, string(header), "the header's members in the sample's order")
+
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	require.NoError(t, err)
+	got, want := members(t, payload), members(t, []byte(seedPayload))
+	require.Equal(t, names(want), names(got), "the sample's claims, in its order, and no other")
+	for i, m := range want {
+		assert.IsType(t, m.value, got[i].value, m.name)
+	}
+	date := got[3].value.(string)
+	assert.Regexp(t, `^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$`, date, "Date as in the sample")
+	iat, exp := got[4].value.(json.Number), got[5].value.(json.Number)
+	assert.Regexp(t, `^\d{10}$`, string(iat))
+	assert.Regexp(t, `^\d{10}$`, string(exp))
+	i, _ := iat.Int64()
+	e, _ := exp.Int64()
+	assert.Equal(t, int64(3600), e-i, "an hour, as in the sample")
+	assert.Equal(t, time.Unix(i, 0).UTC().Format("2006-01-02T15:04:05"), date[:19], "Date is the time of iat")
+
+	assert.Len(t, resp.TokenRefNo, len(seedRefNo))
+	assert.Regexp(t, `^\d{15}$`, resp.TokenRefNo)
+	assert.Equal(t, string(iat), resp.TokenRefNo[:10], "TokenRefNo starts with the second of iat")
+}
+
+type member struct {
+	name  string
+	value any
+}
+
+// members returns the members of the JSON object b in their order, with
+// numbers as json.Number.
+func members(t *testing.T, b []byte) []member {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	tok, err := dec.Token()
+	require.NoError(t, err)
+	require.Equal(t, json.Delim('{'), tok)
+	var out []member
+	for dec.More() {
+		name, err := dec.Token()
+		require.NoError(t, err)
+		var v any
+		require.NoError(t, dec.Decode(&v))
+		out = append(out, member{name: name.(string), value: v})
+	}
+	return out
+}
+
+func names(ms []member) []string {
+	out := make([]string, len(ms))
+	for i, m := range ms {
+		out[i] = m.name
+	}
+	return out
 }

@@ -119,7 +119,7 @@ func (p *fakePool) token(t *testing.T, kid string) string {
 	now := time.Now()
 	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{
 		"sub": "u-1", "iss": p.issuer, "client_id": "app", "token_use": "access", "scope": "openid",
-		"iat": now.Unix(), "exp": now.Add(time.Hour).Unix(), "username": "jdoe",
+		"iat": now.Unix(), "exp": now.Add(time.Hour).Unix(), "username": "jdoe", "custom:ciino": "10001004",
 	})
 	tok.Header["kid"] = kid
 	s, err := tok.SignedString(poolPrivs[map[string]int{"k1": 0, "k2": 1}[kid]])
@@ -131,7 +131,7 @@ func (p *fakePool) token(t *testing.T, kid string) string {
 func startReal(t *testing.T, p *fakePool) (*proc, string) {
 	ssoserver, _ := binaries(t)
 	srv := start(t, ssoserver, []string{"SSO_SECRET=" + e2eSecret}, "-addr", "127.0.0.1:0", "-log-format", "json",
-		"-cognito-issuer", p.issuer, "-cognito-jwks-url", p.srv.URL+"/jwks", "-cognito-client-id", "app",
+		"-cognito-issuer", p.issuer, "-cognito-jwks-url", p.srv.URL+"/jwks", "-cognito-client-id", "app", "-ciino-claim", "custom:ciino",
 		"-lob-client", "cid:01",
 		"-cookie-secret", "a cookie secret that is 32+ bytes long", "-api-secret", "an API secret that is 32+ bytes long!")
 	return srv, waitListening(t, srv)
@@ -225,7 +225,7 @@ func TestFaultSlowJWKSPastTheDeadline(t *testing.T) {
 	pool := newFakePool(t, "slow")
 	ssoserver, _ := binaries(t)
 	srv := start(t, ssoserver, []string{"SSO_SECRET=" + e2eSecret}, "-addr", "127.0.0.1:0", "-timeout", "1s",
-		"-cognito-issuer", pool.issuer, "-cognito-jwks-url", pool.srv.URL+"/jwks", "-cognito-client-id", "app",
+		"-cognito-issuer", pool.issuer, "-cognito-jwks-url", pool.srv.URL+"/jwks", "-cognito-client-id", "app", "-ciino-claim", "custom:ciino",
 		"-lob-client", "cid:01",
 		"-cookie-secret", "a cookie secret that is 32+ bytes long", "-api-secret", "an API secret that is 32+ bytes long!")
 	base := waitListening(t, srv)

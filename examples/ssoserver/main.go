@@ -273,20 +273,24 @@ func build(o *options, urls baseURLs, logger *slog.Logger) (*assembled, error) {
 	} else if ssoKeys, err = hmacRing(o.ssoSecret); err != nil {
 		return fail(fmt.Errorf("-sso-secret: %w", err))
 	}
-	signer, err := ssotoken.NewSigner(ssotoken.SignerConfig{Keys: ssoKeys, TTL: o.ssoTTL})
+	signer, err := ssotoken.NewSigner(ssotoken.SignerConfig{
+		Keys: ssoKeys, TTL: o.ssoTTL,
+		Instance: o.instance, Instances: o.instances, IncludeJTI: o.includeJTI,
+	})
 	if err != nil {
 		return fail(err)
 	}
 	guard := o.guard
 	generate, err := httpadapter.NewHandler(httpadapter.Config{
-		Authenticator: auth,
-		Issuer:        signer,
-		Clients:       registry(o.clients, o.cognitoClientIDs),
-		APIVersions:   o.apiVersions,
-		CIINoClaim:    o.ciinoClaim,
-		Guard:         guard,
-		Timeout:       o.timeout,
-		Logger:        auditLogger(o.audit, logger),
+		Authenticator:        auth,
+		Issuer:               signer,
+		Clients:              registry(o.clients, o.clientApps),
+		APIVersions:          o.apiVersions,
+		CIINoClaim:           o.ciinoClaim,
+		InsecureUnboundCIINo: o.insecureUnboundCIINo,
+		Guard:                guard,
+		Timeout:              o.timeout,
+		Logger:               auditLogger(o.audit, logger),
 	})
 	if err != nil {
 		return fail(err)
@@ -348,14 +352,12 @@ func build(o *options, urls baseURLs, logger *slog.Logger) (*assembled, error) {
 	return a, nil
 }
 
-// registry binds every -lob-client to the accepted app clients
-// (-cognito-client-id): a caller must hold an access token of one of them.
-// With several app clients that need different x-lob-client-ids, use a
-// registry of your own (httpadapter.StaticRegistry with AppClients per id).
-func registry(clients map[string][]string, appClients []string) httpadapter.StaticRegistry {
+// registry holds every -lob-client with the app clients it is bound to
+// (see bindLOBClients).
+func registry(clients, apps map[string][]string) httpadapter.StaticRegistry {
 	r := make(httpadapter.StaticRegistry, len(clients))
 	for id, lobs := range clients {
-		r[id] = httpadapter.Registration{LOBs: lobs, AppClients: appClients}
+		r[id] = httpadapter.Registration{LOBs: lobs, AppClients: apps[id]}
 	}
 	return r
 }
