@@ -96,10 +96,11 @@ func (r result) RPS() float64 {
 	return float64(r.Requests) / r.Elapsed.Seconds()
 }
 
-// The request of the GenerateSSOToken document.
+// The request of the GenerateSSOToken document, with the CIINo of dev
+// mode's token (the body's CIINo must be the caller's).
 const (
 	lobClientID = "1RrLMyLrZGA="
-	requestBody = `{"CIINo":"10001004","LOBId":"01","Functionality":"D"}`
+	requestBody = `{"CIINo":"10001XXX","LOBId":"01","Functionality":"D"}`
 )
 
 // run starts the servers cfg.Targets need, drives each in turn and stops
