@@ -87,7 +87,7 @@ func ExampleNewAuthenticator() {
 	}
 	mux := http.NewServeMux()
 	mux.Handle(httpadapter.CookieSSOPath, exchange)
-	mux.Handle("GET /services/v2/user.json", httpadapter.RequireBearer(auth)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle("GET /services/v2/user.json", httpadapter.RequireBearer(auth, httpadapter.BearerOptions{})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, _ := httpadapter.PrincipalFromContext(r.Context())
 		fmt.Fprintf(w, `{"username":%q}`, p.Subject)
 	})))

@@ -76,34 +76,92 @@ func NewContext(ctx context.Context, p *ssotoken.Principal) context.Context {
 	return context.WithValue(ctx, principalKey{}, p)
 }
 
-// PrincipalFromContext returns the principal RequireBearer put in ctx.
+// PrincipalFromContext returns the principal RequireBearer put in ctx. It
+// reports false for a request that RequireBearer let through without one
+// (BearerOptions.CredentialsOptional, PassPreflight).
 func PrincipalFromContext(ctx context.Context) (*ssotoken.Principal, bool) {
 	p, ok := ctx.Value(principalKey{}).(*ssotoken.Principal)
 	return p, ok && p != nil
 }
 
+// BearerOptions configures RequireBearer. The zero value reads the token
+// from the Authorization header, refuses a request without one, answers
+// refusals with WriteError, and refuses a CORS preflight like any request
+// without a token.
+type BearerOptions struct {
+	// TokenExtractor finds the token. Nil means FromAuthorizationHeader();
+	// FromCookie, FromForm and FromFirst read a cookie, a form field, or
+	// several sources in order.
+	TokenExtractor TokenExtractor
+	// CredentialsOptional passes a request in which the extractor finds no
+	// credential at all on to the next handler, without a principal in its
+	// context (PrincipalFromContext reports false): for a route that
+	// serves everyone and some users more. A credential that is present
+	// but bad (blank, malformed, refused by the authenticator) is still
+	// refused.
+	CredentialsOptional bool
+	// PassPreflight passes a CORS preflight (OPTIONS with Origin and
+	// Access-Control-Request-Method) on to the next handler without
+	// looking for a credential, for a router that mounts the CORS layer
+	// inside the authentication (a browser sends no credential with a
+	// preflight). Set it only when the next handler is that CORS layer and
+	// answers every preflight itself: anyone can send such a request, and
+	// a handler that does not look at the method would serve it
+	// unauthenticated. Off, a preflight that reaches RequireBearer is
+	// refused 401; CORS wrapped outermost answers preflights before they
+	// reach it.
+	PassPreflight bool
+	// ErrorHandler, when set, writes every refusal instead of WriteError,
+	// and is never called for a request that passes. StatusFor(err) is the
+	// status, and ssotoken.MessageOf and CodeOf give the safe message and
+	// code; a 401 needs a WWW-Authenticate header (Challenge gives
+	// WriteError's). Nil means WriteError.
+	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
+}
+
 // RequireBearer returns middleware that authenticates every request's
-// bearer token (see BearerToken) with auth and passes the request on with
-// the principal in its context (PrincipalFromContext). A failure is
-// written with WriteError: 401 with a WWW-Authenticate challenge, 403 for
-// a missing permission, 502 or 504 when the authenticator cannot answer.
-func RequireBearer(auth ssotoken.Authenticator) func(http.Handler) http.Handler {
+// token with auth and passes the request on with the principal in its
+// context (PrincipalFromContext). The token is the Authorization header's
+// (see BearerToken) unless opts.TokenExtractor says otherwise. A refusal
+// is written with WriteError, or opts.ErrorHandler: 401 with a
+// WWW-Authenticate challenge for a missing or bad token, 400 for two
+// tokens, 403 for a missing permission, 502 or 504 when the authenticator
+// cannot answer. With opts.CredentialsOptional a request without any
+// credential passes without a principal; with opts.PassPreflight a CORS
+// preflight passes to the CORS layer inside. It panics if auth is nil.
+func RequireBearer(auth ssotoken.Authenticator, opts BearerOptions) func(http.Handler) http.Handler {
 	if auth == nil {
 		panic("httpadapter: RequireBearer with a nil Authenticator")
 	}
+	extract, missing := opts.TokenExtractor, error(errNoCredential)
+	if extract == nil {
+		extract, missing = fromAuthorizationHeader, errMissingAuthorization
+	}
+	refuse := errorWriter(opts.ErrorHandler)
+	optional, preflight := opts.CredentialsOptional, opts.PassPreflight
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			tok, err := BearerToken(r)
-			if err != nil {
-				WriteError(w, err)
+			if preflight && isPreflight(r) {
+				next.ServeHTTP(w, r)
 				return
 			}
-			p, err := auth.Authenticate(r.Context(), tok)
-			if err == nil && p == nil {
-				err = errNoPrincipal
+			tok, err := extract(w, r)
+			if err == nil && tok == "" {
+				if optional {
+					next.ServeHTTP(w, r)
+					return
+				}
+				err = missing
+			}
+			var p *ssotoken.Principal
+			if err == nil {
+				p, err = auth.Authenticate(r.Context(), tok)
+				if err == nil && p == nil {
+					err = errNoPrincipal
+				}
 			}
 			if err != nil {
-				WriteError(w, err)
+				refuse(w, r, err)
 				return
 			}
 			next.ServeHTTP(w, r.WithContext(NewContext(r.Context(), p)))

@@ -61,7 +61,10 @@ type CORSConfig struct {
 // Wrap outermost, outside the network guard, so that preflights are
 // answered before any check, and mount the result on a pattern that
 // OPTIONS reaches ("/services/v2/user.json", not "GET
-// /services/v2/user.json"). A CORS is safe for concurrent use.
+// /services/v2/user.json"). Where a router runs the authentication
+// first, set BearerOptions.PassPreflight (SSOTokenOptions.PassPreflight)
+// so that RequireBearer hands preflights on to the CORS inside it. A CORS
+// is safe for concurrent use.
 type CORS struct {
 	origins, cookieOrigins map[string]bool
 	maxAge                 int // seconds

@@ -33,6 +33,35 @@
 //   - The Guard's host allowlist takes brackets only around an IPv6
 //     literal: "[api.example.com]" is 406 host_not_allowed.
 //
+// The two middlewares, RequireBearer (BearerOptions) and RequireSSOToken
+// (SSOTokenOptions), take the same options, in the manner of
+// github.com/auth0/go-jwt-middleware, and their zero values keep the
+// defaults:
+//
+//   - TokenExtractor: where the token is. The Authorization header by
+//     default (RequireSSOToken: or, without that header, the TokenNo
+//     form field); FromCookie, FromForm, or FromFirst for several sources
+//     in order, the first present one deciding. A source sent twice (two
+//     headers, a cookie or a form field twice) is 400
+//     multiple_authorization, never "the first wins", and a malformed
+//     credential or a blank header never falls through to the next
+//     source.
+//   - CredentialsOptional: a request without any credential passes
+//     without a principal (claims); a present but bad one is still
+//     refused.
+//   - PassPreflight: a CORS preflight passes on to a CORS layer mounted
+//     inside. Off by default: CORS wraps outermost and answers preflights
+//     before any check.
+//   - ErrorHandler: writes every refusal instead of WriteError.
+//
+// A page for everyone that knows signed-in users by their header or their
+// session cookie:
+//
+//	mw := httpadapter.RequireBearer(auth, httpadapter.BearerOptions{
+//		TokenExtractor: httpadapter.FromFirst(httpadapter.FromAuthorizationHeader(), httpadapter.FromCookie("session")),
+//		CredentialsOptional: true,
+//	})
+//
 // Every handler is a plain http.Handler and every middleware a
 // func(http.Handler) http.Handler, so they mount the same way on
 // http.ServeMux, chi, gin (gin.WrapH) or echo (echo.WrapHandler).

@@ -122,7 +122,7 @@ func ExampleRequireBearer() {
 		p, _ := httpadapter.PrincipalFromContext(r.Context())
 		fmt.Fprintf(w, "hello %s", p.Subject)
 	})
-	h := httpadapter.RequireBearer(devAuth)(user)
+	h := httpadapter.RequireBearer(devAuth, httpadapter.BearerOptions{})(user)
 
 	for _, authz := range []string{"Bearer dev-access-token", "Bearer forged"} {
 		r := httptest.NewRequest(http.MethodGet, "/services/v2/user.json", nil)
@@ -134,6 +134,63 @@ func ExampleRequireBearer() {
 	// Output:
 	// 200  hello user-1
 	// 401 Bearer error="invalid_token" {"ReturnCode":0,"ReturnMessage":"the token is not valid","ErrorCode":"bad_token"}
+}
+
+// A page of the site that keeps the user's token in a cookie named
+// "session": RequireBearer reads the cookie instead of the Authorization
+// header. The cookie twice (one tossed from a sibling domain) is refused.
+func ExampleFromCookie() {
+	user := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, _ := httpadapter.PrincipalFromContext(r.Context())
+		fmt.Fprintf(w, "hello %s", p.Subject)
+	})
+	h := httpadapter.RequireBearer(devAuth, httpadapter.BearerOptions{
+		TokenExtractor: httpadapter.FromCookie("session"),
+	})(user)
+
+	for _, cookie := range []string{
+		"session=dev-access-token",
+		"session=dev-access-token; session=forged",
+		"theme=dark",
+	} {
+		r := httptest.NewRequest(http.MethodGet, "/account", nil)
+		r.Header.Set("Cookie", cookie)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		fmt.Println(rec.Code, strings.TrimSpace(rec.Body.String()))
+	}
+	// Output:
+	// 200 hello user-1
+	// 400 {"ReturnCode":0,"ReturnMessage":"the session cookie was sent more than once","ErrorCode":"multiple_authorization"}
+	// 401 {"ReturnCode":0,"ReturnMessage":"no credential was sent","ErrorCode":"missing_authorization"}
+}
+
+// A page for everyone that greets signed-in users by name: without a
+// token the request passes with no principal, while a bad token is still
+// refused.
+func ExampleRequireBearer_credentialsOptional() {
+	page := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p, ok := httpadapter.PrincipalFromContext(r.Context()); ok {
+			fmt.Fprintf(w, "hello %s", p.Subject)
+			return
+		}
+		fmt.Fprint(w, "hello visitor")
+	})
+	h := httpadapter.RequireBearer(devAuth, httpadapter.BearerOptions{CredentialsOptional: true})(page)
+
+	for _, authz := range []string{"Bearer dev-access-token", "", "Bearer forged"} {
+		r := httptest.NewRequest(http.MethodGet, "/forum", nil)
+		if authz != "" {
+			r.Header.Set("Authorization", authz)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		fmt.Println(rec.Code, strings.TrimSpace(rec.Body.String()))
+	}
+	// Output:
+	// 200 hello user-1
+	// 200 hello visitor
+	// 401 {"ReturnCode":0,"ReturnMessage":"the token is not valid","ErrorCode":"bad_token"}
 }
 
 // The linked LOB's landing page: the TokenNo arrives in a POST form, is

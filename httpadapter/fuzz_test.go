@@ -191,3 +191,31 @@ func FuzzUnmarshalRequest(f *testing.F) {
 		}
 	})
 }
+
+// FuzzFromCookie feeds arbitrary Cookie header lines to FromCookie: it
+// never panics; it finds the cookie absent, returns a token that is a
+// non-empty part of the line without space, tab or comma, or refuses with
+// 400 or 401.
+func FuzzFromCookie(f *testing.F) {
+	for _, s := range []string{"sso=abc", "sso=a; sso=b", `sso="q"`, "sso=", "a=1;;;sso=x.y.z", `sso="a b"`, "sso=a,b", "sso=\x00", "=;=;sso", "SSO=abc"} {
+		f.Add(s)
+	}
+	ex := FromCookie("sso")
+	f.Fuzz(func(t *testing.T, line string) {
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		r.Header["Cookie"] = []string{line}
+		tok, err := ex(httptest.NewRecorder(), r)
+		if err != nil {
+			if tok != "" {
+				t.Fatalf("token %q with error %v", tok, err)
+			}
+			if s := StatusFor(err); s != http.StatusBadRequest && s != http.StatusUnauthorized {
+				t.Fatalf("FromCookie(%q): status %d", line, s)
+			}
+			return
+		}
+		if tok != "" && (strings.ContainsAny(tok, " \t,") || !strings.Contains(line, tok)) {
+			t.Fatalf("FromCookie(%q) = %q", line, tok)
+		}
+	})
+}

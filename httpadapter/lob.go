@@ -4,8 +4,6 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
-	"mime"
 	"net/http"
 	"strconv"
 	"time"
@@ -19,28 +17,55 @@ type TokenVerifier interface {
 }
 
 // SSOTokenOptions configures RequireSSOToken. The zero value reads the
-// token from the Authorization header or a "TokenNo" form field of a POST.
+// token from the Authorization header or, without that header, a
+// "TokenNo" field of a POST form, refuses a request without one, answers
+// refusals with WriteError, and refuses a CORS preflight like any request
+// without a token.
 type SSOTokenOptions struct {
 	// FormField is the POST form field that may carry the token. Empty
 	// means "TokenNo".
 	FormField string
-	// MaxFormBytes caps a form body. Zero means 16 KiB.
+	// MaxFormBytes caps a form body. Zero means DefaultMaxFormBytes
+	// (16 KiB).
 	MaxFormBytes int64
 	// AllowQuery also reads the token from the URL query (FormField).
 	// Tokens in URLs end up in access logs and browser history: leave it
 	// off unless a partner can send the token no other way.
 	AllowQuery bool
-	// ErrorHandler, when set, writes every refusal instead of WriteError:
-	// a LOB that browsers arrive at can answer them with a page of its own.
-	// StatusFor(err) is the status, and ssotoken.MessageOf and CodeOf give
-	// the safe message and code; a 401 needs a WWW-Authenticate header
-	// (Challenge gives WriteError's). Nil means WriteError.
+	// TokenExtractor, when set, finds the token instead: FromCookie,
+	// FromForm, FromFirst or a host's own. FormField, MaxFormBytes and
+	// AllowQuery configure the default extractor only, and RequireSSOToken
+	// panics if one of them is set with a TokenExtractor. The default is
+	// FromFirst(FromAuthorizationHeader(), the form field) with the limits
+	// above.
+	TokenExtractor TokenExtractor
+	// CredentialsOptional passes a request in which the extractor finds no
+	// token at all on to the next handler, without claims in its context
+	// (ClaimsFromContext reports false): a landing page that also greets
+	// visitors who arrive without a TokenNo. A token that is present but
+	// bad (blank, forged, expired, already used, two of them) is still
+	// refused.
+	CredentialsOptional bool
+	// PassPreflight passes a CORS preflight (OPTIONS with Origin and
+	// Access-Control-Request-Method) on to the next handler without
+	// looking for a token, for a router that mounts the CORS layer inside;
+	// set it only when the next handler is that CORS layer (see
+	// BearerOptions.PassPreflight). Off, a preflight is refused 401.
+	PassPreflight bool
+	// ErrorHandler, when set, writes every refusal instead of WriteError,
+	// and is never called for a request that passes: a LOB that browsers
+	// arrive at can answer them with a page of its own. StatusFor(err) is
+	// the status, and ssotoken.MessageOf and CodeOf give the safe message
+	// and code; a 401 needs a WWW-Authenticate header (Challenge gives
+	// WriteError's). Nil means WriteError.
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
 }
 
 type claimsKey struct{}
 
 // ClaimsFromContext returns the TokenNo claims RequireSSOToken put in ctx.
+// It reports false for a request that RequireSSOToken let through without
+// a token (SSOTokenOptions.CredentialsOptional, PassPreflight).
 func ClaimsFromContext(ctx context.Context) (*ssotoken.Claims, bool) {
 	c, ok := ctx.Value(claimsKey{}).(*ssotoken.Claims)
 	return c, ok && c != nil
@@ -48,26 +73,50 @@ func ClaimsFromContext(ctx context.Context) (*ssotoken.Claims, bool) {
 
 // RequireSSOToken returns middleware for the linked LOB's landing
 // endpoint: it reads the TokenNo from the Authorization header (Bearer or
-// bare) or a POST form field, verifies it with v (single use when v is
-// configured so), and passes the request on with the claims in its context
-// (ClaimsFromContext). Failures are written with WriteError, or
-// opts.ErrorHandler (401 for a bad or used token, 400 for two tokens or an
-// unreadable form).
+// bare) or, when the request has no Authorization header, a POST form
+// field (opts.TokenExtractor may say otherwise), verifies it with v
+// (single use when v is configured so), and passes the request on with
+// the claims in its context (ClaimsFromContext). Refusals are written with
+// WriteError, or opts.ErrorHandler: 401 for a missing, bad or used token,
+// 400 for two tokens or an unreadable form, 413 for a form over the limit.
+// With opts.CredentialsOptional a request without any token passes
+// without claims; with opts.PassPreflight a CORS preflight passes to the
+// CORS layer inside. It panics if v is nil, or if opts sets
+// TokenExtractor together with FormField, MaxFormBytes or AllowQuery.
 func RequireSSOToken(v TokenVerifier, opts SSOTokenOptions) func(http.Handler) http.Handler {
 	if v == nil {
 		panic("httpadapter: RequireSSOToken with a nil verifier")
 	}
-	opts.FormField = cmp.Or(opts.FormField, "TokenNo")
-	if opts.MaxFormBytes <= 0 {
-		opts.MaxFormBytes = 16 << 10
+	extract, missing := opts.TokenExtractor, error(errNoCredential)
+	if extract != nil {
+		if opts.FormField != "" || opts.MaxFormBytes != 0 || opts.AllowQuery {
+			panic("httpadapter: SSOTokenOptions.FormField, MaxFormBytes and AllowQuery configure the default extractor; with a TokenExtractor, use FromForm")
+		}
+	} else {
+		field := cmp.Or(opts.FormField, "TokenNo")
+		maxBytes := opts.MaxFormBytes
+		if maxBytes <= 0 {
+			maxBytes = DefaultMaxFormBytes
+		}
+		missing = errMissingSSOToken(field)
+		extract = FromFirst(fromAuthorizationHeader, formToken(field, maxBytes, opts.AllowQuery, missing))
 	}
-	refuse := opts.ErrorHandler
-	if refuse == nil {
-		refuse = func(w http.ResponseWriter, _ *http.Request, err error) { WriteError(w, err) }
-	}
+	refuse := errorWriter(opts.ErrorHandler)
+	optional, preflight := opts.CredentialsOptional, opts.PassPreflight
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			tok, err := ssoToken(w, r, &opts)
+			if preflight && isPreflight(r) {
+				next.ServeHTTP(w, r)
+				return
+			}
+			tok, err := extract(w, r)
+			if err == nil && tok == "" {
+				if optional {
+					next.ServeHTTP(w, r)
+					return
+				}
+				err = missing
+			}
 			var c *ssotoken.Claims
 			if err == nil {
 				c, err = v.Verify(r.Context(), tok)
@@ -78,40 +127,6 @@ func RequireSSOToken(v TokenVerifier, opts SSOTokenOptions) func(http.Handler) h
 			}
 			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), claimsKey{}, c)))
 		})
-	}
-}
-
-func ssoToken(w http.ResponseWriter, r *http.Request, opts *SSOTokenOptions) (string, error) {
-	if len(r.Header.Values("Authorization")) > 0 {
-		return BearerToken(r)
-	}
-	var values []string
-	if r.Method == http.MethodPost {
-		if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "application/x-www-form-urlencoded" {
-			r.Body = http.MaxBytesReader(w, r.Body, opts.MaxFormBytes)
-			if err := r.ParseForm(); err != nil {
-				var tooLarge *http.MaxBytesError
-				if errors.As(err, &tooLarge) {
-					return "", ErrBodyTooLarge
-				}
-				return "", ssotoken.NewError(ssotoken.ErrBadRequest, CodeMalformedBody, "the form could not be read", err)
-			}
-			values = r.PostForm[opts.FormField]
-		}
-	}
-	if opts.AllowQuery {
-		values = append(values, r.URL.Query()[opts.FormField]...)
-	}
-	switch len(values) {
-	case 0:
-		return "", errMissingSSOToken(opts.FormField)
-	case 1:
-		if values[0] == "" {
-			return "", errMissingSSOToken(opts.FormField)
-		}
-		return values[0], nil
-	default:
-		return "", badRequest(CodeMultipleAuthorization, "more than one token was sent")
 	}
 }
 

@@ -67,7 +67,7 @@ func TestRequireBearer(t *testing.T) {
 	auth := &fakeAuth{errors: map[string]error{
 		"tok-no-role": ssotoken.NewError(ssotoken.ErrUnauthorized, "role_missing", "the user lacks the Use API role", nil),
 	}}
-	h := RequireBearer(auth)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := RequireBearer(auth, BearerOptions{})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, ok := PrincipalFromContext(r.Context())
 		require.True(t, ok)
 		_, _ = w.Write([]byte(p.Subject))

@@ -329,7 +329,7 @@ func build(o *options, urls baseURLs, logger *slog.Logger) (*assembled, error) {
 	}
 	var generateH, exchangeH, userH http.Handler = generate, // the handler runs the guard after the method check
 		guard.Middleware(exchange),
-		guard.Middleware(httpadapter.RequireBearer(apiAuth)(http.HandlerFunc(userJSON)))
+		guard.Middleware(httpadapter.RequireBearer(apiAuth, httpadapter.BearerOptions{})(http.HandlerFunc(userJSON)))
 	if len(corsOrigins) > 0 || len(cookieOrigins) > 0 {
 		cors, err := httpadapter.NewCORS(httpadapter.CORSConfig{AllowedOrigins: corsOrigins, CookieExchangeOrigins: cookieOrigins})
 		if err != nil {
