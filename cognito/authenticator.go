@@ -74,7 +74,8 @@ func New(cfg Config) (*Authenticator, error) {
 // for hosts without network access. Nothing is ever fetched, so cfg names
 // one pool whose JWKSURL is ignored, and cfg.Pools must be empty. Keys of an
 // unsupported type are skipped, as when fetched; any other invalid key is
-// an error. Close is optional for a static Authenticator.
+// an error, and so is a document left without a usable key
+// (ErrNoUsableKey). Close is optional for a static Authenticator.
 func NewStatic(cfg Config, jwks []byte) (*Authenticator, error) {
 	if len(cfg.Pools) > 0 {
 		return nil, errors.New("cognito: NewStatic takes one pool: Config.Pools must be empty")
@@ -93,8 +94,17 @@ func NewStatic(cfg Config, jwks []byte) (*Authenticator, error) {
 	p := a.pools[0]
 	p.jwksURL = ""
 	_ = p.store.KeyReplaceAll(context.Background(), keys)
+	if len(*p.store.keys.Load()) == 0 {
+		_ = a.Close()
+		return nil, ErrNoUsableKey
+	}
 	return a, nil
 }
+
+// ErrNoUsableKey is NewStatic's error for a JWKS document without a key
+// that may verify a token ({"keys":[]}, say): an Authenticator made from
+// it would refuse every token.
+var ErrNoUsableKey = errors.New("cognito: the JWKS document holds no usable key (an RSA key of 2048 to 8192 bits under a kid, held once, whose use, alg and key_ops allow RS256 signatures)")
 
 func newAuthenticator(cfg Config) (*Authenticator, error) {
 	resolved, err := cfg.validate()

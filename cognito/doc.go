@@ -32,4 +32,8 @@
 // repeated token costs no RSA operation; an entry is never used past the
 // token's exp (plus leeway, as in the cold check) nor once its key has
 // left the JWKS.
+//
+// Package cognito/cognitotest stands in for a user pool in a host's
+// tests: it serves a JWKS, mints access and ID tokens as Cognito does, and
+// gives the Config that accepts them.
 package cognito

@@ -2,60 +2,111 @@ package cognito_test
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log"
 	"net/http"
+	"net/http/httptest"
+	"strings"
 	"time"
 
-	"github.com/MicahParks/jwkset"
-	"github.com/golang-jwt/jwt/v5"
 	"github.com/ssokit/ssokit/cognito"
+	"github.com/ssokit/ssokit/cognito/cognitotest"
+	"github.com/ssokit/ssokit/httpadapter"
 	"github.com/ssokit/ssokit/ssotoken"
 )
 
-// A real user pool: the issuer and the JWKS URL are derived from the pool
-// id, the region read from it. Access tokens of one app client are
-// accepted, and they must carry a scope.
-func Example() {
-	auth, err := cognito.New(cognito.Config{
-		UserPoolID:     "eu-west-1_AbCdEf123",
-		ClientIDs:      []string{"3n4b5urk1ft4fl3mg5e62d9ado"},
-		TokenUse:       cognito.TokenUseAccess,
-		RequiredScopes: []string{"sso/generate"},
-		Leeway:         5 * time.Second,
+// whoami is a host's handler: it takes the access token out of the
+// Authorization header ("Bearer <token>": Authenticate takes the token
+// alone) and answers with the user it names, or with the status of the
+// refusal (401, 403, or 502 and 504 when the pool's keys cannot be had).
+func whoami(auth *cognito.Authenticator) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tok, err := httpadapter.BearerToken(r)
+		var p *ssotoken.Principal
+		if err == nil {
+			p, err = auth.Authenticate(r.Context(), tok)
+		}
+		if err != nil {
+			http.Error(w, ssotoken.MessageOf(err), httpadapter.StatusFor(err))
+			return
+		}
+		fmt.Fprintln(w, p.Username)
 	})
+}
+
+// Access tokens of one app client are accepted, and they must carry a
+// scope. For a real user pool the configuration is
+//
+//	cognito.Config{
+//		UserPoolID:     "eu-west-1_AbCdEf123", // the issuer and JWKS URL are derived from it
+//		ClientIDs:      []string{"3n4b5urk1ft4fl3mg5e62d9ado"},
+//		TokenUse:       cognito.TokenUseAccess,
+//		RequiredScopes: []string{"sso/generate"},
+//		Leeway:         5 * time.Second,
+//	}
+//
+// and the mux is served with http.ListenAndServe. Here package cognitotest
+// stands in for the pool, and a recorder for the network.
+func Example() {
+	pool, err := cognitotest.NewServer(cognitotest.Scopes("openid", "sso/generate"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer pool.Close()
+	cfg := pool.Config() // Issuer, JWKSURL, ClientIDs and TokenUse of the stand-in
+	cfg.RequiredScopes = []string{"sso/generate"}
+	cfg.Leeway = 5 * time.Second
+	auth, err := cognito.New(cfg)
 	if err != nil {
 		log.Fatal(err) // only a configuration error: the JWKS is fetched in the background
 	}
 	defer auth.Close()
 
 	mux := http.NewServeMux()
-	mux.Handle("/v2/whoami", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, err := auth.Authenticate(r.Context(), r.Header.Get("Authorization"))
-		switch {
-		case errors.Is(err, ssotoken.ErrForbidden):
-			http.Error(w, ssotoken.MessageOf(err), http.StatusForbidden)
-		case err != nil:
-			http.Error(w, ssotoken.MessageOf(err), http.StatusUnauthorized) // or 502/504: see package httpadapter
-		default:
-			fmt.Fprintln(w, p.Username)
+	mux.Handle("GET /v2/whoami", whoami(auth))
+
+	good, _ := pool.Token(cognito.TokenUseAccess)
+	noScope, _ := pool.Token(cognito.TokenUseAccess, cognitotest.With("scope", "openid"))
+	for _, authorization := range []string{"Bearer " + good, "Bearer " + noScope, "Bearer " + good[:len(good)-4] + "AAAA", ""} {
+		r := httptest.NewRequest(http.MethodGet, "/v2/whoami", nil)
+		if authorization != "" {
+			r.Header.Set("Authorization", authorization)
 		}
-	}))
-	_ = http.ListenAndServe("127.0.0.1:8080", mux)
+		w := httptest.NewRecorder()
+		mux.ServeHTTP(w, r)
+		fmt.Println(w.Code, strings.TrimSpace(w.Body.String()))
+	}
+	// Output:
+	// 200 testuser
+	// 403 the token lacks a required scope
+	// 401 the token's signature is not valid
+	// 401 the Authorization header is missing or blank
 }
 
 // ID tokens of two pools (say, staff and customers), and a rule of one's
-// own through Check.
+// own through Check. For real pools, UserPoolID: "eu-west-1_Staff0001" and
+// Pools: []cognito.Pool{{UserPoolID: "us-east-1_Custom002"}} name them.
 func Example_idTokensOfTwoPools() {
+	staff, err := cognitotest.NewServer(cognitotest.PoolID("eu-west-1_Staff0001"), cognitotest.ClientID("staffwebclient"),
+		cognitotest.Username("alice"), cognitotest.Defaults(cognitotest.With("custom:ciino", "10001001")))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer staff.Close()
+	customers, err := cognitotest.NewServer(cognitotest.PoolID("us-east-1_Custom002"), cognitotest.ClientID("customerwebclient"),
+		cognitotest.Username("bob"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer customers.Close()
+
 	auth, err := cognito.New(cognito.Config{
-		UserPoolID: "eu-west-1_Staff0001",
-		Pools:      []cognito.Pool{{UserPoolID: "us-east-1_Custom002"}},
-		ClientIDs:  []string{"staffwebclient", "customerwebclient"},
-		TokenUse:   cognito.TokenUseID,
+		Issuer:    staff.Issuer(),
+		JWKSURL:   staff.JWKSURL(),
+		Pools:     []cognito.Pool{{Issuer: customers.Issuer(), JWKSURL: customers.JWKSURL()}},
+		ClientIDs: []string{"staffwebclient", "customerwebclient"},
+		TokenUse:  cognito.TokenUseID,
 		Check: func(ctx context.Context, p *ssotoken.Principal) error {
 			if p.Attributes["custom:ciino"] == "" {
 				return ssotoken.NewError(ssotoken.ErrForbidden, "ciino_missing", "the user has no CIINo", nil)
@@ -67,14 +118,38 @@ func Example_idTokensOfTwoPools() {
 		log.Fatal(err)
 	}
 	defer auth.Close()
+
+	ctx := context.Background()
+	for _, pool := range []*cognitotest.Pool{staff, customers} {
+		tok, _ := pool.Token(cognito.TokenUseID)
+		p, err := auth.Authenticate(ctx, tok)
+		if err != nil {
+			fmt.Println(pool.PoolID(), ssotoken.KindOf(err).String(), ssotoken.CodeOf(err))
+			continue
+		}
+		fmt.Println(pool.PoolID(), p.Username, p.ClientID, p.Attributes["custom:ciino"])
+	}
+	withCIINo, _ := customers.Token(cognito.TokenUseID, cognitotest.With("custom:ciino", "10001002"))
+	p, err := auth.Authenticate(ctx, withCIINo)
+	fmt.Println(p.Username, p.Attributes["custom:ciino"], err)
+	// Output:
+	// eu-west-1_Staff0001 alice staffwebclient 10001001
+	// us-east-1_Custom002 forbidden ciino_missing
+	// bob 10001002 <nil>
 }
 
-// A local stand-in for Cognito (cognito-local, moto, a test server): an
-// explicit issuer and an http JWKS URL.
+// A local stand-in for Cognito (cognito-local, moto, or cognitotest in
+// a test): an explicit issuer and an http JWKS URL.
 func Example_localStandIn() {
+	local, err := cognitotest.NewServer(cognitotest.ClientID("local-client"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer local.Close()
+
 	auth, err := cognito.New(cognito.Config{
-		Issuer:    "http://127.0.0.1:9229/local_5a3b1c",
-		JWKSURL:   "http://127.0.0.1:9229/local_5a3b1c/.well-known/jwks.json",
+		Issuer:    local.Issuer(),  // http://127.0.0.1:<port>/eu-west-1_TestPool1
+		JWKSURL:   local.JWKSURL(), // the issuer + /.well-known/jwks.json
 		ClientIDs: []string{"local-client"},
 		TokenUse:  cognito.TokenUseAccess,
 	})
@@ -82,40 +157,38 @@ func Example_localStandIn() {
 		log.Fatal(err)
 	}
 	defer auth.Close()
+
+	tok, _ := local.Token(cognito.TokenUseAccess)
+	p, err := auth.Authenticate(context.Background(), tok)
+	fmt.Println(p.Username, p.ClientID, err)
+	// Output:
+	// testuser local-client <nil>
 }
 
-// A static key set, for tests and hosts without network access. The key
-// and the token are made here; in a test they stand for the pool's.
+// A static key set, for tests and hosts without network access: the JWKS
+// document is given, never fetched. Here package cognitotest makes the
+// keys and the tokens; in a test they stand for the pool's.
 func ExampleNewStatic() {
-	key, _ := rsa.GenerateKey(rand.Reader, 2048)
-	jwk, _ := jwkset.NewJWKFromKey(&key.PublicKey, jwkset.JWKOptions{Metadata: jwkset.JWKMetadataOptions{
-		KID: "test-key", ALG: jwkset.AlgRS256, USE: jwkset.UseSig,
-	}})
-	jwks, _ := json.Marshal(jwkset.JWKSMarshal{Keys: []jwkset.JWKMarshal{jwk.Marshal()}})
-
 	now := time.Date(2025, 1, 20, 8, 49, 46, 0, time.UTC)
-	auth, err := cognito.NewStatic(cognito.Config{
-		UserPoolID:     "eu-west-1_AbCdEf123",
-		ClientIDs:      []string{"client-1"},
-		TokenUse:       cognito.TokenUseAccess,
-		RequiredGroups: []string{"sso-users"},
-		Now:            func() time.Time { return now },
-	}, jwks)
+	pool, err := cognitotest.New(
+		cognitotest.PoolID("eu-west-1_AbCdEf123"),
+		cognitotest.ClientID("client-1"),
+		cognitotest.Username("jdoe"),
+		cognitotest.Scopes("openid", "sso/generate"),
+		cognitotest.Groups("sso-users"),
+		cognitotest.Clock(func() time.Time { return now }),
+	)
+	if err != nil {
+		log.Fatal(err)
+	}
+	cfg := pool.Config() // its issuer is Cognito's: https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123
+	cfg.RequiredGroups = []string{"sso-users"}
+	auth, err := cognito.NewStatic(cfg, pool.JWKS())
 	if err != nil {
 		log.Fatal(err)
 	}
 
-	token := signExample(key, map[string]any{
-		"sub":            "7c9d1e2f-0000-4000-8000-000000000001",
-		"iss":            "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123",
-		"client_id":      "client-1",
-		"token_use":      "access",
-		"scope":          "openid sso/generate",
-		"cognito:groups": []string{"sso-users"},
-		"username":       "jdoe",
-		"iat":            now.Add(-time.Minute).Unix(),
-		"exp":            now.Add(time.Hour).Unix(),
-	})
+	token, _ := pool.Token(cognito.TokenUseAccess)
 	p, err := auth.Authenticate(context.Background(), token)
 	if err != nil {
 		log.Fatal(err)
@@ -125,26 +198,15 @@ func ExampleNewStatic() {
 	_, err = auth.Authenticate(context.Background(), token[:len(token)-4]+"AAAA")
 	fmt.Println(errors.Is(err, ssotoken.ErrUnauthorized), ssotoken.CodeOf(err))
 
-	later := signExample(key, map[string]any{
-		"iss": "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123", "client_id": "client-1",
-		"token_use": "access", "exp": now.Add(time.Hour).Unix(), "cognito:groups": []string{"other"},
-	})
-	_, err = auth.Authenticate(context.Background(), later)
+	other, _ := pool.Token(cognito.TokenUseAccess, cognitotest.With("cognito:groups", []string{"other"}))
+	_, err = auth.Authenticate(context.Background(), other)
 	fmt.Println(errors.Is(err, ssotoken.ErrForbidden), ssotoken.CodeOf(err))
+
+	_, err = cognito.NewStatic(cfg, []byte(`{"keys":[]}`))
+	fmt.Println(errors.Is(err, cognito.ErrNoUsableKey))
 	// Output:
 	// jdoe client-1 [openid sso/generate] [sso-users] 2025-01-20T09:49:46Z
 	// true bad_signature
 	// true insufficient_scope
-}
-
-// signExample signs claims with RS256 under kid "test-key", as Cognito
-// would, through golang-jwt.
-func signExample(key *rsa.PrivateKey, claims map[string]any) string {
-	t := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims(claims))
-	t.Header["kid"] = "test-key"
-	token, err := t.SignedString(key)
-	if err != nil {
-		log.Fatal(err)
-	}
-	return token
+	// true
 }

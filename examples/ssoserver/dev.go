@@ -8,11 +8,11 @@ import (
 	"io"
 	"maps"
 	"slices"
-	"strings"
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
-
+	"github.com/ssokit/ssokit/cognito"
+	"github.com/ssokit/ssokit/cognito/cognitotest"
+	"github.com/ssokit/ssokit/cookiesso/cookiessotest"
 	"github.com/ssokit/ssokit/ssotoken"
 )
 
@@ -73,7 +73,9 @@ type devCreds struct {
 
 // newDevCreds makes an ephemeral RSA key for the dev Cognito, signs a dev
 // access token with it, fills in random secrets that were not given, and
-// signs a dev SSO cookie.
+// signs a dev SSO cookie. The stand-ins for Cognito and for the main site
+// that sets the cookie are the module's test kits, cognitotest and
+// cookiessotest.
 func newDevCreds(o *options, base string) (*devCreds, error) {
 	d := &devCreds{generatedSSOSecret: o.ssoSecret == "" && o.ssoKey == nil}
 	for _, s := range []*string{&o.ssoSecret, &o.cookieSecret, &o.apiSecret} {
@@ -89,52 +91,45 @@ func newDevCreds(o *options, base string) (*devCreds, error) {
 	if err != nil {
 		return nil, err
 	}
-	ring, err := ssotoken.NewKeyring(key)
+	ring, err := ssotoken.NewKeyring(key) // what build serves at /dev/cognito/.well-known/jwks.json
 	if err != nil {
 		return nil, err
 	}
-	jwks, err := json.Marshal(ring.JWKS())
-	if err != nil {
-		return nil, err
-	}
-	d.issuer, d.cognitoKeys, d.jwks = base+"/dev/cognito", ring, jwks
-
 	now := time.Now()
 	d.expires = now.Add(devLifetime)
-	scope := strings.Join(append([]string{"aws.cognito.signin.user.admin"}, o.reqScopes...), " ")
-	access := jwt.MapClaims{
-		"sub":            "00000000-0000-4000-8000-000000000001",
-		"cognito:groups": []string{"Use API"},
-		"iss":            d.issuer,
-		"version":        2,
-		"client_id":      o.cognitoClientIDs[0],
-		"token_use":      "access",
-		"scope":          scope,
-		"auth_time":      now.Unix(),
-		"iat":            now.Unix(),
-		"exp":            now.Add(devLifetime).Unix(),
-		"jti":            rand.Text(),
-		"username":       "dev-user",
-	}
-	if o.ciinoClaim != "" {
-		access[o.ciinoClaim] = sampleCIINo
-	}
-	if d.accessToken, err = sign(jwt.SigningMethodRS256, key.ID(), priv, access); err != nil {
+	pool, err := cognitotest.New(
+		cognitotest.SigningKey(key.ID(), priv),
+		cognitotest.Issuer(base+"/dev/cognito"),
+		cognitotest.ClientID(o.cognitoClientIDs[0]),
+		cognitotest.Subject("00000000-0000-4000-8000-000000000001"),
+		cognitotest.Username("dev-user"),
+		cognitotest.Groups("Use API"),
+		cognitotest.Scopes(append([]string{"aws.cognito.signin.user.admin"}, o.reqScopes...)...),
+		cognitotest.Clock(func() time.Time { return now }), // the token is minted now, once
+		cognitotest.Lifetime(devLifetime),
+	)
+	if err != nil {
 		return nil, err
 	}
-	d.cookie, err = sign(jwt.SigningMethodHS256, "", []byte(o.cookieSecret), jwt.MapClaims{
-		"sub": "dev-user", "roles": []string{"Use API"}, "iat": now.Unix(), "exp": now.Add(devLifetime).Unix(),
-	})
-	return d, err
-}
-
-// sign signs claims with golang-jwt, with kid in the header when not empty.
-func sign(method jwt.SigningMethod, kid string, key any, claims jwt.MapClaims) (string, error) {
-	t := jwt.NewWithClaims(method, claims)
-	if kid != "" {
-		t.Header["kid"] = kid
+	d.issuer, d.cognitoKeys, d.jwks = pool.Issuer(), ring, pool.JWKS()
+	var claims []cognitotest.TokenOption
+	if o.ciinoClaim != "" {
+		claims = append(claims, cognitotest.With(o.ciinoClaim, sampleCIINo))
 	}
-	return t.SignedString(key)
+	if d.accessToken, err = pool.Token(cognito.TokenUseAccess, claims...); err != nil {
+		return nil, err
+	}
+
+	site, err := cookiessotest.NewSigner(
+		cookiessotest.Secret([]byte(o.cookieSecret)),
+		cookiessotest.Clock(func() time.Time { return now }),
+		cookiessotest.Lifetime(devLifetime),
+	)
+	if err != nil {
+		return nil, err
+	}
+	d.cookie, err = site.Sign(site.Claims("dev-user", "Use API"))
+	return d, err
 }
 
 // print writes the dev credentials and curl lines that work as pasted,

@@ -1,137 +1,65 @@
 package main
 
 import (
-	"crypto/rand"
-	"crypto/rsa"
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/ssokit/ssokit/ssotoken"
+	"github.com/ssokit/ssokit/cognito/cognitotest"
 )
 
 // The fault tests run ssoserver in real mode against a Cognito stand-in
-// in the test process, whose JWKS the test takes down, slows, bloats and
-// rotates.
+// in the test process (cognitotest), whose JWKS the test takes down,
+// slows, bloats and rotates.
 
-// fakePool is a user pool stand-in: RSA keys, a JWKS endpoint whose
-// behaviour the test switches, and access tokens signed by its keys.
+// fakePool is the user pool stand-in and the kid of a second key, which
+// the JWKS does not publish until a test says so.
 type fakePool struct {
-	srv    *httptest.Server
-	issuer string
-	keys   map[string]*ssotoken.Key
-
-	mu        sync.Mutex
-	published []string      // kids in the JWKS
-	mode      string        // "up", "down", "slow", "huge"
-	release   chan struct{} // closed at cleanup: ends slow answers
-	hits      atomic.Int32
+	*cognitotest.Pool
+	k1, k2 string
 }
 
-var (
-	poolKeysOnce sync.Once
-	poolPrivs    [2]*rsa.PrivateKey
-)
-
-func newFakePool(t *testing.T, mode string) *fakePool {
-	poolKeysOnce.Do(func() {
-		for i := range poolPrivs {
-			k, err := rsa.GenerateKey(rand.Reader, 2048)
-			if err != nil {
-				panic(err)
-			}
-			poolPrivs[i] = k
-		}
-	})
-	p := &fakePool{keys: map[string]*ssotoken.Key{}, mode: mode, published: []string{"k1"}, release: make(chan struct{})}
-	for i, kid := range []string{"k1", "k2"} {
-		k, err := ssotoken.NewSigningKey(kid, ssotoken.RS256, poolPrivs[i])
-		require.NoError(t, err)
-		p.keys[kid] = k
+func newFakePool(t *testing.T) *fakePool {
+	p := &fakePool{Pool: cognitotest.NewPool(t, cognitotest.ClientID("app"),
+		cognitotest.Defaults(cognitotest.With("custom:ciino", "10001004")))}
+	p.k1, p.k2 = p.KeyID(), p.AddKey()
+	for _, kid := range []string{p.k1, p.k2} {
+		credential(base64.RawURLEncoding.EncodeToString(p.PrivateKey(kid).N.Bytes())) // a JWKS body in a log would carry it
 	}
-	for _, k := range p.keys {
-		ring, _ := ssotoken.NewKeyring(k)
-		credential(ring.JWKS().Keys[0].N) // a JWKS body in a log would carry it
-	}
-	p.srv = httptest.NewServer(http.HandlerFunc(p.serveJWKS))
-	p.issuer = p.srv.URL + "/pool"
-	t.Cleanup(func() { close(p.release); p.srv.Close() })
 	return p
-}
-
-func (p *fakePool) set(mode string, kids ...string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.mode = mode
-	if len(kids) > 0 {
-		p.published = kids
-	}
-}
-
-func (p *fakePool) serveJWKS(w http.ResponseWriter, r *http.Request) {
-	p.hits.Add(1)
-	p.mu.Lock()
-	mode, kids := p.mode, append([]string(nil), p.published...)
-	p.mu.Unlock()
-	switch mode {
-	case "down":
-		w.WriteHeader(http.StatusServiceUnavailable)
-		return
-	case "slow":
-		select {
-		case <-p.release:
-		case <-r.Context().Done():
-		case <-time.After(30 * time.Second):
-		}
-		return
-	case "huge":
-		w.Header().Set("Content-Type", "application/json")
-		chunk := []byte(strings.Repeat(" ", 1<<20))
-		_, _ = w.Write([]byte(`{"keys":[`))
-		for range 50 { // 50 MB, unless the client stops reading first
-			if _, err := w.Write(chunk); err != nil {
-				return
-			}
-		}
-		_, _ = w.Write([]byte(`]}`))
-		return
-	}
-	var set ssotoken.JWKS
-	for _, kid := range kids {
-		ring, _ := ssotoken.NewKeyring(p.keys[kid])
-		set.Keys = append(set.Keys, ring.JWKS().Keys...)
-	}
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(set)
 }
 
 // token is an access token of the pool, signed with kid.
 func (p *fakePool) token(t *testing.T, kid string) string {
-	now := time.Now()
-	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{
-		"sub": "u-1", "iss": p.issuer, "client_id": "app", "token_use": "access", "scope": "openid",
-		"iat": now.Unix(), "exp": now.Add(time.Hour).Unix(), "username": "jdoe", "custom:ciino": "10001004",
-	})
-	tok.Header["kid"] = kid
-	s, err := tok.SignedString(poolPrivs[map[string]int{"k1": 0, "k2": 1}[kid]])
-	require.NoError(t, err)
-	return credential(s)
+	return credential(p.AccessToken(t, cognitotest.SignWith(kid)))
 }
+
+// huge answers 50 MB of JWKS, unless the client stops reading first.
+var huge = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	chunk := []byte(strings.Repeat(" ", 1<<20))
+	_, _ = w.Write([]byte(`{"keys":[`))
+	for range 50 {
+		if _, err := w.Write(chunk); err != nil {
+			return
+		}
+	}
+	_, _ = w.Write([]byte(`]}`))
+})
 
 // startReal starts ssoserver in real mode against the pool.
 func startReal(t *testing.T, p *fakePool) (*proc, string) {
 	ssoserver, _ := binaries(t)
 	srv := start(t, ssoserver, []string{"SSO_SECRET=" + e2eSecret}, "-addr", "127.0.0.1:0", "-log-format", "json",
-		"-cognito-issuer", p.issuer, "-cognito-jwks-url", p.srv.URL+"/jwks", "-cognito-client-id", "app", "-ciino-claim", "custom:ciino",
+		"-cognito-issuer", p.Issuer(), "-cognito-jwks-url", p.JWKSURL(), "-cognito-client-id", "app", "-ciino-claim", "custom:ciino",
 		"-lob-client", "cid:01",
 		"-cookie-secret", "a cookie secret that is 32+ bytes long", "-api-secret", "an API secret that is 32+ bytes long!")
 	return srv, waitListening(t, srv)
@@ -166,15 +94,16 @@ func eventually(t *testing.T, limit time.Duration, f func() bool) bool {
 }
 
 func TestFaultJWKSDownAtStart(t *testing.T) {
-	pool := newFakePool(t, "down")
+	pool := newFakePool(t)
+	pool.Down()
 	_, base := startReal(t, pool)
-	tok := pool.token(t, "k1")
+	tok := pool.token(t, pool.k1)
 
 	status, code, _ := generate(t, base, tok)
 	assert.Equal(t, http.StatusBadGateway, status, "502 while no key is known, not 401")
 	assert.Equal(t, "jwks_unavailable", code)
 
-	pool.set("up")
+	pool.Up()
 	back := time.Now()
 	ok := eventually(t, 15*time.Second, func() bool {
 		status, _, _ := generate(t, base, tok)
@@ -185,13 +114,13 @@ func TestFaultJWKSDownAtStart(t *testing.T) {
 }
 
 func TestFaultJWKSDownAfterStart(t *testing.T) {
-	pool := newFakePool(t, "up")
+	pool := newFakePool(t)
 	srv, base := startReal(t, pool)
-	tok := pool.token(t, "k1")
+	tok := pool.token(t, pool.k1)
 	status, _, _ := generate(t, base, tok)
 	require.Equal(t, http.StatusOK, status)
 
-	pool.set("down")
+	pool.Down()
 	for range 20 {
 		status, _, _ := generate(t, base, tok)
 		assert.Equal(t, http.StatusOK, status, "cached keys keep serving")
@@ -199,7 +128,7 @@ func TestFaultJWKSDownAfterStart(t *testing.T) {
 	// Tokens of a key the server never saw make it try the JWKS again, at
 	// most once per refetch window: one log line per attempt, not per
 	// request.
-	unknown := pool.token(t, "k2")
+	unknown := pool.token(t, pool.k2)
 	for range 20 {
 		status, code, _ := generate(t, base, unknown)
 		assert.Equal(t, http.StatusUnauthorized, status)
@@ -211,9 +140,10 @@ func TestFaultJWKSDownAfterStart(t *testing.T) {
 }
 
 func TestFaultSlowJWKS(t *testing.T) {
-	pool := newFakePool(t, "slow")
+	pool := newFakePool(t)
+	pool.Stall() // never released: the pool's cleanup ends the held fetches
 	_, base := startReal(t, pool)
-	status, code, took := generate(t, base, pool.token(t, "k1"))
+	status, code, took := generate(t, base, pool.token(t, pool.k1))
 	assert.Contains(t, []int{http.StatusGatewayTimeout, http.StatusBadGateway}, status, code)
 	assert.Less(t, took, 11*time.Second, "no request waits past its deadline (10 s) however slow the JWKS")
 	t.Logf("slow JWKS: %d %s after %s", status, code, took.Round(100*time.Millisecond))
@@ -222,42 +152,45 @@ func TestFaultSlowJWKS(t *testing.T) {
 // TestFaultSlowJWKSPastTheDeadline: with a call deadline shorter than the
 // JWKS fetch timeout, the caller gets 504 at its deadline.
 func TestFaultSlowJWKSPastTheDeadline(t *testing.T) {
-	pool := newFakePool(t, "slow")
+	pool := newFakePool(t)
+	pool.Stall()
 	ssoserver, _ := binaries(t)
 	srv := start(t, ssoserver, []string{"SSO_SECRET=" + e2eSecret}, "-addr", "127.0.0.1:0", "-timeout", "1s",
-		"-cognito-issuer", pool.issuer, "-cognito-jwks-url", pool.srv.URL+"/jwks", "-cognito-client-id", "app", "-ciino-claim", "custom:ciino",
+		"-cognito-issuer", pool.Issuer(), "-cognito-jwks-url", pool.JWKSURL(), "-cognito-client-id", "app", "-ciino-claim", "custom:ciino",
 		"-lob-client", "cid:01",
 		"-cookie-secret", "a cookie secret that is 32+ bytes long", "-api-secret", "an API secret that is 32+ bytes long!")
 	base := waitListening(t, srv)
-	status, code, took := generate(t, base, pool.token(t, "k1"))
+	status, code, took := generate(t, base, pool.token(t, pool.k1))
 	assert.Equal(t, http.StatusGatewayTimeout, status, code)
 	assert.Equal(t, "deadline_exceeded", code)
 	assert.Less(t, took, 3*time.Second, "answered at the 1 s deadline")
 }
 
 func TestFaultHugeJWKS(t *testing.T) {
-	pool := newFakePool(t, "up")
+	pool := newFakePool(t)
 	_, base := startReal(t, pool)
-	k1 := pool.token(t, "k1")
+	k1 := pool.token(t, pool.k1)
 	status, _, _ := generate(t, base, k1)
 	require.Equal(t, http.StatusOK, status)
 
 	// A 50 MB answer is refused at the cap; the last good keys stay.
-	pool.set("huge", "k1", "k2")
-	status, _, _ = generate(t, base, pool.token(t, "k2"))
+	pool.Publish(pool.k1, pool.k2)
+	pool.Answer(huge)
+	status, _, _ = generate(t, base, pool.token(t, pool.k2))
 	assert.Equal(t, http.StatusUnauthorized, status, "the bloated set was not loaded")
 	status, _, _ = generate(t, base, k1)
 	assert.Equal(t, http.StatusOK, status, "the last good keys stay")
 }
 
 func TestFaultRotationUnderLoad(t *testing.T) {
-	pool := newFakePool(t, "up")
+	pool := newFakePool(t)
 	_, base := startReal(t, pool)
-	old, next := pool.token(t, "k1"), pool.token(t, "k2")
+	old, next := pool.token(t, pool.k1), pool.token(t, pool.k2)
 	status, _, _ := generate(t, base, old)
 	require.Equal(t, http.StatusOK, status)
 
 	var failed atomic.Int32
+	var published atomic.Bool
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
 	for range 8 {
@@ -269,7 +202,7 @@ func TestFaultRotationUnderLoad(t *testing.T) {
 				default:
 				}
 				tok := old
-				if i%2 == 1 && pool.hits.Load() > 1 { // the new key, once it is published
+				if i%2 == 1 && published.Load() { // the new key, once it is published
 					tok = next
 				}
 				if status, code, _ := generate(t, base, tok); status != http.StatusOK {
@@ -280,8 +213,8 @@ func TestFaultRotationUnderLoad(t *testing.T) {
 		})
 	}
 	time.Sleep(300 * time.Millisecond) // traffic under the old key alone
-	pool.set("up", "k1", "k2")
-	pool.hits.Add(1) // from now on, half the traffic uses the new key
+	pool.Publish(pool.k1, pool.k2)
+	published.Store(true) // from now on, half the traffic uses the new key
 	time.Sleep(time.Second)
 	close(stop)
 	wg.Wait()
