@@ -11,4 +11,13 @@
 // install chromium; or SSOKIT_CHROME=/path/to/chrome) and skip without
 // it. Screenshots of every step go to SSOKIT_SCREENSHOTS, or to a new
 // temporary folder that the test names in its output.
+//
+// TestCognitoLocal holds ssoserver against an independent Cognito:
+// cognito-local (npm, 5.3.0) on loopback. It creates a pool, app clients
+// and a user through Cognito's JSON API, signs in with USER_PASSWORD_AUTH,
+// and calls GenerateSSOToken with the access token as the seed's fetch
+// sample does: 200, and the ID token, another app client's token, another
+// pool's and a forged one refused. It finds cognito-local through
+// SSOKIT_COGNITO_LOCAL (a running one), SSOKIT_COGNITO_LOCAL_DIR (an npm
+// install), .ci/run's cache directory or PATH, and skips without it.
 package e2e
