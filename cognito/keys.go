@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"slices"
 	"sync"
@@ -14,7 +13,7 @@ import (
 
 	"github.com/MicahParks/jwkset"
 	"github.com/MicahParks/keyfunc/v3"
-	"github.com/ssokit/ssokit/internal/limit"
+	"github.com/ssokit/ssokit/internal/keyfetch"
 	"golang.org/x/time/rate"
 )
 
@@ -381,7 +380,7 @@ func (a *Authenticator) fetchFailed(p *pool) func(context.Context, error) {
 			return // closed
 		}
 		a.logger.LogAttrs(context.WithoutCancel(ctx), slog.LevelWarn, "cognito: JWKS fetch failed; the last good keys stay",
-			slog.String("issuer", p.issuer), slog.String("jwks_url", p.jwksURL), slog.String("reason", fetchFailure(err)))
+			slog.String("issuer", p.issuer), slog.String("jwks_url", p.jwksURL), slog.String("reason", keyfetch.Reason(err)))
 	}
 }
 
@@ -417,31 +416,6 @@ func (a *Authenticator) allLoaded() bool {
 		}
 	}
 	return true
-}
-
-// fetchFailure describes a failed JWKS fetch for a log line without
-// quoting anything the server sent.
-func fetchFailure(err error) string {
-	switch {
-	case limit.TooLarge(err):
-		return "response too large"
-	case errors.Is(err, context.DeadlineExceeded):
-		return "timeout"
-	case errors.Is(err, context.Canceled):
-		return "canceled"
-	case errors.Is(err, jwkset.ErrInvalidHTTPStatusCode):
-		return "unexpected HTTP status"
-	}
-	var syn *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	if errors.As(err, &syn) || errors.As(err, &typ) || errors.Is(err, io.ErrUnexpectedEOF) {
-		return "malformed JWKS"
-	}
-	if errors.Is(err, jwkset.ErrJWKValidation) || errors.Is(err, jwkset.ErrKeyUnmarshalParameter) ||
-		errors.Is(err, jwkset.ErrInvalidKey) || errors.Is(err, jwkset.ErrUnsupportedKey) || errors.Is(err, jwkset.ErrOptions) {
-		return "invalid key in JWKS"
-	}
-	return "request failed"
 }
 
 // parseStatic reads a JWKS document the way jwkset's HTTP storage reads a

@@ -12,6 +12,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/ssokit/ssokit/ssotoken"
+	"github.com/ssokit/ssokit/ssotoken/ssotokentest"
 )
 
 // The benchmarks run in pairs: ours beside what a user would hand-write
@@ -162,6 +163,47 @@ func BenchmarkVerify(b *testing.B) {
 	for b.Loop() {
 		if _, err := v.Verify(ctx, token); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkVerifyRemoteKeys is a whole Verify of an ES256 and an RS256
+// TokenNo both ways: with the issuer's key in a Keyring, and with
+// RemoteKeys of the issuer's JWKS, fetched before the timer starts. The
+// two differ by the key lookup only; the signature check is the cost.
+func BenchmarkVerifyRemoteKeys(b *testing.B) {
+	for _, alg := range []ssotoken.Algorithm{ssotoken.ES256, ssotoken.RS256} {
+		iss, err := ssotokentest.New(ssotokentest.Algorithm(alg))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer iss.Close()
+		remote, err := ssotoken.NewRemoteKeys(ssotoken.RemoteKeysConfig{URL: iss.JWKSURL()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer remote.Close()
+		token := iss.TokenNo(b, benchReq)
+		for _, way := range []struct {
+			name string
+			keys ssotoken.KeySet
+		}{{"Keyring", iss.Keys()}, {"RemoteKeys", remote}} {
+			b.Run(string(alg)+"/"+way.name, func(b *testing.B) {
+				v, err := ssotoken.NewVerifier(ssotoken.VerifierConfig{Keys: way.keys, LOBId: "01"})
+				if err != nil {
+					b.Fatal(err)
+				}
+				ctx := context.Background()
+				if _, err := v.Verify(ctx, token); err != nil { // the first fetch
+					b.Fatal(err)
+				}
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := v.Verify(ctx, token); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
 		}
 	}
 }

@@ -14,6 +14,25 @@
 //	verifier, _ := ssotoken.NewVerifier(ssotoken.VerifierConfig{Keys: ring, LOBId: "01"})
 //	claims, err := verifier.Verify(ctx, resp.TokenNo)
 //
+// A linked LOB whose issuer signs with RS256, ES256 or EdDSA (ssoserver
+// -sso-key) holds no secret: it verifies with the public keys the issuer
+// publishes as a JWKS, which a RemoteKeys fetches in the background and
+// refreshes (hourly, and on a token with an unknown kid, at most once per
+// RefetchInterval), so that the issuer can rotate its key without the LOB
+// being told:
+//
+//	keys, err := ssotoken.NewRemoteKeys(ssotoken.RemoteKeysConfig{URL: "https://sso.example/.well-known/jwks.json"})
+//	defer keys.Close()
+//	verifier, err := ssotoken.NewVerifier(ssotoken.VerifierConfig{Keys: keys, LOBId: "01"})
+//	claims, err := verifier.Verify(ctx, tokenNo)
+//
+// The Verifier's checks are the same whichever KeySet holds the keys;
+// RemoteKeys says which keys of a JWKS may verify, and what happens while
+// it cannot be fetched (fail closed: ErrKeysUnavailable until the first
+// keys arrive, and the last good keys after). Package ssotokentest issues
+// test TokenNo values, HS256 or asymmetric with a JWKS URL, for the tests
+// of a LOB's handlers.
+//
 // A TokenNo is a JWS compact token, HS256 by default with the header
 // {"alg":"HS256","typ":"JWT"}, whose claims are exactly those of the API
 // document's sample, in its order and formats (CIINo, LOBId,

@@ -1,6 +1,7 @@
 package ssotoken
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"strings"
@@ -52,11 +53,19 @@ type ParseOptions struct {
 // exp_missing, token_expired, token_not_yet_valid, wrong_issuer,
 // wrong_audience). The caller bounds the token's size first.
 func (r *Keyring) Parse(token string, claims jwt.Claims, opts ParseOptions) (*Key, error) {
+	return parse(context.Background(), r, token, claims, opts)
+}
+
+// parse is Parse over any key set: the keys of src's snapshot, and, when
+// no key has the token's kid, those src.missing finds (a *RemoteKeys
+// fetches its JWKS again, waiting within ctx).
+func parse(ctx context.Context, src KeySet, token string, claims jwt.Claims, opts ParseOptions) (*Key, error) {
 	if token == "" {
 		return nil, ErrTokenMissing
 	}
-	snap := r.load()
-	if len(snap.keys) == 0 {
+	snap := src.snapshot()
+	methods := src.methods(snap)
+	if len(methods) == 0 {
 		return nil, ErrUnknownKey
 	}
 	now := opts.Now
@@ -70,7 +79,7 @@ func (r *Keyring) Parse(token string, claims jwt.Claims, opts ParseOptions) (*Ke
 	if opts.Audience != "" {
 		extra = append(extra, jwt.WithAudience(opts.Audience))
 	}
-	p := jose.Parser(snap.algs, opts.Leeway, now, extra...)
+	p := jose.Parser(methods, opts.Leeway, now, extra...)
 	var key *Key
 	kf := jose.Keyfunc(p, func(seg string) (any, bool) {
 		key = snap.byHeader[seg]
@@ -78,6 +87,9 @@ func (r *Keyring) Parse(token string, claims jwt.Claims, opts ParseOptions) (*Ke
 	}, func(h jose.Header) (any, error) {
 		var err error
 		key, err = snap.lookup(h)
+		if errors.Is(err, ErrUnknownKey) && h.Kid != "" {
+			key, snap, err = src.missing(ctx, snap, h)
+		}
 		return keyOf(key), err
 	})
 	t, err := p.ParseWithClaims(token, claims, func(t *jwt.Token) (any, error) {
@@ -88,7 +100,7 @@ func (r *Keyring) Parse(token string, claims jwt.Claims, opts ParseOptions) (*Ke
 		return k, err
 	})
 	if err != nil {
-		return nil, snap.tokenError(t, claims, &opts, err)
+		return nil, snap.tokenError(t, claims, &opts, methods, err)
 	}
 	return key, nil
 }
@@ -120,8 +132,9 @@ func (s *keySnapshot) lookup(h jose.Header) (*Key, error) {
 }
 
 // tokenError turns a failure of golang-jwt's parser into the taxonomy.
-// claims and opts tell which claim a failed validation is about.
-func (s *keySnapshot) tokenError(t *jwt.Token, claims jwt.Claims, opts *ParseOptions, err error) *Error {
+// claims and opts tell which claim a failed validation is about; methods
+// are the algorithms the parser allowed.
+func (s *keySnapshot) tokenError(t *jwt.Token, claims jwt.Claims, opts *ParseOptions, methods []string, err error) *Error {
 	if e := asError(err); e != nil {
 		return e // the key lookup's
 	}
@@ -139,7 +152,7 @@ func (s *keySnapshot) tokenError(t *jwt.Token, claims jwt.Claims, opts *ParseOpt
 		}
 		return ErrTokenMalformed
 	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
-		if t != nil && t.Method != nil && !slices.Contains(s.algs, t.Method.Alg()) {
+		if t != nil && t.Method != nil && !slices.Contains(methods, t.Method.Alg()) {
 			// golang-jwt refused the algorithm before the key lookup; as
 			// the lookup would have, a key the ring lacks is named first.
 			kid, _ := t.Header["kid"].(string)

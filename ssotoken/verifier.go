@@ -42,10 +42,19 @@ const (
 // VerifierConfig configures a Verifier: what a linked LOB holds to accept
 // the TokenNo values minted for it.
 type VerifierConfig struct {
-	// Keys verifies tokens; each key is pinned to its algorithm. For HS256
-	// it holds the shared secret; for asymmetric tokens, the issuer's
-	// public keys. Required.
-	Keys *Keyring
+	// Keys are the keys that verify tokens, each pinned to its algorithm:
+	// a *Keyring that holds the shared HS256 secret or the issuer's public
+	// keys, or a *RemoteKeys that fetches the issuer's public keys from its
+	// JWKS URL, for TokenNo signed with RS256, ES256 or EdDSA (ssoserver
+	// -sso-key publishes them at /.well-known/jwks.json):
+	//
+	//	keys, err := ssotoken.NewRemoteKeys(ssotoken.RemoteKeysConfig{URL: "https://sso.example/.well-known/jwks.json"})
+	//	...
+	//	defer keys.Close()
+	//	verifier, err := ssotoken.NewVerifier(ssotoken.VerifierConfig{Keys: keys, LOBId: "01"})
+	//
+	// Every check is the same whichever it is. Required.
+	Keys KeySet
 
 	// LOBId is the line of business this verifier accepts tokens for; a
 	// token whose "LOBId" differs is rejected. Required.
@@ -86,7 +95,7 @@ type VerifierConfig struct {
 // lifetime, issuer, audience and LOB, and finally single use when a
 // ReplayStore is configured. It is safe for concurrent use.
 type Verifier struct {
-	keys        *Keyring
+	keys        KeySet
 	lob         string
 	iss, aud    string
 	leeway      time.Duration
@@ -99,7 +108,7 @@ type Verifier struct {
 // NewVerifier returns a Verifier for cfg, or an error if cfg is not usable.
 func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
 	switch {
-	case cfg.Keys == nil:
+	case cfg.Keys == nil || !cfg.Keys.usable():
 		return nil, errors.New("ssotoken: VerifierConfig.Keys is required")
 	case cfg.LOBId == "":
 		return nil, errors.New("ssotoken: VerifierConfig.LOBId is required")
@@ -162,12 +171,17 @@ func unauthorized(code, msg string) *Error {
 // ErrUnauthorized with the codes above, or, with a ReplayStore, ErrUpstream
 // or ErrTimeout when the store cannot answer. A bad signature is reported
 // before any claim, so an expired forgery reads as a forgery.
+//
+// With RemoteKeys, a kid the set lacks makes Verify wait, within ctx, for
+// the set to be fetched again (see RemoteKeys); while no key was ever
+// fetched it fails with ErrKeysUnavailable (ErrUpstream), and when ctx ends
+// first with ErrTimeout.
 func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 	if len(token) > v.maxBytes {
 		return nil, ErrTokenTooLarge
 	}
 	tc := newTokenClaims()
-	if _, err := v.keys.Parse(token, tc, ParseOptions{Leeway: v.leeway, Now: v.now, Issuer: v.iss, Audience: v.aud}); err != nil {
+	if _, err := parse(ctx, v.keys, token, tc, ParseOptions{Leeway: v.leeway, Now: v.now, Issuer: v.iss, Audience: v.aud}); err != nil {
 		return nil, err
 	}
 	c := tc.claims()

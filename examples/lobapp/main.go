@@ -1,10 +1,18 @@
 // Command lobapp is a linked line of business: it accepts a TokenNo from
 // GenerateSSOToken (POST /sso, as a TokenNo form field or an Authorization
-// header), verifies it with the shared secret, accepts each token once,
-// starts its own session and shows who arrived and for what.
+// header), verifies it, accepts each token once, starts its own session
+// and shows who arrived and for what. It verifies HS256 tokens with the
+// secret it shares with the issuer:
 //
 //	SSO_SECRET=... go run ./examples/ssoserver
 //	SSO_SECRET=... go run ./examples/lobapp
+//
+// or RS256, ES256 and EdDSA tokens with the public keys the issuer
+// publishes, holding no secret at all (a new key of the issuer is fetched
+// when its first token arrives):
+//
+//	go run ./examples/ssoserver -sso-key sso.pem
+//	go run ./examples/lobapp -sso-jwks-url http://127.0.0.1:8080/.well-known/jwks.json
 //
 // Then POST a TokenNo from the server to http://127.0.0.1:8081/sso, or
 // open the portal page that ssoserver prints in a browser. A browser (an
@@ -41,37 +49,79 @@ import (
 const sessionCookie = "lob_session"
 
 func main() {
-	fs := flag.NewFlagSet("lobapp", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	addr := fs.String("addr", "127.0.0.1:8081", "listen `address`")
-	secret := fs.String("sso-secret", "", "HS256 `secret` shared with the issuer, 32 bytes or more (env SSO_SECRET)")
-	lob := fs.String("lob", "XX", "this line of business's `LOBId` (XX is the one the GenerateSSOToken document's request sample asks for)")
-	leeway := fs.Duration("leeway", 30*time.Second, "clock skew allowed between the issuer and this app")
-	maxLifetime := fs.Duration("max-lifetime", ssotoken.DefaultTTL, "the longest TokenNo lifetime (exp - iat) accepted: at least the issuer's -sso-ttl")
-	if err := fs.Parse(os.Args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(os.Stdout)
-			fmt.Println("Usage: lobapp [flags]\n\nA linked LOB: POST a TokenNo to /sso (TokenNo form field or Authorization header).\nBrowsers get HTML pages, other clients the JSON envelope.\n\nFlags:")
-			fs.PrintDefaults()
-			return
-		}
-		fmt.Fprintln(os.Stderr, "lobapp:", err)
-		os.Exit(2)
+	o, err := parseOptions(os.Args[1:], os.Getenv, os.Stdout)
+	if errors.Is(err, flag.ErrHelp) {
+		return
 	}
-	if *secret == "" {
-		*secret = os.Getenv("SSO_SECRET") // read after parsing, so that -h never shows it
-	}
-	app, err := newApp(*secret, *lob, *leeway, *maxLifetime, time.Now)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "lobapp:", err)
 		os.Exit(2)
 	}
+	app, err := newApp(o.app)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "lobapp:", err)
+		os.Exit(2)
+	}
+	defer app.Close()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := serve(ctx, *addr, app); err != nil {
+	if err := serve(ctx, o.addr, app); err != nil {
 		fmt.Fprintln(os.Stderr, "lobapp:", err)
 		os.Exit(1)
 	}
+}
+
+// options are lobapp's command line.
+type options struct {
+	addr string
+	app  appConfig
+}
+
+// parseOptions reads the command line, and SSO_SECRET from getenv unless
+// a flag names the key. -h writes the usage to usage and returns
+// flag.ErrHelp.
+func parseOptions(args []string, getenv func(string) string, usage io.Writer) (*options, error) {
+	o := &options{}
+	c := &o.app
+	fs := flag.NewFlagSet("lobapp", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&o.addr, "addr", "127.0.0.1:8081", "listen `address`")
+	fs.StringVar(&c.secret, "sso-secret", "", "HS256 `secret` shared with the issuer, 32 bytes or more (env SSO_SECRET)")
+	fs.StringVar(&c.jwksURL, "sso-jwks-url", "", "verify TokenNo signed with RS256, ES256 or EdDSA with the public keys of the issuer's JWKS at `URL` (ssoserver -sso-key serves http://ADDR/.well-known/jwks.json) instead of an HS256 secret; excludes -sso-secret, and SSO_SECRET is not read. Refreshed every -sso-jwks-refresh, and fetched again when a TokenNo names an unknown key (a rotation), at most once per -sso-jwks-refetch; while no key was ever fetched, TokenNo get 502 jwks_unavailable")
+	fs.DurationVar(&c.refresh, "sso-jwks-refresh", ssotoken.DefaultRefreshInterval, "with -sso-jwks-url: how often the JWKS is fetched again in the background")
+	fs.DurationVar(&c.refetch, "sso-jwks-refetch", ssotoken.DefaultRefetchInterval, "with -sso-jwks-url: the least time between two fetches caused by TokenNo with an unknown key id (at least 100ms); a newly published key is accepted at the latest that long after its first token")
+	fs.StringVar(&c.lob, "lob", "XX", "this line of business's `LOBId` (XX is the one the GenerateSSOToken document's request sample asks for)")
+	fs.DurationVar(&c.leeway, "leeway", 30*time.Second, "clock skew allowed between the issuer and this app")
+	fs.DurationVar(&c.maxLifetime, "max-lifetime", ssotoken.DefaultTTL, "the longest TokenNo lifetime (exp - iat) accepted: at least the issuer's -sso-ttl")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(usage)
+			fmt.Fprint(usage, `Usage: lobapp [flags]
+
+A linked LOB: POST a TokenNo to /sso (TokenNo form field or Authorization header).
+Browsers get HTML pages, other clients the JSON envelope. TokenNo are verified with
+the HS256 secret shared with the issuer (-sso-secret or SSO_SECRET), or with the
+issuer's public keys (-sso-jwks-url).
+
+Flags:
+`)
+			fs.PrintDefaults()
+		}
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	switch {
+	case !set["sso-jwks-url"] && (set["sso-jwks-refresh"] || set["sso-jwks-refetch"]):
+		return nil, errors.New("-sso-jwks-refresh and -sso-jwks-refetch need -sso-jwks-url")
+	case !set["sso-jwks-url"] && !set["sso-secret"]:
+		c.secret = getenv("SSO_SECRET") // read after parsing, so that -h never shows it
+	}
+	c.now = time.Now
+	return o, nil
 }
 
 func serve(ctx context.Context, addr string, h http.Handler) error {
@@ -95,9 +145,10 @@ func serve(ctx context.Context, addr string, h http.Handler) error {
 
 // app is the LOB: a verifier with single use, and its sessions.
 type app struct {
-	lob string
-	mux *http.ServeMux
-	now func() time.Time
+	lob   string
+	mux   *http.ServeMux
+	now   func() time.Time
+	close func() // stops the key set's background work
 
 	mu       sync.Mutex
 	sessions map[string]session
@@ -113,31 +164,66 @@ const (
 	sessionTTL  = 8 * time.Hour
 )
 
-func newApp(secret, lob string, leeway, maxLifetime time.Duration, now func() time.Time) (*app, error) {
-	key, err := ssotoken.NewHMACKey("", []byte(secret))
+// appConfig configures the LOB: its id, and one kind of TokenNo key.
+type appConfig struct {
+	lob                 string
+	secret              string // the HS256 secret shared with the issuer, or
+	jwksURL             string // the issuer's JWKS, for RS256, ES256 and EdDSA
+	refresh, refetch    time.Duration
+	leeway, maxLifetime time.Duration
+	now                 func() time.Time
+}
+
+// keys returns the key set of c and the func that stops it.
+func (c appConfig) keys() (ssotoken.KeySet, func(), error) {
+	switch {
+	case c.jwksURL != "" && c.secret != "":
+		return nil, nil, errors.New("-sso-jwks-url and -sso-secret are exclusive: TokenNo are verified with the issuer's public keys or with a shared secret, not both")
+	case c.jwksURL != "":
+		remote, err := ssotoken.NewRemoteKeys(ssotoken.RemoteKeysConfig{
+			URL: c.jwksURL, RefreshInterval: c.refresh, RefetchInterval: c.refetch, Now: c.now,
+		})
+		if err != nil {
+			return nil, nil, fmt.Errorf("-sso-jwks-url, -sso-jwks-refresh or -sso-jwks-refetch: %w", err)
+		}
+		slog.Info("lobapp verifies TokenNo with the issuer's JWKS", "jwks_url", c.jwksURL)
+		return remote, func() { remote.Close() }, nil
+	case c.secret == "":
+		return nil, nil, errors.New("no TokenNo key: give the HS256 secret shared with the issuer (-sso-secret or SSO_SECRET), or the issuer's JWKS (-sso-jwks-url)")
+	}
+	key, err := ssotoken.NewHMACKey("", []byte(c.secret))
 	if err != nil {
-		return nil, fmt.Errorf("-sso-secret: %w", err)
+		return nil, nil, fmt.Errorf("-sso-secret: %w", err)
 	}
 	ring, err := ssotoken.NewKeyring(key)
+	return ring, func() {}, err
+}
+
+func newApp(c appConfig) (*app, error) {
+	keys, stop, err := c.keys()
 	if err != nil {
 		return nil, err
 	}
 	v, err := ssotoken.NewVerifier(ssotoken.VerifierConfig{
-		Keys:        ring,
-		LOBId:       lob,
-		Leeway:      leeway,
-		MaxLifetime: maxLifetime,
-		Replay:      ssotoken.NewMemoryReplayStore(ssotoken.MemoryReplayConfig{Now: now}),
-		Now:         now,
+		Keys:        keys,
+		LOBId:       c.lob,
+		Leeway:      c.leeway,
+		MaxLifetime: c.maxLifetime,
+		Replay:      ssotoken.NewMemoryReplayStore(ssotoken.MemoryReplayConfig{Now: c.now}),
+		Now:         c.now,
 	})
 	if err != nil {
+		stop()
 		return nil, err
 	}
-	a := &app{lob: lob, mux: http.NewServeMux(), now: now, sessions: map[string]session{}}
+	a := &app{lob: c.lob, mux: http.NewServeMux(), now: c.now, close: stop, sessions: map[string]session{}}
 	a.mux.Handle("POST /sso", httpadapter.RequireSSOToken(v, httpadapter.SSOTokenOptions{ErrorHandler: a.refuse})(http.HandlerFunc(a.arrive)))
 	a.mux.HandleFunc("GET /{$}", a.home)
 	return a, nil
 }
+
+// Close stops the background work of the app's key set.
+func (a *app) Close() { a.close() }
 
 func (a *app) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.mux.ServeHTTP(w, r) }
 
@@ -216,6 +302,8 @@ var reasons = map[string]string{
 	ssotoken.CodeTokenNotYetValid: "This TokenNo is not valid yet: the clocks of the portal and the LOB disagree.",
 	ssotoken.CodeWrongLOB:         "This TokenNo was issued for another line of business.",
 	ssotoken.CodeBadSignature:     "This TokenNo was not signed by the portal.",
+	ssotoken.CodeUnknownKey:       "This TokenNo was signed with a key the portal does not publish (any more).",
+	ssotoken.CodeKeysUnavailable:  "The portal's keys could not be fetched: try again in a moment.",
 }
 
 type refusal struct {

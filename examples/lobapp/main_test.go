@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ssokit/ssokit/ssotoken"
+	"github.com/ssokit/ssokit/ssotoken/ssotokentest"
 )
 
 const (
@@ -39,19 +39,13 @@ func (c *clock) add(d time.Duration) {
 func newTestApp(t *testing.T) (*app, *clock, func(lob string) string) {
 	t.Helper()
 	clk := &clock{t: time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)}
-	a, err := newApp(testSecret, "XX", 30*time.Second, time.Hour, clk.now)
+	a, err := newApp(appConfig{secret: testSecret, lob: "XX", leeway: 30 * time.Second, maxLifetime: time.Hour, now: clk.now})
 	require.NoError(t, err)
-	key, err := ssotoken.NewHMACKey("", []byte(testSecret))
-	require.NoError(t, err)
-	ring, err := ssotoken.NewKeyring(key)
-	require.NoError(t, err)
-	signer, err := ssotoken.NewSigner(ssotoken.SignerConfig{Keys: ring, Now: clk.now})
-	require.NoError(t, err)
+	t.Cleanup(a.Close)
+	iss := ssotokentest.NewIssuer(t, ssotokentest.Secret([]byte(testSecret)), ssotokentest.Clock(clk.now))
 	issue := func(lob string) string {
 		clk.add(time.Millisecond) // two tokens of one request in one millisecond are one token
-		resp, err := signer.Issue(context.Background(), ssotoken.Request{CIINo: "10001XXX", LOBId: lob, Functionality: "D"})
-		require.NoError(t, err)
-		return resp.TokenNo
+		return iss.TokenNo(t, ssotoken.Request{CIINo: "10001XXX", LOBId: lob, Functionality: "D"})
 	}
 	return a, clk, issue
 }

@@ -39,8 +39,9 @@ type options struct {
 	ciinoClaim                  string
 	insecureUnboundCIINo        bool // -insecure-unbound-ciino
 	ssoSecret                   string
-	ssoKeyFile                  string        // -sso-key: PEM private key for asymmetric TokenNo
-	ssoKey                      *ssotoken.Key // loaded from ssoKeyFile
+	ssoKeyFiles                 listFlag        // -sso-key: PEM key files for asymmetric TokenNo, the signing one first
+	ssoKey                      *ssotoken.Key   // loaded from ssoKeyFiles[0]: signs
+	ssoVerifyKeys               []*ssotoken.Key // loaded from ssoKeyFiles[1:]: published only
 	ssoTTL                      time.Duration
 	instance, instances         int           // -instance, -instances: this instance's number in its fleet
 	includeJTI                  bool          // -include-jti
@@ -91,7 +92,7 @@ func parseOptions(args []string, getenv func(string) string, usage io.Writer) (*
 	fs.StringVar(&o.ciinoClaim, "ciino-claim", "", "the body's CIINo must equal this `claim` of the caller's token (for example custom:ciino), else 403; required with a real user pool unless -insecure-unbound-ciino (dev mode: custom:ciino)")
 	fs.BoolVar(&o.insecureUnboundCIINo, "insecure-unbound-ciino", false, "issue a TokenNo for any CIINo the body names, whoever the caller is: only for a trusted back end that asks on behalf of its users")
 	fs.StringVar(&o.ssoSecret, "sso-secret", "", "HS256 `secret` of TokenNo, 32 bytes or more (env SSO_SECRET); random in dev mode")
-	fs.StringVar(&o.ssoKeyFile, "sso-key", "", "PEM private key `file` (RSA 2048+, P-256 or Ed25519) to sign TokenNo with RS256, ES256 or EdDSA instead of -sso-secret; its public key is served at /.well-known/jwks.json")
+	fs.Var(&o.ssoKeyFiles, "sso-key", "PEM private key `file` (RSA 2048+, P-256 or Ed25519) to sign TokenNo with RS256, ES256 or EdDSA instead of -sso-secret; its public key is served at /.well-known/jwks.json, for LOBs that verify with it (lobapp -sso-jwks-url). Repeatable, to rotate keys: the first signs, and each further file (a private key or a PUBLIC KEY PEM) is only published, so that LOBs go on accepting the tokens it signed. From old.pem to new.pem: -sso-key old.pem -sso-key new.pem (the new key published ahead), then -sso-key new.pem -sso-key old.pem (it signs), then, once the old key's last tokens have expired (-sso-ttl plus the LOBs' leeway), -sso-key new.pem")
 	fs.IntVar(&o.instance, "instance", 0, "this instance's `number` among the -instances that issue TokenNo, 0 to -instances - 1: each must have its own, so that no two make the same TokenRefNo")
 	fs.IntVar(&o.instances, "instances", 1, "how many instances issue TokenNo (at most 100000); each issues at most 100000 / `n` tokens a second")
 	fs.BoolVar(&o.includeJTI, "include-jti", false, "put the TokenRefNo in every TokenNo as \"jti\" (the document's sample has no jti)")
@@ -170,14 +171,8 @@ func (o *options) check() error {
 	if o.timeout < 10*time.Millisecond || o.timeout > 5*time.Minute {
 		return fmt.Errorf("-timeout %s: want between 10ms and 5m", o.timeout)
 	}
-	if o.ssoKeyFile != "" {
-		if o.ssoSecret != "" {
-			return errors.New("-sso-key and -sso-secret are exclusive: TokenNo has one signing key")
-		}
-		var err error
-		if o.ssoKey, err = loadSigningKey(o.ssoKeyFile); err != nil {
-			return fmt.Errorf("-sso-key: %w", err)
-		}
+	if err := o.loadSSOKeys(); err != nil {
+		return err
 	}
 	// Origins as browsers send them, so that the CORS lists and the cookie
 	// exchange's own Origin check compare the same strings.
@@ -269,6 +264,34 @@ func (o *options) check() error {
 		return errors.New("-ciino-claim and -insecure-unbound-ciino exclude each other")
 	}
 	return o.bindLOBClients()
+}
+
+// loadSSOKeys loads the -sso-key files: the first signs, the others are
+// published for verification only. Each key appears once.
+func (o *options) loadSSOKeys() error {
+	if len(o.ssoKeyFiles) == 0 {
+		return nil
+	}
+	if o.ssoSecret != "" {
+		return errors.New("-sso-key and -sso-secret are exclusive: TokenNo has one signing key")
+	}
+	var err error
+	if o.ssoKey, err = loadSigningKey(o.ssoKeyFiles[0]); err != nil {
+		return fmt.Errorf("-sso-key %s: %w", o.ssoKeyFiles[0], err)
+	}
+	seen := map[string]string{o.ssoKey.ID(): o.ssoKeyFiles[0]}
+	for _, f := range o.ssoKeyFiles[1:] {
+		k, err := loadVerifyingKey(f)
+		if err != nil {
+			return fmt.Errorf("-sso-key %s: %w", f, err)
+		}
+		if prev, dup := seen[k.ID()]; dup {
+			return fmt.Errorf("-sso-key %s: the same key as -sso-key %s", f, prev)
+		}
+		seen[k.ID()] = f
+		o.ssoVerifyKeys = append(o.ssoVerifyKeys, k)
+	}
+	return nil
 }
 
 // bindLOBClients binds each -lob-client to the app clients whose tokens

@@ -140,13 +140,14 @@ func (d *devCreds) print(w io.Writer, base string, o *options, portal string) {
 	exchange := fmt.Sprintf(`curl -sS -X POST %q -H "Cookie: %s" -H "Accept: application/json" -H "Content-Type: application/json"`,
 		base+"/services/v2/auth/cookiesso/token.json", cookie)
 
-	lobapp := "# examples/lobapp verifies HS256 TokenNo only; with -sso-key, verify with the JWKS at " + base + "/.well-known/jwks.json"
 	lobFlag := ""
 	if s.lobID != sampleLOBId {
 		lobFlag = " -lob " + s.lobID
 	}
+	var lobapp string
 	switch {
 	case o.ssoKey != nil:
+		lobapp = "go run ./examples/lobapp -sso-jwks-url " + base + "/.well-known/jwks.json" + lobFlag + "   # this server's public keys"
 	case d.generatedSSOSecret:
 		lobapp = "SSO_SECRET='" + o.ssoSecret + "' go run ./examples/lobapp" + lobFlag + "   # this dev server's random secret"
 	default:

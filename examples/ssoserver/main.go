@@ -266,7 +266,7 @@ func build(o *options, urls baseURLs, logger *slog.Logger) (*assembled, error) {
 
 	var ssoKeys *ssotoken.Keyring
 	if o.ssoKey != nil {
-		if ssoKeys, err = ssotoken.NewKeyring(o.ssoKey); err != nil {
+		if ssoKeys, err = ssotoken.NewKeyring(o.ssoKey, o.ssoVerifyKeys...); err != nil { // the first signs; the others are published
 			return fail(err)
 		}
 		mux.Handle("/.well-known/jwks.json", httpadapter.JWKSHandler(ssoKeys, 0))
