@@ -28,8 +28,8 @@ func main() {
 	clientID := fs.String("client-id", "1RrLMyLrZGA=", "x-lob-client-id `value`")
 	version := fs.String("api-version", "1.0.0", "x-api-version `value`")
 	token := fs.String("token", "", "the caller's Cognito access `token` (env SSO_BEARER)")
-	ciino := fs.String("ciino", "10001004", "the user's `CIINo`")
-	lob := fs.String("lob", "01", "the `LOBId` to enter")
+	ciino := fs.String("ciino", "10001XXX", "the user's `CIINo` (the dev token's, the document's request sample)")
+	lob := fs.String("lob", "XX", "the `LOBId` to enter (the request sample's)")
 	fn := fs.String("functionality", "D", "the `Functionality`")
 	timeout := fs.Duration("timeout", 10*time.Second, "time allowed for the call")
 	if err := fs.Parse(os.Args[1:]); err != nil {

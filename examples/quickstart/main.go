@@ -12,6 +12,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"strings"
@@ -20,6 +21,21 @@ import (
 )
 
 func main() {
+	flag.Usage = func() {
+		fmt.Fprint(flag.CommandLine.Output(), `usage: go run ./examples/quickstart
+
+Issues a TokenNo as GenerateSSOToken does, then verifies it as the linked LOB does, twice:
+accepted the first time, refused as replayed the second. No flags, no network.
+
+environment:
+  SSO_SECRET  the HS256 secret of TokenNo, 32 bytes or more (default: a random one)
+`)
+	}
+	flag.Parse()
+	if flag.NArg() > 0 {
+		flag.Usage()
+		os.Exit(2)
+	}
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "quickstart:", err)
 		os.Exit(1)
