@@ -307,12 +307,12 @@ func (o *options) bindLOBClients() error {
 		case len(apps) == 0 && len(o.cognitoClientIDs) == 1:
 			o.clientApps[id] = []string{o.cognitoClientIDs[0]}
 		case len(apps) == 0:
-			return fmt.Errorf("-lob-client %s: with %d -cognito-client-id values, name the app clients that may present it: -lob-client %s:%s@APPCLIENT[,APPCLIENT]",
-				id, len(o.cognitoClientIDs), id, strings.Join(o.clients[id], ","))
+			return fmt.Errorf("-lob-client %q: with %d -cognito-client-id values, name the app clients that may present it: -lob-client %q",
+				id, len(o.cognitoClientIDs), id+":"+strings.Join(o.clients[id], ",")+"@APPCLIENT[,APPCLIENT]")
 		}
 		for _, app := range apps {
 			if !slices.Contains(o.cognitoClientIDs, app) {
-				return fmt.Errorf("-lob-client %s: app client %q is not an accepted -cognito-client-id", id, app)
+				return fmt.Errorf("-lob-client %q: app client %q is not an accepted -cognito-client-id", id, app)
 			}
 		}
 	}

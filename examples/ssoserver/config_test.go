@@ -80,7 +80,7 @@ func TestParseOptions(t *testing.T) {
 		{name: "two app clients and an unbound -lob-client", args: []string{
 			"-cognito-user-pool-id", "eu-west-1_abc", "-sso-secret", secret,
 			"-cognito-client-id", "appA", "-cognito-client-id", "appB", "-lob-client", "a:01,02", "-ciino-claim", "custom:ciino",
-		}, err: "name the app clients that may present it: -lob-client a:01,02@APPCLIENT[,APPCLIENT]"},
+		}, err: `name the app clients that may present it: -lob-client "a:01,02@APPCLIENT[,APPCLIENT]"`},
 		{name: "-lob-client bound to an app client not accepted", args: []string{
 			"-cognito-user-pool-id", "eu-west-1_abc", "-sso-secret", secret, "-cognito-client-id", "appA", "-lob-client", "a:01@appZ", "-ciino-claim", "custom:ciino",
 		}, err: `app client "appZ" is not an accepted -cognito-client-id`},
