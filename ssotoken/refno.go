@@ -217,7 +217,10 @@ func (g *RefNoGenerator) lazyConfigure() {
 // reference's first ten digits: the time to put in the token. It waits
 // when this instance's numbers of the second are used up, and on the real
 // clock after start-up (see RefNoGenerator), until the next second; if ctx
-// is done first it fails with Wrap(ctx.Err()), an ErrTimeout *Error. A
+// is done first, or its deadline comes before the next second, it fails
+// with an ErrTimeout *Error at once. A clock more than 2 s behind the last
+// second used (a step back) when that second is used up fails it at once
+// with an ErrUpstream *Error, until the clock catches up. A
 // clock that does not move while it waits (a fixed test clock that used up
 // PerSecond references) fails it with an ErrUpstream *Error rather than
 // make it wait for ever.
@@ -229,6 +232,15 @@ func (g *RefNoGenerator) Next(ctx context.Context) (ref string, issuedAt time.Ti
 	}
 	return string(b), at, nil
 }
+
+// maxClockBehind is how far the clock may be behind the last second a
+// generator used (after a step back) for Next to wait for it to catch up;
+// further behind, Next fails at once.
+const maxClockBehind = 2 * time.Second
+
+// errClockBehind is the cause of a Next whose clock stepped back further
+// than maxClockBehind while the last second it used is exhausted.
+var errClockBehind = errors.New("ssotoken: the TokenRefNo clock stepped back more than 2 s behind the last second used and that second's numbers are used up: no reference is issued (none may repeat) until the clock catches up")
 
 // clockStillMax is how long a generator waits on a clock that reads the
 // same instant before each wait and after it, before it gives up.
@@ -288,10 +300,19 @@ func (g *RefNoGenerator) append(ctx context.Context, dst []byte) ([]byte, time.T
 		if err := ctx.Err(); err != nil {
 			return dst, time.Time{}, Wrap(err)
 		}
+		d := wake.Sub(now)
+		if d > maxClockBehind+time.Second {
+			// The clock went back further than a wait is worth: fail now
+			// and say so, rather than hold every request until its
+			// deadline for as long as the step lasts.
+			return dst, time.Time{}, NewError(ErrUpstream, CodeInternal, "internal error", errClockBehind)
+		}
+		if dl, ok := ctx.Deadline(); ok && dl.Before(time.Now().Add(d)) { // d is a real wait
+			return dst, time.Time{}, Wrap(context.DeadlineExceeded) // the wait would outlast the request
+		}
 		if sleep == nil {
 			sleep = sleepCtx
 		}
-		d := wake.Sub(now)
 		if err := sleep(ctx, d); err != nil {
 			return dst, time.Time{}, Wrap(err)
 		}

@@ -390,7 +390,7 @@ func TestRefNoStartupSecondSkipped(t *testing.T) {
 		{name: "first Next much later", created: refnoSeedTime, first: refnoSeedTime.Add(time.Hour), wantAt: refnoSeedTime.Add(time.Hour)},
 		// A clock that steps back before the first Next: the start-up
 		// second is still the earliest the generator may use, plus one.
-		{name: "clock stepped back after creation", created: refnoSeedTime, first: refnoSeedTime.Add(-time.Minute), wantWait: time.Minute + 244*time.Millisecond, wantAt: time.Unix(1737362987, 0)},
+		{name: "clock stepped back after creation", created: refnoSeedTime, first: refnoSeedTime.Add(-2 * time.Second), wantWait: 2*time.Second + 244*time.Millisecond, wantAt: time.Unix(1737362987, 0)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -503,11 +503,11 @@ func TestRefNoClockStepsBack(t *testing.T) {
 			wantSec: []int{0, 0, 0, 1},
 		},
 		{
-			// Two numbers a second: the third, an hour behind, waits until
-			// the second after the last one used.
-			name:      "back an hour with the second used up",
+			// Two numbers a second: the third, two seconds behind, waits
+			// until the second after the last one used.
+			name:      "back two seconds with the second used up",
 			instances: 50_000,
-			times:     []time.Time{sec(0), sec(-3600), sec(-3600), sec(-3600)},
+			times:     []time.Time{sec(0), sec(-2), sec(-2), sec(-2)},
 			wantSec:   []int{0, 0, 1, 1},
 		},
 	}
@@ -799,4 +799,34 @@ func BenchmarkRefNoNextWide(b *testing.B) {
 		ref, _, _ = g.Next(ctx)
 	}
 	refnoSink.Store(&ref)
+}
+
+// TestRefNoClockFarBehind: when the clock steps back further than a wait
+// is worth and the last second used is exhausted, Next fails at once
+// (ErrUpstream) instead of holding requests for the length of the step;
+// it issues again once the clock has caught up. A request whose deadline
+// comes before the next second fails at once too.
+func TestRefNoClockFarBehind(t *testing.T) {
+	t.Parallel()
+	t0 := refnoSeedTime
+	g, clock := newTestGenerator(t, RefNoConfig{Instance: 49_999, Instances: 50_000}, t0)
+	for range 2 {
+		refnoNext(t, g) // the two numbers of t0's second
+	}
+	clock.Set(t0.Add(-time.Hour))
+	_, _, err := g.Next(context.Background())
+	require.ErrorIs(t, err, ErrUpstream)
+	assert.ErrorIs(t, err, errClockBehind)
+	assert.Zero(t, clock.slept.Load(), "no wait")
+
+	clock.Set(t0.Add(time.Second))
+	ref, _ := refnoNext(t, g)
+	assert.Equal(t, strconv.FormatInt(t0.Unix()+1, 10), ref[:10])
+
+	refnoNext(t, g)                                                                // the second number of t0+1
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond) // the wait is about a second
+	defer cancel()
+	_, _, err = g.Next(ctx)
+	assert.ErrorIs(t, err, ErrTimeout, "the wait would outlast the request")
+	assert.Zero(t, clock.slept.Load(), "no wait")
 }

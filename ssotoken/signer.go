@@ -51,7 +51,11 @@ type SignerConfig struct {
 	WideRefNo bool
 
 	// Now is the clock of the Signer's TokenRefNo generator, which gives
-	// every token its issue time ("Date", "iat"); nil means time.Now.
+	// every token its issue time ("Date", "iat"); nil means time.Now. An
+	// injected clock is taken for a test's: the generator then issues in
+	// the second it was created in (a fixed test clock can issue), which
+	// the real clock does not (see RefNoGenerator), so leave Now nil in
+	// production, even as time.Now.
 	Now func() time.Time
 
 	// RefNos, when set, makes the TokenRefNo and issue time of each token

@@ -46,7 +46,7 @@ func main() {
 		Clients: httpadapter.StaticRegistry{
 			"1RrLMyLrZGA=": {LOBs: []string{"01"}, AppClients: []string{os.Getenv("COGNITO_CLIENT_ID")}},
 		},
-		CIINoClaim: "custom:ciino", // the caller's CIINo: the body's must be the same
+		CIINoClaim: "custom:ciino", // the caller's CIINo (access tokens carry it through a pre-token-generation trigger)
 	})
 	if err != nil {
 		log.Fatal(err)
