@@ -44,11 +44,14 @@ type Authenticator struct {
 	fetchTimeout    time.Duration
 	refreshInterval time.Duration
 	logger          *slog.Logger
+	onFetch         func(ssotoken.FetchEvent)
 
 	ctx    context.Context // the lifetime of background work, ended by Close
 	cancel context.CancelFunc
 	closed atomic.Bool
 	wg     sync.WaitGroup
+	hooks  sync.RWMutex // read-held while a fetch is counted and OnFetch runs
+	hooked bool         // under hooks: Close has begun, count and tell no more
 }
 
 var _ ssotoken.Authenticator = (*Authenticator)(nil)
@@ -92,7 +95,7 @@ func NewStatic(cfg Config, jwks []byte) (*Authenticator, error) {
 		return nil, err
 	}
 	p := a.pools[0]
-	p.jwksURL = ""
+	p.jwksURL, p.url = "", ""
 	_ = p.store.KeyReplaceAll(context.Background(), keys)
 	if len(*p.store.keys.Load()) == 0 {
 		_ = a.Close()
@@ -126,6 +129,7 @@ func newAuthenticator(cfg Config) (*Authenticator, error) {
 		fetchTimeout:    cfg.FetchTimeout,
 		refreshInterval: cfg.RefreshInterval,
 		logger:          cfg.Logger,
+		onFetch:         cfg.OnFetch,
 		ctx:             ctx,
 		cancel:          cancel,
 	}
@@ -140,10 +144,11 @@ func newAuthenticator(cfg Config) (*Authenticator, error) {
 }
 
 // Close stops the background refresh and any fetch in progress, and waits
-// for the fetches this package started to return (jwkset's refresh
-// goroutine ends when it sees the cancellation; no key set is taken after
-// Close). The Authenticator keeps validating tokens with the keys it has,
-// but fetches no more. Close is idempotent and always returns nil.
+// for the fetches this package started, and an OnFetch call under way, to
+// return (jwkset's refresh goroutine ends when it sees the cancellation;
+// no key set is taken, and OnFetch is not called, after Close). The
+// Authenticator keeps validating tokens with the keys it has, but fetches
+// no more. Close is idempotent and always returns nil.
 func (a *Authenticator) Close() error {
 	if a == nil {
 		return nil // so that a deferred Close after a failed New is harmless
@@ -161,6 +166,9 @@ func (a *Authenticator) Close() error {
 		return nil
 	}
 	a.cancel()
+	a.hooks.Lock() // waits for an OnFetch under way; none starts after
+	a.hooked = true
+	a.hooks.Unlock()
 	a.wg.Wait()
 	return nil
 }

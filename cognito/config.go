@@ -169,6 +169,19 @@ type Config struct {
 	// Logger receives one line per failed JWKS fetch (never a token, a key
 	// or a response body). Nil means slog.Default().
 	Logger *slog.Logger
+
+	// OnFetch, when set, is called once per finished JWKS fetch of every
+	// pool (the first, each refresh, each caused by an unknown kid), once
+	// the pool's keys have been replaced or kept, with the pool's issuer
+	// and the result ("ok", "HTTP 503", "timeout", "no usable key": see
+	// ssotoken.FetchOK and the other Fetch constants): to count fetches by
+	// result in the host's metrics. It is called from the goroutine that
+	// fetched, a background one and never a request's, possibly from
+	// several at once (pools fetch independently), and never after Close
+	// returned. It must not block (the requests waiting for the fetch are
+	// released after it returns) and must not call Close. Stats gives the
+	// same figures on demand.
+	OnFetch func(ssotoken.FetchEvent)
 }
 
 // poolIDPattern is the shape of a user pool id; the first group is the

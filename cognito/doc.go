@@ -33,6 +33,16 @@
 // token's exp (plus leeway, as in the cold check) nor once its key has
 // left the JWKS.
 //
+// A host exports figures without this package importing a metrics
+// library: Ready (nil once every pool's keys have arrived; otherwise which
+// issuer has none and what its last fetch found) for a readiness probe;
+// Stats (per pool: keys held, the last good fetch, the last result,
+// fetches by result; cache hits, misses and entries) when a scrape asks;
+// and Config.OnFetch, told of each fetch as it ends. The fetch results are
+// a bounded set, the ssotoken.Fetch constants ("ok", "HTTP 503",
+// "timeout", "connection refused", "name resolution", "no usable key",
+// ...), which the log line of a failed fetch names too.
+//
 // Package cognito/cognitotest stands in for a user pool in a host's
 // tests: it serves a JWKS, mints access and ID tokens as Cognito does, and
 // gives the Config that accepts them.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -209,4 +210,62 @@ func ExampleNewStatic() {
 	// true bad_signature
 	// true insufficient_scope
 	// true
+}
+
+// Readiness and metrics: Ready answers a readiness probe (nil once every
+// pool's keys have arrived), Stats the figures a host exports (keys per
+// pool, the last good fetch, fetches by result, cache hits and misses),
+// and OnFetch tells of each fetch as it ends, all without package cognito
+// importing a metrics library.
+func ExampleAuthenticator_Ready() {
+	pool, err := cognitotest.NewServer(cognitotest.Issuer("https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer pool.Close()
+	pool.Down() // the JWKS answers 503 at start
+
+	fetched := make(chan ssotoken.FetchEvent, 10)
+	cfg := pool.Config()
+	cfg.RefetchInterval = cognito.MinRefetchInterval
+	cfg.Logger = slog.New(slog.DiscardHandler)
+	cfg.OnFetch = func(e ssotoken.FetchEvent) { fetched <- e } // must not block: the channel has room
+	auth, err := cognito.New(cfg)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer auth.Close()
+
+	e := <-fetched
+	fmt.Println("fetch:", e.Result, e.Keys)
+	fmt.Println("ready:", auth.Ready())
+
+	pool.Up()
+	tok, _ := pool.Token(cognito.TokenUseAccess)
+	for range 50 { // a token makes the keys be fetched again, at most once per RefetchInterval
+		if _, err = auth.Authenticate(context.Background(), tok); err == nil {
+			break
+		}
+		time.Sleep(cognito.MinRefetchInterval)
+	}
+	for e.Result != ssotoken.FetchOK {
+		e = <-fetched
+	}
+	fmt.Println("fetch:", e.Result, e.Keys)
+	fmt.Println("ready:", auth.Ready())
+	_, _ = auth.Authenticate(context.Background(), tok) // from the cache
+
+	st := auth.Stats()
+	p := st.Pools[0]
+	fmt.Println("keys:", p.Keys, "ready:", p.Ready, "last good fetch:", !p.LastOK.IsZero(), "last:", p.LastResult)
+	fmt.Println("fetches:", p.Fetches[ssotoken.FetchOK], "ok,", p.Fetches["HTTP 503"] > 0, "HTTP 503")
+	fmt.Println("cache:", st.CacheHits, "hit,", st.CacheMisses > 0, "miss,", st.CacheEntries, "entry")
+	// Output:
+	// fetch: HTTP 503 0
+	// ready: cognito: no key yet from issuer https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123 (last fetch: HTTP 503): ssotoken: the issuer's keys are not available (jwks_unavailable)
+	// fetch: ok 1
+	// ready: <nil>
+	// keys: 1 ready: true last good fetch: true last: ok
+	// fetches: 1 ok, true HTTP 503
+	// cache: 1 hit, true miss, 1 entry
 }

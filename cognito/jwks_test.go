@@ -230,7 +230,7 @@ func TestJWKSSizeCap(t *testing.T) {
 				return
 			}
 			assertCode(t, err, ssotoken.ErrUnauthorized, ssotoken.CodeUnknownKey)
-			assert.Contains(t, logs.String(), `reason="response too large"`)
+			assert.Contains(t, logs.String(), `reason="body too large"`)
 			warm(t, a) // the last good keys stay
 		})
 	}
@@ -380,7 +380,7 @@ func TestJWKSDownAfterStart(t *testing.T) {
 	assert.Equal(t, int64(2), fake.hits.Load())
 	out := logs.String()
 	assert.Equal(t, 1, strings.Count(out, "JWKS fetch failed"), out)
-	assert.Contains(t, out, "reason=\"malformed JWKS\"")
+	assert.Contains(t, out, "reason=\"not a key set\"")
 	assert.NotContains(t, out, "SECRET-BODY-MARKER")
 }
 

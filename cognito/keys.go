@@ -14,6 +14,7 @@ import (
 	"github.com/MicahParks/jwkset"
 	"github.com/MicahParks/keyfunc/v3"
 	"github.com/ssokit/ssokit/internal/keyfetch"
+	"github.com/ssokit/ssokit/ssotoken"
 	"golang.org/x/time/rate"
 )
 
@@ -47,6 +48,8 @@ type pool struct {
 	kf      keyfunc.Keyfunc // keyfunc over store: the key lookup of every token
 	limiter *rate.Limiter   // fetches caused by unknown kids: one per RefetchInterval
 	loaded  atomic.Bool     // the pool has had a usable key
+	url     string          // jwksURL without its query, for stats, events and logs
+	fetches keyfetch.Tracker
 
 	mu       sync.Mutex
 	remote   jwkset.Storage // jwkset's HTTP client of the JWKS URL; nil until the first fetch returned
@@ -59,7 +62,7 @@ type fetchCall struct {
 }
 
 func (a *Authenticator) newPool(issuer, jwksURL string, refetch rate.Limit) *pool {
-	p := &pool{issuer: issuer, jwksURL: jwksURL, limiter: rate.NewLimiter(refetch, 1)}
+	p := &pool{issuer: issuer, jwksURL: jwksURL, url: keyfetch.Redact(jwksURL), limiter: rate.NewLimiter(refetch, 1)}
 	p.store = &keyStore{MemoryJWKSet: jwkset.NewMemoryStorage(), a: a, p: p}
 	p.store.keys.Store(&map[string]*keyEntry{})
 	// The use whitelist and keyfunc's own alg check repeat what keyStore
@@ -103,11 +106,20 @@ func (s *keyStore) KeyRead(_ context.Context, keyID string) (jwkset.JWK, error) 
 }
 
 // KeyReplaceAll replaces the pool's keys with the usable ones of given.
-// jwkset calls it with every set it fetched.
+// jwkset calls it with every set it fetched (NewStatic, once, with its
+// document).
 func (s *keyStore) KeyReplaceAll(ctx context.Context, given []jwkset.JWK) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.replace(ctx, given)
+	n := len(*s.keys.Load())
+	s.mu.Unlock()
+	if s.p.jwksURL != "" { // fetched
+		result := ssotoken.FetchOK
+		if n == 0 {
+			result = ssotoken.FetchNoUsableKey
+		}
+		s.a.fetched(s.p, result, n)
+	}
 	return nil
 }
 
@@ -373,14 +385,30 @@ func (a *Authenticator) newRemote(p *pool) jwkset.Storage {
 }
 
 // fetchFailed returns the handler of p's failed fetches: one log line per
-// fetch, never the response body.
+// fetch, never the response body, and the fetch counted.
 func (a *Authenticator) fetchFailed(p *pool) func(context.Context, error) {
 	return func(ctx context.Context, err error) {
 		if a.ctx.Err() != nil {
 			return // closed
 		}
+		reason := keyfetch.Reason(err)
 		a.logger.LogAttrs(context.WithoutCancel(ctx), slog.LevelWarn, "cognito: JWKS fetch failed; the last good keys stay",
-			slog.String("issuer", p.issuer), slog.String("jwks_url", p.jwksURL), slog.String("reason", keyfetch.Reason(err)))
+			slog.String("issuer", p.issuer), slog.String("jwks_url", p.url), slog.String("reason", reason))
+		a.fetched(p, reason, len(*p.store.keys.Load()))
+	}
+}
+
+// fetched counts a finished fetch of p and tells OnFetch, unless Close has
+// begun: Close waits for a call under way, and none starts after.
+func (a *Authenticator) fetched(p *pool, result string, keys int) {
+	a.hooks.RLock()
+	defer a.hooks.RUnlock()
+	if a.hooked {
+		return
+	}
+	p.fetches.Record(result, a.now())
+	if a.onFetch != nil {
+		a.onFetch(ssotoken.FetchEvent{Issuer: p.issuer, URL: p.url, Result: result, Keys: keys})
 	}
 }
 

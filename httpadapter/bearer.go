@@ -2,8 +2,10 @@ package httpadapter
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/ssokit/ssokit/ssotoken"
 )
@@ -117,6 +119,26 @@ type BearerOptions struct {
 	// code; a 401 needs a WWW-Authenticate header (Challenge gives
 	// WriteError's). Nil means WriteError.
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
+
+	// Logger, when set, receives one audit record, message
+	// "RequireBearer", per refusal (and per authenticated request with
+	// AuditSuccess), with the fields and levels of Config.Logger's
+	// (endpoint "bearer"; the subject once authenticated). Never the
+	// token.
+	Logger *slog.Logger
+	// OnEvent, when set, is called once per refusal (and per
+	// authenticated request with AuditSuccess) with its Event (Endpoint
+	// EndpointBearer), as Config.OnEvent is: on the request's goroutine,
+	// with its context, after the refusal was written or before the next
+	// handler is called. It must not block, and must be safe for
+	// concurrent use.
+	OnEvent func(context.Context, Event)
+	// AuditSuccess also records each request passed on with a principal
+	// (outcome "authenticated", Status 200), not only refusals: a record
+	// per API call, which a busy API may not want in its logs. A request
+	// passed on without a credential (CredentialsOptional, PassPreflight)
+	// is never recorded.
+	AuditSuccess bool
 }
 
 // RequireBearer returns middleware that authenticates every request's
@@ -128,7 +150,9 @@ type BearerOptions struct {
 // tokens, 403 for a missing permission, 502 or 504 when the authenticator
 // cannot answer. With opts.CredentialsOptional a request without any
 // credential passes without a principal; with opts.PassPreflight a CORS
-// preflight passes to the CORS layer inside. It panics if auth is nil.
+// preflight passes to the CORS layer inside. With opts.Logger or
+// opts.OnEvent every refusal is recorded (and every pass with
+// opts.AuditSuccess). It panics if auth is nil.
 func RequireBearer(auth ssotoken.Authenticator, opts BearerOptions) func(http.Handler) http.Handler {
 	if auth == nil {
 		panic("httpadapter: RequireBearer with a nil Authenticator")
@@ -139,11 +163,17 @@ func RequireBearer(auth ssotoken.Authenticator, opts BearerOptions) func(http.Ha
 	}
 	refuse := errorWriter(opts.ErrorHandler)
 	optional, preflight := opts.CredentialsOptional, opts.PassPreflight
+	audit := &auditor{endpoint: EndpointBearer, message: "RequireBearer", logger: opts.Logger, onEvent: opts.OnEvent}
+	auditing, auditSuccess := audit.on(), audit.on() && opts.AuditSuccess
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if preflight && isPreflight(r) {
 				next.ServeHTTP(w, r)
 				return
+			}
+			var start time.Time
+			if auditing {
+				start = time.Now()
 			}
 			tok, err := extract(w, r)
 			if err == nil && tok == "" {
@@ -162,7 +192,13 @@ func RequireBearer(auth ssotoken.Authenticator, opts BearerOptions) func(http.Ha
 			}
 			if err != nil {
 				refuse(w, r, err)
+				if auditing {
+					audit.record(r, &Event{Latency: time.Since(start)}, err)
+				}
 				return
+			}
+			if auditSuccess {
+				audit.record(r, &Event{Subject: p.Subject, Latency: time.Since(start)}, nil)
 			}
 			next.ServeHTTP(w, r.WithContext(NewContext(r.Context(), p)))
 		})

@@ -3,9 +3,11 @@ package httpadapter
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/ssokit/ssokit/cookiesso"
 	"github.com/ssokit/ssokit/ssotoken"
@@ -36,6 +38,18 @@ type CookieExchangeOptions struct {
 	// allowed (it is not a browser's cross-site POST). Empty allows any
 	// Origin.
 	AllowedOrigins []string
+
+	// Logger, when set, receives one audit record per call, message
+	// "CookieExchange", with the fields and levels of Config.Logger's
+	// (endpoint "cookie_exchange", outcome "exchanged", "refused" or
+	// "failed", status, error code, latency, the client's address). Never
+	// the cookie or the JWT.
+	Logger *slog.Logger
+	// OnEvent, when set, is called once per call with its Event (Endpoint
+	// EndpointCookieExchange), as Config.OnEvent is: on the request's
+	// goroutine, with its context, after the response is written. It
+	// must not block, and must be safe for concurrent use.
+	OnEvent func(context.Context, Event)
 }
 
 // Codes of the exchange's refusals that the request itself causes.
@@ -61,7 +75,8 @@ type CookieResponse struct {
 // It answers 200 with {"jwt": "..."}, and failures in the JSON failure
 // envelope: 400 for a missing, duplicate (cookie tossing) or ill-formatted
 // cookie, 401 for a bad signature or an expired one, 403 for an Origin not
-// allowed. Every answer has Cache-Control: no-store.
+// allowed. Every answer has Cache-Control: no-store. With opts.Logger or
+// opts.OnEvent every call is recorded.
 func CookieExchangeHandler(ex CookieExchanger, opts CookieExchangeOptions) (http.Handler, error) {
 	if ex == nil {
 		return nil, errors.New("httpadapter: CookieExchangeHandler needs an exchanger")
@@ -74,27 +89,46 @@ func CookieExchangeHandler(ex CookieExchanger, opts CookieExchangeOptions) (http
 		}
 	}
 	name := ex.CookieName()
+	audit := &auditor{endpoint: EndpointCookieExchange, message: "CookieExchange", logger: opts.Logger, onEvent: opts.OnEvent}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost {
-			WriteError(w, ErrMethodNotAllowed)
+		if !audit.on() {
+			exchangeCookie(w, r, ex, name, origins)
 			return
 		}
-		if err := checkOrigin(r, origins); err != nil {
-			WriteError(w, err)
-			return
-		}
-		value, err := cookieValue(r, name)
-		if err != nil {
-			WriteError(w, err)
-			return
-		}
-		tok, err := ex.Exchange(r.Context(), value)
-		if err != nil {
-			WriteError(w, ssotoken.Wrap(err))
-			return
-		}
-		writeJSON(w, http.StatusOK, CookieResponse{JWT: tok.JWT})
+		start := time.Now()
+		err := exchangeCookie(w, r, ex, name, origins)
+		audit.record(r, &Event{Latency: time.Since(start)}, err)
 	}), nil
+}
+
+// exchangeCookie answers one exchange request and returns the error it
+// answered, nil for a JWT.
+func exchangeCookie(w http.ResponseWriter, r *http.Request, ex CookieExchanger, name string, origins map[string]bool) error {
+	tok, err := cookieExchange(r, ex, name, origins)
+	if err != nil {
+		WriteError(w, err)
+		return err
+	}
+	writeJSON(w, http.StatusOK, CookieResponse{JWT: tok.JWT})
+	return nil
+}
+
+func cookieExchange(r *http.Request, ex CookieExchanger, name string, origins map[string]bool) (cookiesso.Token, error) {
+	if r.Method != http.MethodPost {
+		return cookiesso.Token{}, ErrMethodNotAllowed
+	}
+	if err := checkOrigin(r, origins); err != nil {
+		return cookiesso.Token{}, err
+	}
+	value, err := cookieValue(r, name)
+	if err != nil {
+		return cookiesso.Token{}, err
+	}
+	tok, err := ex.Exchange(r.Context(), value)
+	if err != nil {
+		return cookiesso.Token{}, ssotoken.Wrap(err)
+	}
+	return tok, nil
 }
 
 // checkOrigin refuses a request with more than one Origin header, and one

@@ -62,6 +62,14 @@
 //		CredentialsOptional: true,
 //	})
 //
+// Audit and metrics: every endpoint takes a Logger, for one audit record
+// per call (never a credential), and an OnEvent hook with an Event, for
+// metrics and traces without this module importing a metrics library:
+// Config (GenerateSSOToken), CookieExchangeOptions, BearerOptions
+// (refusals, and passes with AuditSuccess) and SSOTokenOptions (every
+// redemption, accepted or refused). Event.Endpoint and Event.Outcome tell
+// them apart, so one OnEvent function serves all.
+//
 // Every handler is a plain http.Handler and every middleware a
 // func(http.Handler) http.Handler, so they mount the same way on
 // http.ServeMux, chi, gin (gin.WrapH) or echo (echo.WrapHandler).

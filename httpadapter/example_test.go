@@ -1,15 +1,20 @@
 package httpadapter_test
 
 import (
+	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"sort"
 	"strings"
+	"sync"
 
+	"github.com/ssokit/ssokit/cookiesso"
 	"github.com/ssokit/ssokit/httpadapter"
 	"github.com/ssokit/ssokit/ssotoken"
 )
@@ -305,4 +310,100 @@ func ExampleNewCORS() {
 	// Output:
 	// https://www.abc.example: 204 allow-origin="https://www.abc.example" allow-headers="authorization,content-type,x-api-version,x-lob-client-id"
 	// https://evil.example: 204 allow-origin="" allow-headers=""
+}
+
+// exampleExchanger stands in for a cookiesso.Exchanger: it exchanges one
+// fixed cookie value.
+type exampleExchanger struct{}
+
+func (exampleExchanger) CookieName() string { return "AnswerHubCookieSSO" }
+
+func (exampleExchanger) Exchange(_ context.Context, value string) (cookiesso.Token, error) {
+	if value != "dev-cookie" {
+		return cookiesso.Token{}, cookiesso.ErrCookieMalformed
+	}
+	return cookiesso.Token{JWT: "header.payload.signature"}, nil
+}
+
+// One OnEvent function serves every endpoint: a host counts the calls by
+// endpoint, outcome and code (the labels of a Prometheus counter, say)
+// without this module importing a metrics library. Logger takes a
+// *slog.Logger the same way, for one audit record per call.
+func ExampleEvent() {
+	var mu sync.Mutex
+	calls := map[string]int{}
+	onEvent := func(_ context.Context, e httpadapter.Event) { // on the request's goroutine: must not block
+		mu.Lock()
+		defer mu.Unlock()
+		calls[fmt.Sprintf("%-18s %-13s %-21s", e.Endpoint, e.Outcome(), cmp.Or(e.Code, "-"))]++
+	}
+
+	ring := exampleRing()
+	signer, _ := ssotoken.NewSigner(ssotoken.SignerConfig{Keys: ring})
+	generate, err := httpadapter.NewHandler(httpadapter.Config{
+		Authenticator: devAuth, Issuer: signer, CIINoClaim: "custom:ciino",
+		Clients: httpadapter.StaticRegistry{"1RrLMyLrZGA=": {LOBs: []string{"01"}, AppClients: []string{"dev-app"}}},
+		OnEvent: onEvent,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	exchange, err := httpadapter.CookieExchangeHandler(exampleExchanger{}, httpadapter.CookieExchangeOptions{OnEvent: onEvent})
+	if err != nil {
+		log.Fatal(err)
+	}
+	user := httpadapter.RequireBearer(devAuth, httpadapter.BearerOptions{OnEvent: onEvent, AuditSuccess: true})(
+		http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	verifier, err := ssotoken.NewVerifier(ssotoken.VerifierConfig{
+		Keys: ring, LOBId: "01", Replay: ssotoken.NewMemoryReplayStore(ssotoken.MemoryReplayConfig{}),
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	landing := httpadapter.RequireSSOToken(verifier, httpadapter.SSOTokenOptions{OnEvent: onEvent})(
+		http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+
+	call := func(h http.Handler, method, authorization, cookie string) *httptest.ResponseRecorder {
+		r := httptest.NewRequest(method, "/", strings.NewReader(`{"CIINo":"10001004","LOBId":"01","Functionality":"D"}`))
+		r.Header.Set("x-api-version", "1.0.0")
+		r.Header.Set("x-lob-client-id", "1RrLMyLrZGA=")
+		r.Header.Set("Content-Type", "application/json")
+		if authorization != "" {
+			r.Header.Set("Authorization", authorization)
+		}
+		if cookie != "" {
+			r.Header.Set("Cookie", cookie)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w
+	}
+	issued := call(generate, http.MethodPost, "Bearer dev-access-token", "")
+	call(generate, http.MethodPost, "Bearer forged", "")
+	var resp ssotoken.Response
+	_ = json.Unmarshal(issued.Body.Bytes(), &resp)
+	call(landing, http.MethodPost, "Bearer "+resp.TokenNo, "") // the LOB redeems the TokenNo
+	call(landing, http.MethodPost, "Bearer "+resp.TokenNo, "") // and refuses it the second time
+	call(exchange, http.MethodPost, "", "AnswerHubCookieSSO=dev-cookie")
+	call(exchange, http.MethodPost, "", "")
+	call(user, http.MethodGet, "Bearer dev-access-token", "")
+	call(user, http.MethodGet, "", "")
+
+	keys := make([]string, 0, len(calls))
+	for k := range calls {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Println(k, calls[k])
+	}
+	// Output:
+	// bearer             authenticated -                     1
+	// bearer             refused       missing_authorization 1
+	// cookie_exchange    exchanged     -                     1
+	// cookie_exchange    refused       cookie_missing        1
+	// generate_sso_token issued        -                     1
+	// generate_sso_token refused       bad_token             1
+	// sso_token          accepted      -                     1
+	// sso_token          refused       token_replayed        1
 }

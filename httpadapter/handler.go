@@ -102,18 +102,6 @@ func (s StaticRegistry) validate() error {
 	return nil
 }
 
-// Event describes one finished GenerateSSOToken call, for metrics and
-// tracing hooks. It never holds a credential.
-type Event struct {
-	Status     int           // HTTP status written
-	Code       string        // error code, "" on success
-	ClientID   string        // x-lob-client-id, when one was sent and registered
-	LOBId      string        // requested LOB, once the body was read
-	Subject    string        // the caller's subject, once authenticated
-	TokenRefNo string        // on success
-	Latency    time.Duration // from the start of ServeHTTP to the response
-}
-
 // Config configures the GenerateSSOToken Handler. Authenticator, Issuer
 // and Clients are required, and so is one way of binding the body's CIINo
 // to the caller: CIINoClaim or CIINoResolver, or else an explicit
@@ -172,14 +160,21 @@ type Config struct {
 	// past it the answer is 504. Zero means DefaultTimeout (10 s).
 	Timeout time.Duration
 
-	// Logger, when set, receives one audit record per call at Info level
-	// (Warn for 5xx): outcome, status, error code, TokenRefNo, LOBId,
-	// client id, subject, latency. Never a token or a secret.
+	// Logger, when set, receives one audit record per call, message
+	// "GenerateSSOToken", at Info level (Warn for 5xx): endpoint
+	// ("generate_sso_token"), outcome ("issued", "refused", "failed"),
+	// status, error code, TokenRefNo, LOBId, client id, subject, latency,
+	// the client's address (as Guard reads it) and, on failure, the error
+	// for operators. Never a token, a CIINo or a secret.
 	Logger *slog.Logger
 
-	// OnEvent, when set, is called once per call after the response is
-	// written, to feed metrics or traces without this module importing
-	// them. It must not block.
+	// OnEvent, when set, is called once per call with its Event
+	// (Endpoint EndpointGenerateSSOToken), to feed metrics or traces
+	// without this module importing them; the other endpoints' options
+	// take the same function. It is called on the request's goroutine,
+	// with the request's context, after the response is written and the
+	// audit record logged: it must not block (the handler returns after
+	// it) and must be safe for concurrent use.
 	OnEvent func(context.Context, Event)
 }
 
@@ -196,8 +191,7 @@ type Handler struct {
 	guard      *Guard
 	maxBody    int64
 	timeout    time.Duration
-	logger     *slog.Logger
-	onEvent    func(context.Context, Event)
+	audit      auditor
 }
 
 // NewHandler returns the GenerateSSOToken handler for cfg, or an error if
@@ -234,8 +228,10 @@ func NewHandler(cfg Config) (*Handler, error) {
 		guard:      cfg.Guard,
 		maxBody:    cmp.Or(cfg.MaxBodyBytes, DefaultMaxBodyBytes),
 		timeout:    cmp.Or(cfg.Timeout, DefaultTimeout),
-		logger:     cfg.Logger,
-		onEvent:    cfg.OnEvent,
+		audit: auditor{
+			endpoint: EndpointGenerateSSOToken, message: "GenerateSSOToken",
+			logger: cfg.Logger, onEvent: cfg.OnEvent, guard: cfg.Guard,
+		},
 	}
 	if len(h.versions) == 0 {
 		h.versions = []string{DefaultAPIVersion}
@@ -355,16 +351,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	} else {
 		writeResponse(w, &resp)
 	}
-	ev.Status = StatusFor(err)
-	ev.Code = ssotoken.CodeOf(err)
+	if !h.audit.on() {
+		return
+	}
 	ev.Latency = time.Since(start)
 	if err == nil {
 		ev.TokenRefNo = resp.TokenRefNo
 	}
-	h.audit(r, &ev, err)
-	if h.onEvent != nil {
-		h.onEvent(r.Context(), ev)
-	}
+	h.audit.record(r, &ev, err)
 }
 
 func (h *Handler) serve(ctx context.Context, w http.ResponseWriter, r *http.Request, ev *Event) (ssotoken.Response, error) {
@@ -515,36 +509,4 @@ func AbandonOnDeadline(iss ssotoken.Issuer) ssotoken.Issuer {
 			return ssotoken.Response{}, ssotoken.Wrap(ctx.Err())
 		}
 	})
-}
-
-func (h *Handler) audit(r *http.Request, ev *Event, err error) {
-	if h.logger == nil {
-		return
-	}
-	level, outcome := slog.LevelInfo, "issued"
-	if err != nil {
-		outcome = "refused"
-		if ev.Status >= 500 {
-			level, outcome = slog.LevelWarn, "failed"
-		}
-	}
-	attrs := []slog.Attr{
-		slog.String("outcome", outcome),
-		slog.Int("status", ev.Status),
-		slog.String("error_code", ev.Code),
-		slog.String("token_ref_no", ev.TokenRefNo),
-		slog.String("lob_id", ev.LOBId),
-		slog.String("client_id", ev.ClientID),
-		slog.String("subject", ev.Subject),
-		slog.Duration("latency", ev.Latency),
-	}
-	if ip, ok := h.guard.ClientIP(r); ok {
-		attrs = append(attrs, slog.String("client_ip", ip.String()))
-	}
-	if err != nil {
-		// The cause is for operators; this module's errors never carry a
-		// credential in their text.
-		attrs = append(attrs, slog.String("error", err.Error()))
-	}
-	h.logger.LogAttrs(r.Context(), level, "GenerateSSOToken", attrs...)
 }

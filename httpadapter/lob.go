@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
@@ -59,6 +60,23 @@ type SSOTokenOptions struct {
 	// and code; a 401 needs a WWW-Authenticate header (Challenge gives
 	// WriteError's). Nil means WriteError.
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
+
+	// Logger, when set, receives one audit record, message
+	// "RequireSSOToken", per redemption: every token accepted (outcome
+	// "accepted", with its LOBId and, when it carries one, its
+	// TokenRefNo) or refused (the refusal's status and code:
+	// token_replayed, token_expired, wrong_lob, replay_store_unavailable,
+	// ...), with the fields and levels of Config.Logger's (endpoint
+	// "sso_token"). Never the token, nor the CIINo it carries.
+	Logger *slog.Logger
+	// OnEvent, when set, is called once per redemption, accepted or
+	// refused, with its Event (Endpoint EndpointSSOToken), as
+	// Config.OnEvent is: on the request's goroutine, with its context,
+	// after the refusal was written or before the next handler is
+	// called. It must not block, and must be safe for concurrent use. A
+	// request passed on without a token (CredentialsOptional,
+	// PassPreflight) is not a redemption and is not recorded.
+	OnEvent func(context.Context, Event)
 }
 
 type claimsKey struct{}
@@ -81,7 +99,8 @@ func ClaimsFromContext(ctx context.Context) (*ssotoken.Claims, bool) {
 // 400 for two tokens or an unreadable form, 413 for a form over the limit.
 // With opts.CredentialsOptional a request without any token passes
 // without claims; with opts.PassPreflight a CORS preflight passes to the
-// CORS layer inside. It panics if v is nil, or if opts sets
+// CORS layer inside. With opts.Logger or opts.OnEvent every redemption,
+// accepted or refused, is recorded. It panics if v is nil, or if opts sets
 // TokenExtractor together with FormField, MaxFormBytes or AllowQuery.
 func RequireSSOToken(v TokenVerifier, opts SSOTokenOptions) func(http.Handler) http.Handler {
 	if v == nil {
@@ -103,11 +122,17 @@ func RequireSSOToken(v TokenVerifier, opts SSOTokenOptions) func(http.Handler) h
 	}
 	refuse := errorWriter(opts.ErrorHandler)
 	optional, preflight := opts.CredentialsOptional, opts.PassPreflight
+	audit := &auditor{endpoint: EndpointSSOToken, message: "RequireSSOToken", logger: opts.Logger, onEvent: opts.OnEvent}
+	auditing := audit.on()
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if preflight && isPreflight(r) {
 				next.ServeHTTP(w, r)
 				return
+			}
+			var start time.Time
+			if auditing {
+				start = time.Now()
 			}
 			tok, err := extract(w, r)
 			if err == nil && tok == "" {
@@ -123,7 +148,17 @@ func RequireSSOToken(v TokenVerifier, opts SSOTokenOptions) func(http.Handler) h
 			}
 			if err != nil {
 				refuse(w, r, err)
+				if auditing {
+					audit.record(r, &Event{Latency: time.Since(start)}, err)
+				}
 				return
+			}
+			if auditing {
+				ev := Event{Latency: time.Since(start)}
+				if c != nil {
+					ev.LOBId, ev.TokenRefNo = c.LOBId, c.ID
+				}
+				audit.record(r, &ev, nil)
 			}
 			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), claimsKey{}, c)))
 		})

@@ -49,6 +49,14 @@
 // case variant of a known name, valid UTF-8, registered claims of their
 // JSON types.
 //
+// For a host's metrics and probes, without this package importing a
+// metrics library: Verifier.Stats and VerifierConfig.OnRedeem count the
+// redemptions by result (RedeemResult: accepted, replayed, store full,
+// store unavailable); RemoteKeys.Stats and RemoteKeysConfig.OnFetch tell
+// of the JWKS fetches (KeySetStats, FetchEvent, the Fetch results); and
+// Verifier.Ready (RemoteKeys.Ready, then the ReplayStore's Ping when it
+// is a Pinger) answers a readiness probe.
+//
 // Errors are *Error values with a Kind (ErrBadRequest, ErrUnauthorized,
 // ErrForbidden, ErrNotAcceptable, ErrUpstream, ErrTimeout), a stable Code
 // and a Message that is safe to show. This package knows no HTTP status

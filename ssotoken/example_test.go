@@ -117,6 +117,40 @@ func ExampleVerifier_Verify() {
 	// true token_replayed
 }
 
+// A LOB's metrics and readiness: OnRedeem tells of each redemption as it
+// happens (a host increments its own counter), Stats gives the counts
+// when a scrape asks, and Ready answers a readiness probe (the keys, then
+// the ReplayStore's Ping).
+func ExampleVerifier_Stats() {
+	ctx := context.Background()
+	key, _ := ssotoken.NewHMACKey("", secret)
+	ring, _ := ssotoken.NewKeyring(key)
+	clock := func() time.Time { return issuedAt }
+	signer, _ := newExampleSigner(ssotoken.SignerConfig{Keys: ring})
+	resp, _ := signer.Issue(ctx, ssotoken.Request{CIINo: "10001004", LOBId: "01", Functionality: "D"})
+
+	verifier, err := ssotoken.NewVerifier(ssotoken.VerifierConfig{
+		Keys: ring, LOBId: "01", Now: clock,
+		Replay: ssotoken.NewMemoryReplayStore(ssotoken.MemoryReplayConfig{Now: clock}),
+		OnRedeem: func(_ context.Context, r ssotoken.RedeemResult) { // on the caller's goroutine: must not block
+			fmt.Println("redeemed:", r)
+		},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("ready:", verifier.Ready(ctx))
+	for range 2 {
+		_, _ = verifier.Verify(ctx, resp.TokenNo)
+	}
+	fmt.Printf("%+v\n", verifier.Stats())
+	// Output:
+	// ready: <nil>
+	// redeemed: accepted
+	// redeemed: replayed
+	// {Accepted:1 Replayed:1 StoreFull:0 StoreUnavailable:0}
+}
+
 func ExampleKeyring_Rotate() {
 	ctx := context.Background()
 	old, _ := ssotoken.NewHMACKey("2026-10", secret)

@@ -23,6 +23,8 @@ type KeySet interface {
 	missing(ctx context.Context, snap *keySnapshot, h jose.Header) (*Key, *keySnapshot, error)
 	// usable reports whether the set is not a nil pointer.
 	usable() bool
+	// ready returns nil when the set holds, or has held, a key.
+	ready() error
 }
 
 var (
@@ -42,3 +44,6 @@ func (r *Keyring) missing(_ context.Context, snap *keySnapshot, _ jose.Header) (
 }
 
 func (r *Keyring) usable() bool { return r != nil }
+
+// ready: a ring made by NewKeyring holds a key from the start.
+func (r *Keyring) ready() error { return nil }

@@ -81,6 +81,17 @@ type RemoteKeysConfig struct {
 	// a kid twice or a private key (never a token, a key or a response
 	// body). Nil means slog.Default().
 	Logger *slog.Logger
+
+	// OnFetch, when set, is called once per finished fetch (the first,
+	// each refresh, each caused by an unknown kid), once the keys have
+	// been replaced or kept, with its result: to count fetches by result
+	// in the host's metrics. It is called from the goroutine that fetched,
+	// a background one and never a request's, possibly from two at once
+	// (a refresh and a refetch), and never after Close returned. It must
+	// not block (the requests waiting for the fetch are released after it
+	// returns) and must not call Close.
+	// Stats gives the same figures on demand.
+	OnFetch func(FetchEvent)
 }
 
 // RemoteKeys is a KeySet whose keys come from the issuer's JWKS: what a
@@ -113,9 +124,14 @@ type RemoteKeys struct {
 	refetchInterval time.Duration
 	now             func() time.Time
 	logger          *slog.Logger
+	onFetch         func(FetchEvent)
+	redacted        string // url without query, for stats, events and logs
 
-	snap   atomic.Pointer[keySnapshot]
-	loaded atomic.Bool // a set with a usable key has arrived
+	snap    atomic.Pointer[keySnapshot]
+	fetches keyfetch.Tracker
+	hooks   sync.RWMutex // read-held while a fetch is counted and OnFetch runs
+	hooked  bool         // under hooks: Close has begun, count and tell no more
+	loaded  atomic.Bool  // a set with a usable key has arrived
 
 	ctx    context.Context // the lifetime of background work, ended by Close
 	cancel context.CancelFunc
@@ -158,6 +174,8 @@ func NewRemoteKeys(cfg RemoteKeysConfig) (*RemoteKeys, error) {
 		refetchInterval: cmp.Or(cfg.RefetchInterval, DefaultRefetchInterval),
 		now:             cfg.Now,
 		logger:          cmp.Or(cfg.Logger, slog.Default()),
+		onFetch:         cfg.OnFetch,
+		redacted:        keyfetch.Redact(cfg.URL),
 		ctx:             ctx,
 		cancel:          cancel,
 	}
@@ -185,7 +203,8 @@ func checkJWKSURL(s string) error {
 }
 
 // Close stops the background refresh and any fetch in progress, and waits
-// for the fetches it started to return; the keys no longer change. Tokens
+// for the fetches it started, and an OnFetch call under way, to return;
+// the keys no longer change, and OnFetch is not called again. Tokens
 // still verify with the keys already fetched. Close is idempotent and
 // always returns nil.
 func (r *RemoteKeys) Close() error {
@@ -198,6 +217,9 @@ func (r *RemoteKeys) Close() error {
 	r.mu.Unlock()
 	if !already && r.cancel != nil {
 		r.cancel()
+		r.hooks.Lock() // waits for an OnFetch under way; none starts after
+		r.hooked = true
+		r.hooks.Unlock()
 		r.wg.Wait()
 	}
 	return nil
@@ -332,19 +354,81 @@ func (r *RemoteKeys) newRemote() jwkset.Storage {
 		})
 	}
 	if err != nil { // only for a URL that checkJWKSURL let through
-		r.logger.LogAttrs(r.ctx, slog.LevelError, "ssotoken: JWKS client not created", slog.String("jwks_url", r.url))
+		r.logger.LogAttrs(r.ctx, slog.LevelError, "ssotoken: JWKS client not created", slog.String("jwks_url", r.redacted))
 		return jwkset.NewMemoryStorage()
 	}
 	return st
 }
 
-// fetchFailed logs a failed fetch: one line per fetch, never the body.
+// fetchFailed logs and counts a failed fetch: one line per fetch, never
+// the body.
 func (r *RemoteKeys) fetchFailed(ctx context.Context, err error) {
 	if r.ctx.Err() != nil {
 		return // closed
 	}
+	reason := keyfetch.Reason(err)
 	r.logger.LogAttrs(context.WithoutCancel(ctx), slog.LevelWarn, "ssotoken: JWKS fetch failed; the last good keys stay",
-		slog.String("jwks_url", r.url), slog.String("reason", keyfetch.Reason(err)))
+		slog.String("jwks_url", r.redacted), slog.String("reason", reason))
+	r.fetched(reason, len(r.snapshot().keys))
+}
+
+// fetched counts a finished fetch and tells OnFetch, unless Close has
+// begun: Close waits for a call under way, and none starts after.
+func (r *RemoteKeys) fetched(result string, keys int) {
+	r.hooks.RLock()
+	defer r.hooks.RUnlock()
+	if r.hooked {
+		return
+	}
+	r.fetches.Record(result, r.now())
+	if r.onFetch != nil {
+		r.onFetch(FetchEvent{URL: r.redacted, Result: result, Keys: keys})
+	}
+}
+
+// Ready returns nil once a usable key has been fetched (the keys then stay
+// until a later set withdraws them; Stats tells how many are held and how
+// old they are). Before, it returns an error that wraps
+// ErrKeysUnavailable and says what the last fetch found ("HTTP 503",
+// "timeout", "no usable key": see the Fetch constants), for a readiness
+// probe. It is cheap and safe for concurrent use.
+func (r *RemoteKeys) Ready() error {
+	switch {
+	case r == nil || !r.usable():
+		return fmt.Errorf("ssotoken: RemoteKeys not made by NewRemoteKeys: %w", ErrKeysUnavailable)
+	case r.loaded.Load():
+		return nil
+	}
+	return fmt.Errorf("ssotoken: no key yet from the JWKS at %s (%s): %w", r.redacted, lastFetch(r.fetches.Last()), ErrKeysUnavailable)
+}
+
+func (r *RemoteKeys) ready() error { return r.Ready() }
+
+// lastFetch describes the last result for a readiness error.
+func lastFetch(result string) string {
+	if result == "" {
+		return "no fetch has finished yet"
+	}
+	return "last fetch: " + result
+}
+
+// Stats returns the key set's figures now: the usable keys held, whether
+// one ever was, the end of the last good fetch, the last result and the
+// fetches by result. It takes a lock that fetches take, never one that
+// Verify takes, and is safe for concurrent use.
+func (r *RemoteKeys) Stats() KeySetStats {
+	if r == nil || !r.usable() {
+		return KeySetStats{}
+	}
+	counts, last, lastOK := r.fetches.Snapshot()
+	return KeySetStats{
+		URL:        r.redacted,
+		Keys:       len(r.snapshot().keys),
+		Ready:      r.loaded.Load(),
+		LastOK:     lastOK,
+		LastResult: last,
+		Fetches:    counts,
+	}
 }
 
 // remoteStore is the jwkset.Storage that jwkset's client writes every
@@ -387,8 +471,13 @@ func (r *RemoteKeys) replace(ctx context.Context, given []jwkset.JWK) {
 	if len(refused) > 0 {
 		r.logger.LogAttrs(context.WithoutCancel(ctx), slog.LevelWarn,
 			"ssotoken: the JWKS holds a kid more than once or a private key; tokens under those kids are refused",
-			slog.String("jwks_url", r.url), slog.Any("kids", refused))
+			slog.String("jwks_url", r.redacted), slog.Any("kids", refused))
 	}
+	result := FetchOK
+	if len(keys) == 0 {
+		result = FetchNoUsableKey
+	}
+	r.fetched(result, len(keys))
 }
 
 // usableKeys returns the keys of given that may verify a TokenNo (see

@@ -485,7 +485,7 @@ func TestRemoteKeysDownAtStart(t *testing.T) {
 		assert.ErrorIs(t, err, ssotoken.ErrKeysUnavailable)
 	}
 	assert.Equal(t, int64(2), f.hits.Load(), "the fetch at start, and one refetch")
-	assert.Equal(t, 2, strings.Count(log.String(), `reason="unexpected HTTP status"`), log.String())
+	assert.Equal(t, 2, strings.Count(log.String(), `reason="HTTP 500"`), log.String())
 	assert.NotContains(t, log.String(), "SECRET-BODY-MARKER")
 
 	f.mode.Store(rkOK)
@@ -672,9 +672,9 @@ func TestRemoteKeysBadResponsesKeepLastGoodKeys(t *testing.T) {
 		name, reason string
 		mode         int32
 	}{
-		{"server error", "unexpected HTTP status", rkDown},
-		{"garbage", "malformed JWKS", rkGarbage},
-		{"redirect", "unexpected HTTP status", rkRedirect},
+		{"server error", "HTTP 500", rkDown},
+		{"garbage", "not a key set", rkGarbage},
+		{"redirect", "HTTP 302", rkRedirect},
 		{"slow", "timeout", rkHold}, // slog quotes only values with spaces
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -751,7 +751,7 @@ func TestRemoteKeysSizeCap(t *testing.T) {
 				return
 			}
 			rkCode(t, err, ssotoken.ErrUnauthorized, ssotoken.CodeUnknownKey)
-			assert.Contains(t, log.String(), `reason="response too large"`)
+			assert.Contains(t, log.String(), `reason="body too large"`)
 			_, err = v.Verify(ctx, old.token)
 			require.NoError(t, err)
 		})

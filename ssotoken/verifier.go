@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"sync/atomic"
 	"time"
 )
 
@@ -85,6 +86,15 @@ type VerifierConfig struct {
 	// TokenRefNo are still two tokens. Optional.
 	Replay ReplayStore
 
+	// OnRedeem, when set, is called once per redemption in Replay with its
+	// result (accepted, replayed, store full, store unavailable), to count
+	// them in the host's metrics; Stats gives the same counts on demand.
+	// It is called by Verify, on the caller's goroutine and with its ctx,
+	// after the store answered and before Verify returns: it must not
+	// block, and must be safe for concurrent use. Tokens refused before
+	// the redemption are not redemptions.
+	OnRedeem func(ctx context.Context, result RedeemResult)
+
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -102,7 +112,23 @@ type Verifier struct {
 	maxLifetime int64
 	maxBytes    int
 	replay      ReplayStore
+	onRedeem    func(context.Context, RedeemResult)
 	now         func() time.Time
+
+	redeemed [4]atomic.Uint64 // by redeemIndex
+}
+
+// redeemIndex is the slot of a result in Verifier.redeemed.
+func redeemIndex(r RedeemResult) int {
+	switch r {
+	case RedeemAccepted:
+		return 0
+	case RedeemReplayed:
+		return 1
+	case RedeemStoreFull:
+		return 2
+	}
+	return 3
 }
 
 // NewVerifier returns a Verifier for cfg, or an error if cfg is not usable.
@@ -131,8 +157,45 @@ func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
 		maxLifetime: int64(cfg.MaxLifetime / time.Second),
 		maxBytes:    cfg.MaxTokenBytes,
 		replay:      cfg.Replay,
+		onRedeem:    cfg.OnRedeem,
 		now:         cfg.Now,
 	}, nil
+}
+
+// Stats returns the redemptions counted since the Verifier was made, by
+// result. It is a few atomic loads, safe for concurrent use.
+func (v *Verifier) Stats() VerifierStats {
+	return VerifierStats{
+		Accepted:         v.redeemed[0].Load(),
+		Replayed:         v.redeemed[1].Load(),
+		StoreFull:        v.redeemed[2].Load(),
+		StoreUnavailable: v.redeemed[3].Load(),
+	}
+}
+
+// Ready reports whether the Verifier can accept tokens now, for a
+// readiness probe: its keys are there (a Keyring always; a RemoteKeys once
+// a usable key was fetched: RemoteKeys.Ready's error, which wraps
+// ErrKeysUnavailable), and its ReplayStore answers when it can tell (one
+// that implements Pinger is pinged under ctx; its failure is an *Error of
+// kind ErrUpstream and code CodeReplayStore, or ErrTimeout when ctx ended;
+// a store that does not implement Pinger is taken to answer). It is safe
+// for concurrent use.
+func (v *Verifier) Ready(ctx context.Context) error {
+	if err := v.keys.ready(); err != nil {
+		return err
+	}
+	p, ok := v.replay.(Pinger)
+	if !ok {
+		return nil
+	}
+	if err := p.Ping(ctx); err != nil {
+		if asError(err) != nil || KindOf(err) == ErrTimeout {
+			return Wrap(err)
+		}
+		return NewError(ErrUpstream, CodeReplayStore, "the replay store does not answer", err)
+	}
+	return nil
 }
 
 // The errors of a token that is refused, one per code above; every
@@ -193,6 +256,11 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 	}
 	if v.replay != nil {
 		first, err := v.replay.Redeem(ctx, RedemptionID(token), time.Unix(c.ExpiresAt, 0).Add(v.leeway))
+		result := redeemResult(first, err)
+		v.redeemed[redeemIndex(result)].Add(1)
+		if v.onRedeem != nil {
+			v.onRedeem(ctx, result)
+		}
 		if err != nil {
 			if asError(err) == nil && KindOf(err) != ErrTimeout {
 				if _, bare := err.(Kind); bare {
