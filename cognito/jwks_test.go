@@ -190,6 +190,36 @@ func TestJWKSBadResponsesKeepLastGoodKeys(t *testing.T) {
 	}
 }
 
+// A fetched set without one usable key (an empty answer of a proxy in
+// between, or only keys that may not verify) is a failed fetch: the last
+// good keys stay, and the pool stays ready.
+func TestJWKSWithoutUsableKeyKeepsLastGoodKeys(t *testing.T) {
+	k := getKeys(t)
+	for name, set := range map[string][]byte{
+		"empty": []byte(`{"keys":[]}`),
+		"no usable": func() []byte {
+			enc := jwkOf(t, k.k2, "enc")
+			enc.USE = jwkset.UseEnc
+			return jwksJSON(t, enc)
+		}(),
+		"keys null": []byte(`{"keys":null}`),
+	} {
+		t.Run(name, func(t *testing.T) {
+			fake := newFakeCognito(t, jwksJSON(t, jwkOf(t, k.k1, "k1")))
+			cfg := fake.config()
+			cfg.DisableCache = true
+			a := newRemote(t, cfg)
+			warm(t, a)
+			fake.setJWKS(set)
+			_, err := a.Authenticate(ctxTimeout(t, testDeadline), sign(t, k.k2, "k2", accessClaims())) // an unknown kid: a fetch
+			assertCode(t, err, ssotoken.ErrUnauthorized, ssotoken.CodeUnknownKey)
+			assert.Equal(t, int64(2), fake.hits.Load())
+			warm(t, a) // k1 still verifies
+			assert.NoError(t, a.Ready())
+		})
+	}
+}
+
 // A JWKS response of MaxJWKSBytes is read; one byte more is refused, whether
 // its length is announced or it comes chunked, the failure is logged as
 // such, and the last good keys stay.

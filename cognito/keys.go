@@ -110,9 +110,21 @@ func (s *keyStore) KeyRead(_ context.Context, keyID string) (jwkset.JWK, error) 
 // document).
 func (s *keyStore) KeyReplaceAll(ctx context.Context, given []jwkset.JWK) error {
 	s.mu.Lock()
-	s.replace(ctx, given)
-	n := len(*s.keys.Load())
+	prev := *s.keys.Load()
+	next, _, _ := s.index(given, prev)
+	kept := s.p.jwksURL != "" && len(next) == 0 && len(prev) > 0
+	if !kept {
+		s.replace(ctx, given)
+	}
+	n := len(next)
 	s.mu.Unlock()
+	if kept {
+		// A fetched set without one usable key (an empty answer of a
+		// proxy or a cache in between, say) is a failed fetch: the last
+		// good keys stay, as they do when the JWKS cannot be reached.
+		s.a.logger.LogAttrs(context.WithoutCancel(ctx), slog.LevelWarn,
+			"cognito: the JWKS holds no usable key; the last good keys stay", slog.String("issuer", s.p.issuer))
+	}
 	if s.p.jwksURL != "" { // fetched
 		result := ssotoken.FetchOK
 		if n == 0 {

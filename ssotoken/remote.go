@@ -463,11 +463,22 @@ func (r *RemoteKeys) replace(ctx context.Context, given []jwkset.JWK) {
 		r.mu.Unlock()
 		return
 	}
-	r.snap.Store(snap)
+	kept := len(keys) == 0 && r.loaded.Load()
+	if !kept {
+		// A set without one usable key (an empty answer of a proxy or a
+		// cache in between, say) is a failed fetch: the last good keys
+		// stay, as they do when the issuer cannot be reached.
+		r.snap.Store(snap)
+	}
 	if len(keys) > 0 {
 		r.loaded.Store(true)
 	}
 	r.mu.Unlock()
+	if kept {
+		r.logger.LogAttrs(context.WithoutCancel(ctx), slog.LevelWarn,
+			"ssotoken: the JWKS holds no usable key; the last good keys stay",
+			slog.String("jwks_url", r.redacted))
+	}
 	if len(refused) > 0 {
 		r.logger.LogAttrs(context.WithoutCancel(ctx), slog.LevelWarn,
 			"ssotoken: the JWKS holds a kid more than once or a private key; tokens under those kids are refused",

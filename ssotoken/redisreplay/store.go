@@ -198,3 +198,19 @@ func (s *Store) Redeem(ctx context.Context, id string, expiresAt time.Time) (boo
 	}
 	return false, ssotoken.NewError(ssotoken.ErrUpstream, CodeUnavailable, "the token could not be checked for reuse", err)
 }
+
+// Ping reports whether Redis answers, for a readiness check
+// (ssotoken.Pinger): nil, an ErrTimeout error when ctx ends first, or an
+// ErrUpstream error with CodeUnavailable. It tells the truth with
+// InsecureFailOpen too.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.client.Ping(ctx).Err(); err != nil {
+		if ctx.Err() != nil {
+			return ssotoken.Wrap(ctx.Err())
+		}
+		return ssotoken.NewError(ssotoken.ErrUpstream, CodeUnavailable, "the replay store does not answer", err)
+	}
+	return nil
+}
+
+var _ ssotoken.Pinger = (*Store)(nil)

@@ -388,3 +388,18 @@ func TestRedemptionKeyOfTheSample(t *testing.T) {
 	assert.True(t, first)
 	assert.Equal(t, "ssokit:redeemed:BCZ9KCqXk39m_JfPVIfxZtu9sC5V5_Tao01gKrGQQk4", f.commands()[0][1])
 }
+
+// TestPingUnreachable: a Store whose Redis does not answer is not ready;
+// Ping says so with CodeUnavailable (ErrUpstream), never a panic or a hang.
+func TestPingUnreachable(t *testing.T) {
+	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", ContextTimeoutEnabled: true, MaxRetries: -1, DialTimeout: time.Second})
+	defer client.Close()
+	s, err := redisreplay.New(redisreplay.Config{Client: client})
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err = s.Ping(ctx)
+	require.Error(t, err)
+	assert.ErrorIs(t, err, ssotoken.ErrUpstream)
+	assert.Equal(t, redisreplay.CodeUnavailable, ssotoken.CodeOf(err))
+}
