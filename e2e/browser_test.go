@@ -132,10 +132,10 @@ func do(t *testing.T, ctx context.Context, actions ...chromedp.Action[chromedp.V
 var (
 	lobListening = regexp.MustCompile(`lobapp listening"?[ ,]"?url"?[=:]"?(http://127\.0\.0\.1:\d+)`)
 	apiLine      = regexp.MustCompile(`dev mode on (http://127\.0\.0\.1:\d+):`)
-	portalLine   = regexp.MustCompile(`^(http://127\.0\.0\.1:\d+)/$`)
+	portalLine   = regexp.MustCompile(`^# (http://127\.0\.0\.1:\d+)/$`)
 	forumLog     = regexp.MustCompile(`"forum":"(http://127\.0\.0\.1:\d+)/"`)
-	accessLine   = regexp.MustCompile(`^dev access token: (\S+)$`)
-	cookieLine   = regexp.MustCompile(`^dev SSO cookie: \w+=(\S+)$`)
+	accessLine   = regexp.MustCompile(`^TOKEN='([^']+)'$`)
+	cookieLine   = regexp.MustCompile(`^COOKIE='\w+=([^']+)'$`)
 )
 
 const secret = "the browser test's SSO secret, 32+ bytes"

@@ -65,7 +65,12 @@ func main() {
 	defer app.Close()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := serve(ctx, o.addr, app); err != nil {
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "lobapp: -addr %s: %v\n", o.addr, err)
+		os.Exit(1)
+	}
+	if err := serve(ctx, ln, app, slog.Default(), o.app.verification()...); err != nil {
 		fmt.Fprintln(os.Stderr, "lobapp:", err)
 		os.Exit(1)
 	}
@@ -124,13 +129,15 @@ Flags:
 	return o, nil
 }
 
-func serve(ctx context.Context, addr string, h http.Handler) error {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return err
+// serve serves h on ln until ctx is done, then shuts down gracefully. Its
+// first log line gives the URL it serves and attrs (what it verifies
+// TokenNo with); it logs its shutdown, why, and its end.
+func serve(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Logger, attrs ...any) error {
+	srv := &http.Server{
+		Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second, IdleTimeout: 60 * time.Second,
+		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second, IdleTimeout: 60 * time.Second}
-	slog.Info("lobapp listening", "url", "http://"+ln.Addr().String())
+	logger.Info("lobapp listening", append([]any{"url", "http://" + ln.Addr().String()}, attrs...)...)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -138,9 +145,26 @@ func serve(ctx context.Context, addr string, h http.Handler) error {
 		return err
 	case <-ctx.Done():
 	}
+	logger.Info("lobapp shutting down", "cause", context.Cause(ctx).Error())
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	return srv.Shutdown(sctx)
+	if err := srv.Shutdown(sctx); err != nil {
+		logger.Warn("lobapp stopped before its requests ended", "error", err.Error())
+		return err
+	}
+	<-errc // http.ErrServerClosed
+	logger.Info("lobapp stopped")
+	return nil
+}
+
+// verification describes, for the log, what c verifies TokenNo with: the
+// shared HS256 secret (never its value) or the issuer's JWKS URL; and the
+// LOBId it accepts.
+func (c appConfig) verification() []any {
+	if c.jwksURL != "" {
+		return []any{"lob", c.lob, "verifies_with", "JWKS", "jwks_url", c.jwksURL}
+	}
+	return []any{"lob", c.lob, "verifies_with", "HS256 secret"}
 }
 
 // app is the LOB: a verifier with single use, and its sessions.
@@ -186,7 +210,6 @@ func (c appConfig) keys() (ssotoken.KeySet, func(), error) {
 		if err != nil {
 			return nil, nil, fmt.Errorf("-sso-jwks-url, -sso-jwks-refresh or -sso-jwks-refetch: %w", err)
 		}
-		slog.Info("lobapp verifies TokenNo with the issuer's JWKS", "jwks_url", c.jwksURL)
 		return remote, func() { remote.Close() }, nil
 	case c.secret == "":
 		return nil, nil, errors.New("no TokenNo key: give the HS256 secret shared with the issuer (-sso-secret or SSO_SECRET), or the issuer's JWKS (-sso-jwks-url)")

@@ -5,15 +5,20 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"maps"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
+	"github.com/ssokit/ssokit/cognito"
 	"github.com/ssokit/ssokit/cookiesso"
 	"github.com/ssokit/ssokit/httpadapter"
 	"github.com/ssokit/ssokit/ssotoken"
@@ -62,36 +67,92 @@ type options struct {
 	cognitoCache                bool                // -cognito-cache: the verified-token cache (default on)
 	audit                       bool                // -audit: one log record per GenerateSSOToken call (default on)
 	debugAddr                   string              // -debug-addr: the opt-in debug listener, off when empty
+	cognitoLeeway               time.Duration       // -cognito-leeway: clock skew allowed on Cognito tokens
+	tlsCertFile, tlsKeyFile     string              // -tls-cert, -tls-key: serve HTTPS with this pair (absolute paths once checked)
+	tlsReload                   time.Duration       // -tls-reload-interval: how often the pair's files are checked; 0: on SIGHUP only
+	tlsPair                     *loadedPair         // the pair as loaded at start, nil without TLS
+	cookieExchange              bool                // the cookie exchange and user.json are served: dev mode, or both of their secrets given
 	clients                     map[string][]string // parsed -lob-client: id to its LOBs
 	clientApps                  map[string][]string // parsed -lob-client: id to the app clients that may present it
 	guard                       *httpadapter.Guard  // from -allow-cidr, -allow-host, -trusted-proxy
 	devMode                     bool
 }
 
-// parseOptions parses args (without the program name), with environment
-// variables (SSO_ADDR, SSO_SECRET, COOKIE_SECRET, API_SECRET) for the flags
-// not given. Secrets from the environment are read after parsing, so that
-// -h never prints them. An error is one line.
+// flagEnv names the environment variable of every flag. A repeatable
+// flag's variable holds a list: values separated by commas or spaces, or
+// by spaces only where a value may hold a comma (spaceList).
+var flagEnv = map[string]string{
+	"addr":                   "SSO_ADDR",
+	"cognito-region":         "SSO_COGNITO_REGION",
+	"cognito-user-pool-id":   "SSO_COGNITO_USER_POOL_ID",
+	"cognito-issuer":         "SSO_COGNITO_ISSUER",
+	"cognito-jwks-url":       "SSO_COGNITO_JWKS_URL",
+	"cognito-client-id":      "SSO_COGNITO_CLIENT_IDS",
+	"cognito-leeway":         "SSO_COGNITO_LEEWAY",
+	"cognito-cache":          "SSO_COGNITO_CACHE",
+	"required-scope":         "SSO_REQUIRED_SCOPES",
+	"ciino-claim":            "SSO_CIINO_CLAIM",
+	"insecure-unbound-ciino": "SSO_INSECURE_UNBOUND_CIINO",
+	"sso-secret":             "SSO_SECRET",
+	"sso-key":                "SSO_KEY_FILES",
+	"instance":               "SSO_INSTANCE",
+	"instances":              "SSO_INSTANCES",
+	"include-jti":            "SSO_INCLUDE_JTI",
+	"sso-ttl":                "SSO_TTL",
+	"timeout":                "SSO_TIMEOUT",
+	"api-version":            "SSO_API_VERSIONS",
+	"lob-client":             "SSO_LOB_CLIENTS",
+	"allow-cidr":             "SSO_ALLOW_CIDRS",
+	"allow-host":             "SSO_ALLOW_HOSTS",
+	"trusted-proxy":          "SSO_TRUSTED_PROXIES",
+	"cookie-name":            "SSO_COOKIE_NAME",
+	"cookie-secret":          "COOKIE_SECRET",
+	"cookie-allowed-origin":  "SSO_COOKIE_ALLOWED_ORIGINS",
+	"cors-origin":            "SSO_CORS_ORIGINS",
+	"api-secret":             "API_SECRET",
+	"demo":                   "SSO_DEMO",
+	"portal-addr":            "SSO_PORTAL_ADDR",
+	"forum-addr":             "SSO_FORUM_ADDR",
+	"lob-url":                "SSO_LOB_URL",
+	"tls-cert":               "SSO_TLS_CERT",
+	"tls-key":                "SSO_TLS_KEY",
+	"tls-reload-interval":    "SSO_TLS_RELOAD_INTERVAL",
+	"log-format":             "SSO_LOG_FORMAT",
+	"audit":                  "SSO_AUDIT",
+	"debug-addr":             "SSO_DEBUG_ADDR",
+}
+
+// spaceList are the repeatable flags whose values may hold commas: their
+// variables separate values by spaces only.
+var spaceList = map[string]bool{"lob-client": true, "sso-key": true}
+
+// flagName is how messages name a flag's setting: the flag and its
+// variable, "-addr (SSO_ADDR)".
+func flagName(name string) string {
+	return "-" + name + " (" + flagEnv[name] + ")"
+}
+
+// parseOptions parses args (without the program name), with an
+// environment variable (flagEnv, listed by -h) for every flag not given:
+// a flag beats its variable, and -sso-key or -sso-secret on the command
+// line leaves both SSO_KEY_FILES and SSO_SECRET unread. Variables are read
+// after parsing, so that -h never prints a secret. Every problem is
+// reported at once: the error holds one line per problem (errors.Join).
 func parseOptions(args []string, getenv func(string) string, usage io.Writer) (*options, error) {
 	o := &options{}
 	fs := flag.NewFlagSet("ssoserver", flag.ContinueOnError)
-	fs.SetOutput(io.Discard) // errors are reported in one line by the caller
-	envOr := func(name, def string) string {
-		if v := getenv(name); v != "" {
-			return v
-		}
-		return def
-	}
-	fs.StringVar(&o.addr, "addr", envOr("SSO_ADDR", "127.0.0.1:8080"), "listen `address` (env SSO_ADDR)")
+	fs.SetOutput(io.Discard) // errors are reported by the caller, a line each
+	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "listen `address`; without -tls-cert, TLS must end in front of the server unless the address is on loopback")
 	fs.StringVar(&o.cognitoRegion, "cognito-region", "", "AWS `region` of the user pool (read from the pool id when empty)")
 	fs.StringVar(&o.cognitoPool, "cognito-user-pool-id", "", "Cognito user pool `id`, e.g. eu-west-1_AbCdEf123; turns dev mode off")
 	fs.StringVar(&o.cognitoIssuer, "cognito-issuer", "", "explicit token issuer `URL`; turns dev mode off")
 	fs.StringVar(&o.cognitoJWKS, "cognito-jwks-url", "", "explicit JWKS `URL` (http allowed, for local stand-ins); turns dev mode off")
 	fs.Var(&o.cognitoClientIDs, "cognito-client-id", "accepted app client `id` (client_id of access tokens); repeatable")
+	fs.DurationVar(&o.cognitoLeeway, "cognito-leeway", 0, "clock skew allowed on the exp, nbf and iat of Cognito tokens, at most 5m")
 	fs.Var(&o.reqScopes, "required-scope", "`scope` the caller's access token must carry, else 403; repeatable")
 	fs.StringVar(&o.ciinoClaim, "ciino-claim", "", "the body's CIINo must equal this `claim` of the caller's token (for example custom:ciino), else 403; required with a real user pool unless -insecure-unbound-ciino (dev mode: custom:ciino)")
 	fs.BoolVar(&o.insecureUnboundCIINo, "insecure-unbound-ciino", false, "issue a TokenNo for any CIINo the body names, whoever the caller is: only for a trusted back end that asks on behalf of its users")
-	fs.StringVar(&o.ssoSecret, "sso-secret", "", "HS256 `secret` of TokenNo, 32 bytes or more (env SSO_SECRET); random in dev mode")
+	fs.StringVar(&o.ssoSecret, "sso-secret", "", "HS256 `secret` of TokenNo, 32 bytes or more; random in dev mode")
 	fs.Var(&o.ssoKeyFiles, "sso-key", "PEM private key `file` (RSA 2048+, P-256 or Ed25519) to sign TokenNo with RS256, ES256 or EdDSA instead of -sso-secret; its public key is served at /.well-known/jwks.json, for LOBs that verify with it (lobapp -sso-jwks-url). Repeatable, to rotate keys: the first signs, and each further file (a private key or a PUBLIC KEY PEM) is only published, so that LOBs go on accepting the tokens it signed. From old.pem to new.pem: -sso-key old.pem -sso-key new.pem (the new key published ahead), then -sso-key new.pem -sso-key old.pem (it signs), then, once the old key's last tokens have expired (-sso-ttl plus the LOBs' leeway), -sso-key new.pem")
 	fs.IntVar(&o.instance, "instance", 0, "this instance's `number` among the -instances that issue TokenNo, 0 to -instances - 1: each must have its own, so that no two make the same TokenRefNo")
 	fs.IntVar(&o.instances, "instances", 1, "how many instances issue TokenNo (at most 100000); each issues at most 100000 / `n` tokens a second")
@@ -104,18 +165,31 @@ func parseOptions(args []string, getenv func(string) string, usage io.Writer) (*
 	fs.Var(&o.allowHosts, "allow-host", "allowed Host `name`, optionally with :port (an IPv6 literal in brackets: [::1]:8443); repeatable (default: all)")
 	fs.Var(&o.trustedProxies, "trusted-proxy", "`network` of a reverse proxy whose X-Forwarded-For is believed; repeatable")
 	fs.StringVar(&o.cookieName, "cookie-name", cookiesso.DefaultCookieName, "`name` of the SSO cookie, the Cookie SSO document's ssoCookieName")
-	fs.StringVar(&o.cookieSecret, "cookie-secret", "", "HS256 `secret` of the SSO cookie (env COOKIE_SECRET); random in dev mode")
+	fs.StringVar(&o.cookieSecret, "cookie-secret", "", "HS256 `secret` of the SSO cookie; random in dev mode. With a real user pool the cookie exchange (and user.json) is served only with both -cookie-secret and -api-secret")
 	fs.Var(&o.cookieOrigins, "cookie-allowed-origin", "`origin` (scheme://host[:port]) whose pages may call the cookie exchange from a browser, with the user's cookies (CORS with credentials), and the only Origin it accepts; repeatable (default: no page gets CORS, and any Origin is accepted); dev mode adds its forum page's")
-	fs.Var(&o.corsOrigins, "cors-origin", "`origin` (scheme://host[:port]) whose pages may call GenerateSSOToken and user.json from a browser with a token of their own (CORS, no cookies); repeatable (env SSO_CORS_ORIGINS, comma-separated); dev mode adds its demo pages'")
+	fs.Var(&o.corsOrigins, "cors-origin", "`origin` (scheme://host[:port]) whose pages may call GenerateSSOToken and user.json from a browser with a token of their own (CORS, no cookies); repeatable; dev mode adds its demo pages'")
 	fs.BoolVar(&o.demo, "demo", true, "dev mode with a loopback -addr: serve the browser demo, the portal page (GenerateSSOToken, then the LOB) and the forum page (Cookie SSO), each on an origin of its own")
 	fs.StringVar(&o.portalAddr, "portal-addr", "", "dev mode's portal page loopback listen `address` (default: -addr's host, its port + 2)")
 	fs.StringVar(&o.forumAddr, "forum-addr", "", "dev mode's forum page loopback listen `address` (default: -addr's host, its port + 3)")
 	fs.StringVar(&o.lobURL, "lob-url", "http://127.0.0.1:8081/sso", "dev mode: the linked LOB's landing `URL`, where the portal page posts the TokenNo")
-	fs.StringVar(&o.apiSecret, "api-secret", "", "HS256 `secret` of the JWT the cookie exchange returns (env API_SECRET); random in dev mode")
+	fs.StringVar(&o.apiSecret, "api-secret", "", "HS256 `secret` of the JWT the cookie exchange returns; random in dev mode")
+	fs.StringVar(&o.tlsCertFile, "tls-cert", "", "serve HTTPS (TLS 1.2 or newer, HTTP/2) with the PEM certificate chain in `file`, the leaf first; needs -tls-key. The pair is loaded again when either file changes (see -tls-reload-interval) and on SIGHUP: new handshakes get the new pair, open connections keep theirs, and a pair that does not load is logged and the one in use kept")
+	fs.StringVar(&o.tlsKeyFile, "tls-key", "", "the PEM private key `file` of -tls-cert")
+	fs.DurationVar(&o.tlsReload, "tls-reload-interval", 5*time.Second, "how often the modification time and size of -tls-cert and -tls-key are checked, 100ms to 1h; 0 reloads them on SIGHUP only")
 	fs.StringVar(&o.logFormat, "log-format", "text", "log `format`: json or text")
 	fs.BoolVar(&o.audit, "audit", true, "log one audit record per GenerateSSOToken call; -audit=false only for load tests that compare with a server that logs nothing")
 	fs.BoolVar(&o.cognitoCache, "cognito-cache", true, "cache verified Cognito tokens so a repeated token costs no RSA verify; -cognito-cache=false verifies every call")
 	fs.StringVar(&o.debugAddr, "debug-addr", "", "loopback listen `address` of a debug endpoint, GET /debug/runtime (goroutine count as JSON); off when empty")
+	fs.VisitAll(func(f *flag.Flag) {
+		switch _, list := f.Value.(*listFlag); {
+		case list && spaceList[f.Name]:
+			f.Usage += " (env " + flagEnv[f.Name] + ", space-separated)"
+		case list:
+			f.Usage += " (env " + flagEnv[f.Name] + ", comma-separated)"
+		default:
+			f.Usage += " (env " + flagEnv[f.Name] + ")"
+		}
+	})
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), `Usage: ssoserver [flags]
 
@@ -129,51 +203,124 @@ in dev mode: an ephemeral RSA key stands in for Cognito, the x-lob-client-id
 dev SSO cookie and curl lines that work as pasted. It also serves a portal
 page and a forum page (-demo) and prints the URL to open in a browser.
 
+Every flag can be set in the environment instead, with the variable named
+after it; a flag on the command line beats its variable. Every problem in
+them is reported at once, a line each, before anything is bound.
+
 Flags:
 `)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(usage)
-			fs.Usage()
-		}
+	errs, err := parseArgs(fs, args)
+	if err != nil { // -h
+		fs.SetOutput(usage)
+		fs.Usage()
 		return nil, err
-	}
-	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	if !set["cors-origin"] {
-		o.corsOrigins = strings.FieldsFunc(getenv("SSO_CORS_ORIGINS"), func(r rune) bool { return r == ',' || r == ' ' })
-	}
-	for _, e := range []struct {
-		flag, env string
-		dst       *string
-	}{{"sso-secret", "SSO_SECRET", &o.ssoSecret}, {"cookie-secret", "COOKIE_SECRET", &o.cookieSecret}, {"api-secret", "API_SECRET", &o.apiSecret}} {
-		if !set[e.flag] && !(e.flag == "sso-secret" && set["sso-key"]) {
-			*e.dst = getenv(e.env)
-		}
-	}
-	return o, o.check()
+	errs = append(errs, readEnv(fs, set, getenv)...)
+	errs = append(errs, o.check()...)
+	return o, errors.Join(errs...)
 }
 
-// check validates the options and fills in dev mode's defaults.
-func (o *options) check() error {
+// parseArgs parses args with fs, and goes on after a flag that does not
+// parse, so that every problem is found: it returns one error per problem,
+// or flag.ErrHelp alone for -h. The word that follows an unknown flag is
+// taken as its value, not as a stray argument.
+func parseArgs(fs *flag.FlagSet, args []string) ([]error, error) {
+	var errs []error
+	unknown := false // the previous problem was a flag not defined
+	for {
+		err := fs.Parse(args)
+		switch {
+		case errors.Is(err, flag.ErrHelp):
+			return nil, err
+		case err != nil:
+			errs = append(errs, err)
+			unknown = strings.HasPrefix(err.Error(), "flag provided but not defined")
+			if m := badValue.FindStringSubmatch(err.Error()); m != nil {
+				resetFlag(fs, m[1])
+			}
+			if len(fs.Args()) == len(args) { // bad flag syntax stops where it is
+				args = args[1:]
+			} else {
+				args = fs.Args()
+			}
+			continue
+		case fs.NArg() == 0:
+			return errs, nil
+		case !unknown:
+			errs = append(errs, fmt.Errorf("unexpected argument %q", fs.Arg(0)))
+		}
+		unknown = false
+		args = fs.Args()[1:]
+	}
+}
+
+// badValue matches the flag package's errors for a value that does not
+// parse, and names the flag.
+var badValue = regexp.MustCompile(`^invalid (?:boolean )?value ".*" for (?:flag )?-([a-z0-9-]+): `)
+
+// resetFlag sets the flag name back to its default, after a value that
+// did not parse left it zero: its problem is reported once, as such, and
+// not again by check as a value out of range.
+func resetFlag(fs *flag.FlagSet, name string) {
+	if f := fs.Lookup(name); f != nil {
+		_ = f.Value.Set(f.DefValue)
+	}
+}
+
+// readEnv sets every flag that is not set on the command line from its
+// environment variable, when that is not empty, and returns a problem for
+// each value that does not parse.
+func readEnv(fs *flag.FlagSet, set map[string]bool, getenv func(string) string) []error {
+	var errs []error
+	tokenKey := set["sso-secret"] || set["sso-key"] // one setting: the TokenNo key
+	fs.VisitAll(func(f *flag.Flag) {
+		name := flagEnv[f.Name]
+		v := getenv(name)
+		if v == "" || set[f.Name] || tokenKey && (f.Name == "sso-secret" || f.Name == "sso-key") {
+			return
+		}
+		values := []string{v}
+		if _, list := f.Value.(*listFlag); list && spaceList[f.Name] {
+			values = strings.Fields(v)
+		} else if list {
+			values = strings.FieldsFunc(v, func(r rune) bool { return r == ',' || unicode.IsSpace(r) })
+		}
+		for _, value := range values {
+			if err := fs.Set(f.Name, value); err != nil {
+				errs = append(errs, fmt.Errorf("invalid value %q for %s (-%s): %v", value, name, f.Name, err))
+				resetFlag(fs, f.Name)
+			}
+		}
+	})
+	return errs
+}
+
+// check validates the options, loads the key files they name and fills in
+// dev mode's defaults. It returns every problem it finds, one error each.
+func (o *options) check() []error {
+	var errs []error
+	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
 	o.devMode = o.cognitoIssuer == "" && o.cognitoJWKS == "" && o.cognitoPool == ""
 	if _, _, err := net.SplitHostPort(o.addr); err != nil {
-		return fmt.Errorf("-addr %q: want host:port", o.addr)
+		bad("-addr %q: want host:port", o.addr)
 	}
 	if o.ssoTTL < time.Second || o.ssoTTL > 24*time.Hour {
-		return fmt.Errorf("-sso-ttl %s: want between 1s and 24h", o.ssoTTL)
+		bad("-sso-ttl %s: want between 1s and 24h", o.ssoTTL)
 	}
 	if o.timeout < 10*time.Millisecond || o.timeout > 5*time.Minute {
-		return fmt.Errorf("-timeout %s: want between 10ms and 5m", o.timeout)
+		bad("-timeout %s: want between 10ms and 5m", o.timeout)
+	}
+	if o.cognitoLeeway < 0 || o.cognitoLeeway > cognito.MaxLeeway {
+		bad("-cognito-leeway %s: want between 0s and %s", o.cognitoLeeway, cognito.MaxLeeway)
 	}
 	if err := o.loadSSOKeys(); err != nil {
-		return err
+		errs = append(errs, err)
 	}
+	errs = append(errs, o.checkTLS()...)
 	// Origins as browsers send them, so that the CORS lists and the cookie
 	// exchange's own Origin check compare the same strings.
 	for _, l := range []struct {
@@ -183,64 +330,50 @@ func (o *options) check() error {
 		for i, origin := range l.list {
 			var err error
 			if l.list[i], err = httpadapter.NormalizeOrigin(origin); err != nil {
-				return fmt.Errorf("%s: %w", l.flag, err)
+				bad("%s: %w", l.flag, err)
 			}
 		}
 	}
-	if err := o.checkDemo(); err != nil {
-		return err
-	}
+	errs = append(errs, o.checkDemo()...)
 	if o.debugAddr != "" && !isLoopback(o.debugAddr) {
-		return fmt.Errorf("-debug-addr %q: want a loopback host:port", o.debugAddr)
+		bad("-debug-addr %q: want a loopback host:port", o.debugAddr)
 	}
 	switch o.logFormat {
 	case "json", "text":
 	default:
-		return fmt.Errorf("-log-format %q: want json or text", o.logFormat)
+		bad("-log-format %q: want json or text", o.logFormat)
 	}
 	for _, s := range []struct{ flag, value string }{{"-sso-secret", o.ssoSecret}, {"-cookie-secret", o.cookieSecret}, {"-api-secret", o.apiSecret}} {
 		if s.value != "" && len(s.value) < ssotoken.MinHMACSecretLen {
-			return fmt.Errorf("%s is %d bytes: want at least %d", s.flag, len(s.value), ssotoken.MinHMACSecretLen)
+			bad("%s is %d bytes: want at least %d", s.flag, len(s.value), ssotoken.MinHMACSecretLen)
 		}
 	}
 	if o.ssoSecret != "" && (o.ssoSecret == o.cookieSecret || o.ssoSecret == o.apiSecret) || o.cookieSecret != "" && o.cookieSecret == o.apiSecret {
-		return errors.New("-sso-secret, -cookie-secret and -api-secret must all differ: each token class has its own key")
+		bad("-sso-secret, -cookie-secret and -api-secret must all differ: each token class has its own key")
+	}
+	if (&http.Cookie{Name: o.cookieName, Value: "v"}).Valid() != nil {
+		bad("-cookie-name %q: not a cookie name", o.cookieName)
 	}
 	if o.instances < 1 || o.instances > ssotoken.MaxInstances || o.instance < 0 || o.instance >= o.instances {
-		return fmt.Errorf("-instance %d of -instances %d: want 0 <= -instance < -instances <= %d", o.instance, o.instances, ssotoken.MaxInstances)
+		bad("-instance %d of -instances %d: want 0 <= -instance < -instances <= %d", o.instance, o.instances, ssotoken.MaxInstances)
 	}
 	var err error
 	o.guard, err = httpadapter.NewGuard(httpadapter.GuardConfig{AllowedCIDRs: o.allowCIDRs, AllowedHosts: o.allowHosts, TrustedProxies: o.trustedProxies})
 	if err != nil {
-		return fmt.Errorf("-allow-cidr, -allow-host or -trusted-proxy: %w", err)
+		bad("-allow-cidr, -allow-host or -trusted-proxy: %w", err)
 	}
 	o.clients, o.clientApps = map[string][]string{}, map[string][]string{}
 	for _, lc := range o.lobClients {
-		id, rest, ok := strings.Cut(lc, ":")
-		lobs, apps, bound := strings.Cut(rest, "@")
-		if !ok || id == "" || lobs == "" || bound && apps == "" {
-			return fmt.Errorf("-lob-client %q: want ID:LOB,LOB@APPCLIENT,APPCLIENT", lc)
-		}
-		for _, lob := range strings.Split(lobs, ",") {
-			if err := (&ssotoken.Request{CIINo: "x", LOBId: lob, Functionality: "x"}).Validate(); err != nil {
-				return fmt.Errorf("-lob-client %q: LOBId %q is not valid", lc, lob)
-			}
-			o.clients[id] = append(o.clients[id], lob)
-		}
-		if bound {
-			for _, app := range strings.Split(apps, ",") {
-				if app == "" {
-					return fmt.Errorf("-lob-client %q: an empty app client", lc)
-				}
-				o.clientApps[id] = append(o.clientApps[id], app)
-			}
+		if err := o.addLOBClient(lc); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	if len(o.apiVersions) == 0 {
 		o.apiVersions = listFlag{"1.0.0"}
 	}
 	if o.devMode {
-		if len(o.clients) == 0 {
+		o.cookieExchange = true
+		if len(o.clients) == 0 && len(o.lobClients) == 0 {
 			o.clients[devLOBClient] = []string{"01", "XX"}
 		}
 		if len(o.cognitoClientIDs) == 0 {
@@ -249,22 +382,99 @@ func (o *options) check() error {
 		if o.ciinoClaim == "" && !o.insecureUnboundCIINo {
 			o.ciinoClaim = devCIINoClaim
 		}
-		return o.bindLOBClients()
+		return append(errs, o.bindLOBClients()...)
+	}
+
+	// Real mode.
+	switch {
+	case o.cognitoPool == "" && o.cognitoIssuer == "":
+		bad("-cognito-jwks-url needs -cognito-user-pool-id or -cognito-issuer: the issuer of the tokens it verifies")
+	case len(o.cognitoClientIDs) > 0:
+		if err := o.checkCognito(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(o.cognitoClientIDs) == 0 {
+		bad("-cognito-client-id is required with a real user pool")
+	}
+	if o.ssoSecret == "" && o.ssoKey == nil && len(o.ssoKeyFiles) == 0 {
+		bad("-sso-secret (or SSO_SECRET) or -sso-key is required with a real user pool: the linked LOBs verify TokenNo with it")
+	}
+	if len(o.lobClients) == 0 {
+		bad("-lob-client is required with a real user pool")
 	}
 	switch {
-	case len(o.cognitoClientIDs) == 0:
-		return errors.New("-cognito-client-id is required with a real user pool")
-	case o.ssoSecret == "" && o.ssoKey == nil:
-		return errors.New("-sso-secret (or SSO_SECRET) or -sso-key is required with a real user pool: the linked LOBs verify TokenNo with it")
-	case len(o.clients) == 0:
-		return errors.New("-lob-client is required with a real user pool")
 	case o.ciinoClaim == "" && !o.insecureUnboundCIINo:
-		return errors.New("-ciino-claim is required with a real user pool: name the claim of the caller's token that holds their CIINo (for example custom:ciino), so that no one gets a TokenNo for another customer's CIINo; -insecure-unbound-ciino turns the check off for a trusted back end")
+		bad("-ciino-claim is required with a real user pool: name the claim of the caller's token that holds their CIINo (for example custom:ciino), so that no one gets a TokenNo for another customer's CIINo; -insecure-unbound-ciino turns the check off for a trusted back end")
 	case o.ciinoClaim != "" && o.insecureUnboundCIINo:
-		return errors.New("-ciino-claim and -insecure-unbound-ciino exclude each other")
+		bad("-ciino-claim and -insecure-unbound-ciino exclude each other")
 	}
-	return o.bindLOBClients()
+	switch o.cookieExchange = o.cookieSecret != "" && o.apiSecret != ""; {
+	case o.cookieSecret != "" && o.apiSecret == "":
+		bad("-cookie-secret (COOKIE_SECRET) without -api-secret (API_SECRET): the cookie exchange needs both; give neither to serve no cookie exchange")
+	case o.cookieSecret == "" && o.apiSecret != "":
+		bad("-api-secret (API_SECRET) without -cookie-secret (COOKIE_SECRET): the cookie exchange needs both; give neither to serve no cookie exchange")
+	case !o.cookieExchange && len(o.cookieOrigins) > 0:
+		bad("-cookie-allowed-origin needs the cookie exchange: give -cookie-secret (COOKIE_SECRET) and -api-secret (API_SECRET)")
+	}
+	if len(o.cognitoClientIDs) == 0 {
+		return errs // the binding waits for the app clients
+	}
+	return append(errs, o.bindLOBClients()...)
 }
+
+// addLOBClient registers one -lob-client value, or returns its problem.
+func (o *options) addLOBClient(lc string) error {
+	id, rest, ok := strings.Cut(lc, ":")
+	lobs, apps, bound := strings.Cut(rest, "@")
+	if !ok || id == "" || lobs == "" || bound && apps == "" {
+		return fmt.Errorf("-lob-client %q: want ID:LOB,LOB@APPCLIENT,APPCLIENT", lc)
+	}
+	for _, lob := range strings.Split(lobs, ",") {
+		if err := (&ssotoken.Request{CIINo: "x", LOBId: lob, Functionality: "x"}).Validate(); err != nil {
+			return fmt.Errorf("-lob-client %q: LOBId %q is not valid", lc, lob)
+		}
+	}
+	var appList []string
+	if bound {
+		appList = strings.Split(apps, ",")
+		if slices.Contains(appList, "") {
+			return fmt.Errorf("-lob-client %q: an empty app client", lc)
+		}
+	}
+	o.clients[id] = append(o.clients[id], strings.Split(lobs, ",")...)
+	o.clientApps[id] = append(o.clientApps[id], appList...)
+	return nil
+}
+
+// checkCognito checks the user pool's settings as cognito.New would, with
+// nothing fetched: through a static authenticator whose one key is a
+// placeholder, closed at once.
+func (o *options) checkCognito() error {
+	a, err := cognito.NewStatic(o.cognitoConfig(nil), []byte(placeholderJWKS))
+	if err != nil {
+		return fmt.Errorf("-cognito-user-pool-id, -cognito-region, -cognito-issuer, -cognito-jwks-url, -cognito-client-id or -required-scope: %w", err)
+	}
+	return a.Close()
+}
+
+// cognitoConfig is the configuration of the Cognito authenticator, in
+// real mode; build sets the dev stand-in's issuer in dev mode.
+func (o *options) cognitoConfig(logger *slog.Logger) cognito.Config {
+	c := cognito.Config{
+		ClientIDs: o.cognitoClientIDs, TokenUse: cognito.TokenUseAccess, RequiredScopes: o.reqScopes,
+		Leeway: o.cognitoLeeway, DisableCache: !o.cognitoCache, Logger: logger,
+	}
+	if !o.devMode {
+		c.Region, c.UserPoolID, c.Issuer, c.JWKSURL = o.cognitoRegion, o.cognitoPool, o.cognitoIssuer, o.cognitoJWKS
+	}
+	return c
+}
+
+// placeholderJWKS is the public half of a throwaway RSA key, which only
+// lets checkCognito build a static authenticator: no token is ever
+// verified with it, and its private half was never kept.
+const placeholderJWKS = `{"keys":[{"kty":"RSA","kid":"config-check","alg":"RS256","use":"sig","n":"zvZs6Ve8E3SJIwqV9-F2hyVN4y57uBd43TOPZVQXgcvTCD2KnqBR-c9Jxia9iLSuhHxnNN_gA7LvqPpexGh2BGzS-y0YpVkuHk5mGEahf3jGMwkIBIXz9kwh7M7Tswp5JldhFWd041sw87axFpizH1MgFEX5lbgvtx87OjN6xgAxQLhtW9gXsWMieRR9QSVLqu5LJwPTa3SJ9NtcLmWpwD8vxq0epi8E27SUf0QuY4o3GumRNYxYHh5E9XmTBqnMEG9mjoOAtRLvlU8NStmK1AK63ScB7pbIsh-BqhxL2kjFLx87evZp65Y_oeETs-lSrL4u_XkHfnsq9qngQLs9ow","e":"AQAB"}]}`
 
 // loadSSOKeys loads the -sso-key files: the first signs, the others are
 // published for verification only. Each key appears once.
@@ -300,34 +510,47 @@ func (o *options) loadSSOKeys() error {
 // app client. With several app clients an unbound registration is refused:
 // binding it to all of them would let a token of one app client present
 // another's x-lob-client-id and get its LOBs.
-func (o *options) bindLOBClients() error {
+func (o *options) bindLOBClients() []error {
+	var errs []error
 	for _, id := range slices.Sorted(maps.Keys(o.clients)) {
 		apps := o.clientApps[id]
 		switch {
 		case len(apps) == 0 && len(o.cognitoClientIDs) == 1:
 			o.clientApps[id] = []string{o.cognitoClientIDs[0]}
 		case len(apps) == 0:
-			return fmt.Errorf("-lob-client %q: with %d -cognito-client-id values, name the app clients that may present it: -lob-client %q",
-				id, len(o.cognitoClientIDs), id+":"+strings.Join(o.clients[id], ",")+"@APPCLIENT[,APPCLIENT]")
+			errs = append(errs, fmt.Errorf("-lob-client %q: with %d -cognito-client-id values, name the app clients that may present it: -lob-client %q",
+				id, len(o.cognitoClientIDs), id+":"+strings.Join(o.clients[id], ",")+"@APPCLIENT[,APPCLIENT]"))
 		}
+		var strangers []string
 		for _, app := range apps {
-			if !slices.Contains(o.cognitoClientIDs, app) {
-				return fmt.Errorf("-lob-client %q: app client %q is not an accepted -cognito-client-id", id, app)
+			if !slices.Contains(o.cognitoClientIDs, app) && !slices.Contains(strangers, app) {
+				strangers = append(strangers, app)
 			}
 		}
+		switch len(strangers) {
+		case 0:
+		case 1:
+			errs = append(errs, fmt.Errorf("-lob-client %q: app client %q is not an accepted -cognito-client-id", id, strangers[0]))
+		default:
+			q := make([]string, len(strangers))
+			for i, app := range strangers {
+				q[i] = strconv.Quote(app)
+			}
+			errs = append(errs, fmt.Errorf("-lob-client %q: app clients %s are not accepted -cognito-client-id values", id, strings.Join(q, ", ")))
+		}
 	}
-	return nil
+	return errs
 }
 
 // checkDemo checks the demo pages' options and fills in their addresses.
 // The pages hold the dev access token, so they are served on loopback
 // only: with an -addr on another interface the demo is off (demoOff says
 // why) unless both addresses are given.
-func (o *options) checkDemo() error {
+func (o *options) checkDemo() []error {
 	explicit := o.portalAddr != "" || o.forumAddr != ""
 	switch {
 	case !o.devMode && explicit:
-		return errors.New("-portal-addr and -forum-addr serve dev mode's demo pages: they need dev mode")
+		return []error{errors.New("-portal-addr and -forum-addr serve dev mode's demo pages: they need dev mode")}
 	case !o.devMode || !o.demo:
 		o.demo = false
 		return nil
@@ -341,15 +564,16 @@ func (o *options) checkDemo() error {
 	if o.forumAddr == "" {
 		o.forumAddr = nextPort(o.addr, 3)
 	}
+	var errs []error
 	for _, a := range []struct{ flag, addr string }{{"-portal-addr", o.portalAddr}, {"-forum-addr", o.forumAddr}} {
 		if !isLoopback(a.addr) {
-			return fmt.Errorf("%s %q: want a loopback host:port (the page holds the dev access token)", a.flag, a.addr)
+			errs = append(errs, fmt.Errorf("%s %q: want a loopback host:port (the page holds the dev access token)", a.flag, a.addr))
 		}
 	}
 	if u, err := url.Parse(o.lobURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("-lob-url %q: want an http or https URL", o.lobURL)
+		errs = append(errs, fmt.Errorf("-lob-url %q: want an http or https URL", o.lobURL))
 	}
-	return nil
+	return errs
 }
 
 // isLoopback reports whether addr is a host:port on loopback: localhost
@@ -371,11 +595,21 @@ func nextPort(addr string, n int) string {
 	return net.JoinHostPort(host, strconv.Itoa(p+n))
 }
 
-// exitUsage is what main does with an options error: one line, status 2.
+// exitUsage is what main does with an options error: a line per
+// problem, status 2.
 func exitUsage(err error) {
 	if errors.Is(err, flag.ErrHelp) {
 		os.Exit(0)
 	}
-	fmt.Fprintln(os.Stderr, "ssoserver:", err)
+	printError(os.Stderr, err)
 	os.Exit(2)
+}
+
+// printError writes err a line each, every line prefixed with the
+// program's name.
+func printError(w io.Writer, err error) {
+	for line := range strings.Lines(err.Error()) {
+		fmt.Fprint(w, "ssoserver: ", line)
+	}
+	fmt.Fprintln(w)
 }

@@ -1,9 +1,14 @@
 package main
 
 import (
+	"flag"
 	"io"
+	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -17,12 +22,20 @@ func env(m map[string]string) func(string) string {
 
 func TestParseOptions(t *testing.T) {
 	secret := strings.Repeat("s", 32)
+	certFile, keyFile := certFiles(t, validCert(t, "api"))
+	_, otherKey := certFiles(t, validCert(t, "other"))
+	expiredCert, expiredKey := certFiles(t, newTestCert(t, "expired", time.Now().Add(-48*time.Hour), time.Now().Add(-24*time.Hour)))
+	// real is a complete real-mode command line but for the cookie
+	// exchange's secrets.
+	real := []string{"-cognito-user-pool-id", "eu-west-1_abc", "-cognito-client-id", "app", "-sso-secret", secret, "-lob-client", "c:01", "-ciino-claim", "custom:ciino"}
 	tests := []struct {
 		name  string
 		args  []string
 		env   map[string]string
 		check func(*testing.T, *options)
-		err   string
+		err   string   // a problem, on a line of its own
+		errs  []string // or several, each on a line of its own
+		lines int      // the number of problems, when err is not the only one
 	}{
 		{name: "no flags: dev mode", check: func(t *testing.T, o *options) {
 			assert.True(t, o.devMode)
@@ -47,10 +60,18 @@ func TestParseOptions(t *testing.T) {
 		{name: "a user pool turns dev mode off", args: []string{"-cognito-user-pool-id", "eu-west-1_abc", "-cognito-client-id", "app", "-sso-secret", secret, "-lob-client", "c:01", "-ciino-claim", "custom:ciino"}, check: func(t *testing.T, o *options) {
 			assert.False(t, o.devMode)
 		}},
-		{name: "real mode needs a client id", args: []string{"-cognito-issuer", "http://127.0.0.1:1/p"}, err: "-cognito-client-id is required"},
-		{name: "real mode needs a secret", args: []string{"-cognito-jwks-url", "http://127.0.0.1:1/j", "-cognito-client-id", "app"}, err: "-sso-secret"},
-		{name: "real mode needs the CIINo bound", args: []string{"-cognito-jwks-url", "http://127.0.0.1:1/j", "-cognito-client-id", "app", "-sso-secret", secret, "-lob-client", "c:01"}, err: "-ciino-claim is required with a real user pool"},
-		{name: "bound and unbound at once", args: []string{"-cognito-jwks-url", "http://127.0.0.1:1/j", "-cognito-client-id", "app", "-sso-secret", secret, "-lob-client", "c:01", "-ciino-claim", "c", "-insecure-unbound-ciino"}, err: "exclude each other"},
+		{name: "real mode needs a client id", args: []string{"-cognito-issuer", "http://127.0.0.1:1/p"}, errs: []string{
+			"-cognito-client-id is required with a real user pool",
+			"-sso-secret (or SSO_SECRET) or -sso-key is required with a real user pool",
+			"-lob-client is required with a real user pool",
+			"-ciino-claim is required with a real user pool",
+		}},
+		{name: "real mode needs a secret", args: []string{"-cognito-jwks-url", "http://127.0.0.1:1/j", "-cognito-client-id", "app"}, err: "-sso-secret", lines: 4},
+		{name: "real mode needs a pool or an issuer, not only a JWKS URL", args: []string{"-cognito-jwks-url", "http://127.0.0.1:1/j", "-cognito-client-id", "app", "-sso-secret", secret, "-lob-client", "c:01", "-ciino-claim", "c"},
+			err: "-cognito-jwks-url needs -cognito-user-pool-id or -cognito-issuer: the issuer of the tokens it verifies"},
+		{name: "a pool id that is not one", args: []string{"-cognito-user-pool-id", "bogus", "-cognito-client-id", "app", "-sso-secret", secret, "-lob-client", "c:01", "-ciino-claim", "c"}, err: `cognito: user pool id "bogus" is not of the form region_id`},
+		{name: "real mode needs the CIINo bound", args: []string{"-cognito-issuer", "http://127.0.0.1:1/p", "-cognito-client-id", "app", "-sso-secret", secret, "-lob-client", "c:01"}, err: "-ciino-claim is required with a real user pool"},
+		{name: "bound and unbound at once", args: []string{"-cognito-issuer", "http://127.0.0.1:1/p", "-cognito-client-id", "app", "-sso-secret", secret, "-lob-client", "c:01", "-ciino-claim", "c", "-insecure-unbound-ciino"}, err: "exclude each other"},
 		{name: "dev mode binds the CIINo to its token's claim", check: func(t *testing.T, o *options) {
 			assert.Equal(t, devCIINoClaim, o.ciinoClaim)
 		}},
@@ -58,7 +79,7 @@ func TestParseOptions(t *testing.T) {
 			assert.Empty(t, o.ciinoClaim)
 			assert.True(t, o.insecureUnboundCIINo)
 		}},
-		{name: "real mode needs a LOB client", args: []string{"-cognito-jwks-url", "http://127.0.0.1:1/j", "-cognito-client-id", "app", "-sso-secret", secret}, err: "-lob-client is required"},
+		{name: "real mode needs a LOB client", args: []string{"-cognito-issuer", "http://127.0.0.1:1/p", "-cognito-client-id", "app", "-sso-secret", secret, "-ciino-claim", "c"}, err: "-lob-client is required"},
 		{name: "short secret", args: []string{"-sso-secret", "short"}, err: "-sso-secret is 5 bytes"},
 		{name: "short cookie secret from the environment", env: map[string]string{"COOKIE_SECRET": "x"}, err: "-cookie-secret is 1 bytes"},
 		{name: "one secret for two purposes", args: []string{"-sso-secret", secret, "-api-secret", secret}, err: "must all differ"},
@@ -81,6 +102,7 @@ func TestParseOptions(t *testing.T) {
 			"-cognito-user-pool-id", "eu-west-1_abc", "-sso-secret", secret,
 			"-cognito-client-id", "appA", "-cognito-client-id", "appB", "-lob-client", "a:01,02", "-ciino-claim", "custom:ciino",
 		}, err: `name the app clients that may present it: -lob-client "a:01,02@APPCLIENT[,APPCLIENT]"`},
+		{name: "-lob-client bound to app clients not accepted, each named once", args: []string{"-lob-client", "a:01@x,y,x," + devAppClient}, err: `-lob-client "a": app clients "x", "y" are not accepted -cognito-client-id values`},
 		{name: "-lob-client bound to an app client not accepted", args: []string{
 			"-cognito-user-pool-id", "eu-west-1_abc", "-sso-secret", secret, "-cognito-client-id", "appA", "-lob-client", "a:01@appZ", "-ciino-claim", "custom:ciino",
 		}, err: `app client "appZ" is not an accepted -cognito-client-id`},
@@ -148,20 +170,130 @@ func TestParseOptions(t *testing.T) {
 		{name: "-cors-origin wildcard", args: []string{"-cors-origin", "*"}, err: "-cors-origin: httpadapter: origin \"*\": a wildcard is not allowed"},
 		{name: "-cors-origin with a path", args: []string{"-cors-origin", "https://www.abc.example/"}, err: "no path"},
 		{name: "SSO_CORS_ORIGINS null", env: map[string]string{"SSO_CORS_ORIGINS": "null"}, err: "-cors-origin"},
-		{name: "demo address in real mode", args: []string{"-cognito-issuer", "http://127.0.0.1:1/p", "-cognito-client-id", "app", "-sso-secret", secret, "-lob-client", "c:01", "-portal-addr", "127.0.0.1:7002"}, err: "need dev mode"},
+		{name: "demo address in real mode", args: []string{"-cognito-issuer", "http://127.0.0.1:1/p", "-cognito-client-id", "app", "-sso-secret", secret, "-lob-client", "c:01", "-ciino-claim", "c", "-portal-addr", "127.0.0.1:7002"}, err: "need dev mode"},
 		{name: "bad demo address", args: []string{"-forum-addr", "7003"}, err: "-forum-addr"},
 		{name: "bad LOB URL", args: []string{"-lob-url", "127.0.0.1:8081/sso"}, err: "-lob-url"},
 		{name: "unknown flag", args: []string{"-nope"}, err: "flag provided but not defined"},
 		{name: "stray argument", args: []string{"serve"}, err: "unexpected argument"},
+
+		// Every problem at once, a line each.
+		{name: "every problem at once", args: []string{"-sso-secret", "short", "-lob-client", "abc", "-timeout", "1ns", "-log-format", "xml", "-allow-cidr", "10.0.0.0/33"}, errs: []string{
+			"-timeout 1ns: want between 10ms and 5m",
+			`-log-format "xml": want json or text`,
+			"-sso-secret is 5 bytes: want at least 32",
+			"-allow-cidr, -allow-host or -trusted-proxy:",
+			`-lob-client "abc": want ID:LOB,LOB@APPCLIENT,APPCLIENT`,
+		}},
+		{name: "flags that do not parse, and the rest", args: []string{"-nope", "value", "-timeout", "soon", "-sso-ttl", "0s", "stray"}, errs: []string{
+			"flag provided but not defined: -nope",
+			`invalid value "soon" for flag -timeout: parse error`,
+			"unexpected argument \"stray\"",
+			"-sso-ttl 0s: want between 1s and 24h",
+		}},
+		{name: "flags and the environment at once", args: []string{"-timeout", "1ns"}, env: map[string]string{"SSO_TTL": "0s", "SSO_INSTANCES": "many"}, errs: []string{
+			`invalid value "many" for SSO_INSTANCES (-instances): parse error`,
+			"-sso-ttl 0s: want between 1s and 24h",
+			"-timeout 1ns: want between 10ms and 5m",
+		}},
+		{name: "a bad -lob-client, and one bound to an app client not accepted", args: []string{"-lob-client", "a:01,", "-lob-client", "b:02@other"}, errs: []string{
+			`-lob-client "a:01,": LOBId "" is not valid`,
+			`-lob-client "b": app client "other" is not an accepted -cognito-client-id`,
+		}},
+
+		// Every flag has its variable.
+		{name: "SSO_TIMEOUT", env: map[string]string{"SSO_TIMEOUT": "2s"}, check: func(t *testing.T, o *options) {
+			assert.Equal(t, 2*time.Second, o.timeout)
+		}},
+		{name: "-timeout beats SSO_TIMEOUT", args: []string{"-timeout", "3s"}, env: map[string]string{"SSO_TIMEOUT": "2s"}, check: func(t *testing.T, o *options) {
+			assert.Equal(t, 3*time.Second, o.timeout)
+		}},
+		{name: "SSO_TIMEOUT that does not parse", env: map[string]string{"SSO_TIMEOUT": "soon"}, err: `invalid value "soon" for SSO_TIMEOUT (-timeout): parse error`},
+		{name: "SSO_DEMO and SSO_INCLUDE_JTI", env: map[string]string{"SSO_DEMO": "false", "SSO_INCLUDE_JTI": "true"}, check: func(t *testing.T, o *options) {
+			assert.False(t, o.demo)
+			assert.True(t, o.includeJTI)
+		}},
+		{name: "SSO_LOB_CLIENTS, space-separated", env: map[string]string{"SSO_LOB_CLIENTS": "a:01,02  b:03@" + devAppClient}, check: func(t *testing.T, o *options) {
+			assert.Equal(t, map[string][]string{"a": {"01", "02"}, "b": {"03"}}, o.clients)
+		}},
+		{name: "SSO_ALLOW_CIDRS and SSO_API_VERSIONS, comma-separated", env: map[string]string{"SSO_ALLOW_CIDRS": "10.0.0.0/8, 192.168.0.0/16", "SSO_API_VERSIONS": "1.0.0,1.1.0"}, check: func(t *testing.T, o *options) {
+			assert.Equal(t, listFlag{"10.0.0.0/8", "192.168.0.0/16"}, o.allowCIDRs)
+			assert.Equal(t, listFlag{"1.0.0", "1.1.0"}, o.apiVersions)
+		}},
+		{name: "a real user pool from the environment", env: map[string]string{
+			"SSO_COGNITO_USER_POOL_ID": "eu-west-1_abc", "SSO_COGNITO_CLIENT_IDS": "app", "SSO_SECRET": secret,
+			"SSO_LOB_CLIENTS": "c:01", "SSO_CIINO_CLAIM": "custom:ciino", "SSO_COGNITO_LEEWAY": "1m",
+		}, check: func(t *testing.T, o *options) {
+			assert.False(t, o.devMode)
+			assert.Equal(t, "eu-west-1_abc", o.cognitoPool)
+			assert.Equal(t, time.Minute, o.cognitoConfig(nil).Leeway)
+		}},
+		{name: "-sso-secret leaves SSO_KEY_FILES unread", args: []string{"-sso-secret", secret}, env: map[string]string{"SSO_KEY_FILES": "/nonexistent/key.pem"}, check: func(t *testing.T, o *options) {
+			assert.Empty(t, o.ssoKeyFiles)
+		}},
+		{name: "-sso-key leaves SSO_SECRET unread", args: []string{"-sso-key", "/nonexistent/key.pem"}, env: map[string]string{"SSO_SECRET": secret}, err: "-sso-key /nonexistent/key.pem: open"},
+
+		// -cognito-leeway.
+		{name: "-cognito-leeway is 0 by default", check: func(t *testing.T, o *options) {
+			assert.Zero(t, o.cognitoConfig(nil).Leeway)
+		}},
+		{name: "-cognito-leeway", args: []string{"-cognito-leeway", "30s"}, check: func(t *testing.T, o *options) {
+			assert.Equal(t, 30*time.Second, o.cognitoConfig(nil).Leeway)
+		}},
+		{name: "-cognito-leeway over 5 minutes", args: []string{"-cognito-leeway", "6m"}, err: "-cognito-leeway 6m0s: want between 0s and 5m0s"},
+		{name: "-cognito-leeway negative", args: []string{"-cognito-leeway", "-1s"}, err: "-cognito-leeway -1s: want between 0s and 5m0s"},
+
+		// The cookie exchange in real mode.
+		{name: "dev mode serves the cookie exchange", check: func(t *testing.T, o *options) {
+			assert.True(t, o.cookieExchange)
+		}},
+		{name: "real mode without the cookie exchange's secrets serves none", args: real, check: func(t *testing.T, o *options) {
+			assert.False(t, o.cookieExchange)
+		}},
+		{name: "real mode with both serves it", args: real, env: map[string]string{"COOKIE_SECRET": secret + "c", "API_SECRET": secret + "a"}, check: func(t *testing.T, o *options) {
+			assert.True(t, o.cookieExchange)
+		}},
+		{name: "real mode with COOKIE_SECRET alone", args: real, env: map[string]string{"COOKIE_SECRET": secret + "c"}, err: "-cookie-secret (COOKIE_SECRET) without -api-secret (API_SECRET): the cookie exchange needs both; give neither to serve no cookie exchange"},
+		{name: "real mode with -api-secret alone", args: append(slices.Clone(real), "-api-secret", secret+"a"), err: "-api-secret (API_SECRET) without -cookie-secret (COOKIE_SECRET)"},
+		{name: "-cookie-allowed-origin without the cookie exchange", args: append(slices.Clone(real), "-cookie-allowed-origin", "https://app.example"), err: "-cookie-allowed-origin needs the cookie exchange"},
+		{name: "a cookie name that is not one", args: []string{"-cookie-name", "a b"}, err: `-cookie-name "a b": not a cookie name`},
+
+		// TLS.
+		{name: "TLS", args: []string{"-tls-cert", certFile, "-tls-key", keyFile}, check: func(t *testing.T, o *options) {
+			require.NotNil(t, o.tlsPair)
+			assert.Equal(t, "api", o.tlsPair.cert.Leaf.Subject.CommonName)
+			assert.Equal(t, 5*time.Second, o.tlsReload)
+		}},
+		{name: "TLS from the environment, paths made absolute", env: map[string]string{"SSO_TLS_CERT": certFile, "SSO_TLS_KEY": keyFile, "SSO_TLS_RELOAD_INTERVAL": "0"}, check: func(t *testing.T, o *options) {
+			require.NotNil(t, o.tlsPair)
+			assert.True(t, filepath.IsAbs(o.tlsCertFile))
+			assert.Zero(t, o.tlsReload)
+		}},
+		{name: "-tls-cert without -tls-key", args: []string{"-tls-cert", certFile}, err: "-tls-cert needs -tls-key"},
+		{name: "-tls-key without -tls-cert", args: []string{"-tls-key", keyFile}, err: "-tls-key needs -tls-cert"},
+		{name: "a key that is not the certificate's", args: []string{"-tls-cert", certFile, "-tls-key", otherKey}, err: "-tls-cert " + certFile + " with -tls-key " + otherKey + ": tls: private key does not match public key"},
+		{name: "a missing certificate", args: []string{"-tls-cert", "/nonexistent/tls.crt", "-tls-key", keyFile}, err: "-tls-cert /nonexistent/tls.crt with -tls-key " + keyFile + ": open /nonexistent/tls.crt: no such file or directory"},
+		{name: "a key file that is not a key", args: []string{"-tls-cert", certFile, "-tls-key", certFile}, err: "-tls-cert " + certFile + " with -tls-key " + certFile + ": tls: found a certificate rather than a key"},
+		{name: "an expired certificate", args: []string{"-tls-cert", expiredCert, "-tls-key", expiredKey}, err: "the certificate expired at "},
+		{name: "a reload interval too short", args: []string{"-tls-cert", certFile, "-tls-key", keyFile, "-tls-reload-interval", "1ms"}, err: "-tls-reload-interval 1ms: want between 100ms and 1h, or 0 for SIGHUP only"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			o, err := parseOptions(tt.args, env(tt.env), io.Discard)
-			if tt.err != "" {
+			if tt.err != "" || tt.errs != nil {
 				require.Error(t, err)
-				assert.Contains(t, err.Error(), tt.err)
-				assert.NotContains(t, err.Error(), "\n", "one line")
 				assert.NotContains(t, err.Error(), secret, "no secret in the error")
+				lines := strings.Split(err.Error(), "\n")
+				want := tt.errs
+				if tt.err != "" {
+					want = []string{tt.err}
+				}
+				for _, w := range want {
+					assert.True(t, slices.ContainsFunc(lines, func(l string) bool { return strings.Contains(l, w) }), "a line says %q: %q", w, err)
+				}
+				assert.Len(t, lines, max(tt.lines, len(want)), "a line per problem: %q", err)
+				for _, l := range lines {
+					assert.NotEmpty(t, strings.TrimSpace(l), "no empty line: %q", err)
+				}
 				return
 			}
 			require.NoError(t, err)
@@ -198,7 +330,7 @@ func FuzzLOBClientFlag(f *testing.F) {
 		o, err := parseOptions([]string{"-lob-client", v}, env(nil), io.Discard)
 		if err != nil {
 			if strings.Contains(err.Error(), "\n") {
-				t.Fatalf("multi-line error %q", err)
+				t.Fatalf("one value, several problems: %q", err)
 			}
 			return
 		}
@@ -217,4 +349,23 @@ func FuzzLOBClientFlag(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestEveryFlagHasItsVariable: -h names the environment variable of every
+// flag, each variable is named once, and each sets its flag.
+func TestEveryFlagHasItsVariable(t *testing.T) {
+	var usage strings.Builder
+	_, err := parseOptions([]string{"-h"}, env(nil), &usage)
+	require.ErrorIs(t, err, flag.ErrHelp)
+	flags := regexp.MustCompile(`(?m)^  -([a-z0-9-]+)`).FindAllStringSubmatch(usage.String(), -1)
+	require.Len(t, flags, len(flagEnv), "a variable for each flag, no more")
+	vars := map[string]bool{}
+	for _, sections := range strings.Split(usage.String(), "\n  -")[1:] {
+		name := strings.Fields(sections)[0]
+		v, ok := flagEnv[name]
+		require.True(t, ok, "-%s has no variable", name)
+		assert.Contains(t, strings.Join(strings.Fields(sections), " "), "(env "+v, "-h names -%s's variable", name)
+		assert.False(t, vars[v], "%s names two flags", v)
+		vars[v] = true
+	}
 }

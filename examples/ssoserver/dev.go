@@ -7,12 +7,15 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/ssokit/ssokit/cognito"
 	"github.com/ssokit/ssokit/cognito/cognitotest"
 	"github.com/ssokit/ssokit/cookiesso/cookiessotest"
+	"github.com/ssokit/ssokit/httpadapter"
 	"github.com/ssokit/ssokit/ssotoken"
 )
 
@@ -132,52 +135,109 @@ func newDevCreds(o *options, base string) (*devCreds, error) {
 	return d, err
 }
 
-// print writes the dev credentials and curl lines that work as pasted,
-// and, when the demo pages run, the portal's URL.
+// print writes dev mode's banner: how to stop the server, then lines to
+// paste into bash or zsh in another terminal, at the repository's root.
+// Every line is either a comment or a command that works as pasted. Each
+// credential is printed once, in a shell variable (TOKEN, COOKIE) that
+// the commands after it use, or in the command that needs it (lobapp's
+// SSO_SECRET).
 func (d *devCreds) print(w io.Writer, base string, o *options, portal string) {
 	s := newDevSample(o)
-	cookie := o.cookieName + "=" + d.cookie
-	exchange := fmt.Sprintf(`curl -sS -X POST %q -H "Cookie: %s" -H "Accept: application/json" -H "Content-Type: application/json"`,
-		base+"/services/v2/auth/cookiesso/token.json", cookie)
-
-	lobFlag := ""
-	if s.lobID != sampleLOBId {
-		lobFlag = " -lob " + s.lobID
+	var cacert, certEnv string // with -tls-cert: how curl and Go programs trust it
+	if o.tlsPair != nil {
+		cacert = " --cacert " + shellQuote(o.tlsCertFile)
+		certEnv = "SSL_CERT_FILE=" + shellQuote(o.tlsCertFile) + " "
 	}
-	var lobapp string
+	exchange := "curl -sS" + cacert + " -X POST " + shellQuote(base+httpadapter.CookieSSOPath) +
+		` -H "Cookie: $COOKIE" -H "Accept: application/json" -H "Content-Type: application/json"`
+
+	// examples/client's flags where its defaults are not this server's.
+	client := "go run ./examples/client"
+	for _, f := range [][3]string{
+		{"-url", base, "http://127.0.0.1:8080"},
+		{"-client-id", s.clientID, devLOBClient},
+		{"-api-version", o.apiVersions[0], "1.0.0"},
+		{"-lob", s.lobID, sampleLOBId},
+	} {
+		if f[1] != f[2] {
+			client += " " + f[0] + " " + shellQuote(f[1])
+		}
+	}
+	client = certEnv + client + ` -token "$TOKEN"`
+
+	lobapp := "go run ./examples/lobapp"
+	if s.lobID != sampleLOBId {
+		lobapp += " -lob " + shellQuote(s.lobID)
+	}
+	if addr := lobAddr(o.lobURL); addr != "" && addr != "127.0.0.1:8081" {
+		lobapp += " -addr " + shellQuote(addr)
+	}
 	switch {
 	case o.ssoKey != nil:
-		lobapp = "go run ./examples/lobapp -sso-jwks-url " + base + "/.well-known/jwks.json" + lobFlag + "   # this server's public keys"
+		lobapp = certEnv + lobapp + " -sso-jwks-url " + shellQuote(base+"/.well-known/jwks.json") + "   # this server's public keys"
 	case d.generatedSSOSecret:
-		lobapp = "SSO_SECRET='" + o.ssoSecret + "' go run ./examples/lobapp" + lobFlag + "   # this dev server's random secret"
+		lobapp = "SSO_SECRET=" + singleQuote(o.ssoSecret) + " " + lobapp + "   # this dev server's random secret"
 	default:
-		lobapp = "SSO_SECRET=<this server's SSO_SECRET> go run ./examples/lobapp" + lobFlag
+		lobapp += "   # with this server's SSO_SECRET in the environment"
 	}
-	fmt.Fprintf(w, `
-ssoserver is running in dev mode on %[1]s: an ephemeral RSA key stands in for Cognito
-(its JWKS: %[1]s/dev/cognito/.well-known/jwks.json). Everything below is valid for 12 hours.
 
-dev access token: %[2]s
-dev SSO cookie: %[3]s
+	fmt.Fprintf(w, `
+# ssoserver is running in dev mode on %[1]s: an ephemeral RSA key stands in for Cognito
+# (its JWKS: %[1]s/dev/cognito/.well-known/jwks.json). Stop it with Ctrl-C.
+# Paste these lines into bash or zsh in another terminal, at the repository's root. The dev
+# access token (of dev-user, from the dev Cognito) and the dev SSO cookie are valid for 12 hours.
+TOKEN=%[2]s
+COOKIE=%[3]s
 
 # GenerateSSOToken: a TokenNo for LOB %[4]s
-curl -sS -X POST %[5]q -H "x-api-version: %[6]s" -H "x-lob-client-id: %[7]s" -H "Content-Type: application/json" -H "Authorization: Bearer %[2]s" -d '%[8]s'
+curl -sS%[5]s -X POST %[6]s -H %[7]s -H %[8]s -H "Content-Type: application/json" -H "Authorization: Bearer $TOKEN" -d %[9]s
+
+# The same call through httpadapter.Client
+%[10]s
 
 # Cookie SSO: exchange the SSO cookie for a JWT
-%[9]s
+%[11]s
 
 # The user behind the JWT (needs the "Use API" role)
-JWT=$(%[9]s | sed -E 's/.*"jwt":"([^"]+)".*/\1/'); curl -sS %[10]q -H "Accept: application/json" -H "Authorization: Bearer $JWT"
+JWT=$(%[11]s | sed -E 's/.*"jwt":"([^"]+)".*/\1/'); curl -sS%[5]s %[12]s -H "Accept: application/json" -H "Authorization: Bearer $JWT"
 
-# The linked LOB, to hand a TokenNo to (POST it to http://127.0.0.1:8081/sso as TokenNo=...)
-%[11]s
-`, base, d.accessToken, cookie, s.lobID, base+"/v2/get_sso_token", o.apiVersions[0], s.clientID, s.body(), exchange, base+"/services/v2/user.json", lobapp)
+# The linked LOB, to hand a TokenNo to (POST it to %[13]s as TokenNo=...)
+%[14]s
+`, base, singleQuote(d.accessToken), singleQuote(o.cookieName+"="+d.cookie), s.lobID, cacert,
+		shellQuote(base+"/v2/get_sso_token"), shellQuote("x-api-version: "+o.apiVersions[0]), shellQuote("x-lob-client-id: "+s.clientID),
+		shellQuote(s.body()), client, exchange, shellQuote(base+userJSONPath), o.lobURL, lobapp)
 	if portal != "" {
 		fmt.Fprintf(w, `
 # Both journeys in a browser (start the LOB with the line above first): the portal runs the
 # document's fetch sample and hands you to the LOB; its forum exchanges the SSO cookie. Open
-%s/
+# %s/
 `, portal)
 	}
 	fmt.Fprintln(w)
+}
+
+// lobAddr is the listen address lobapp needs for the LOB URL u: its host
+// and port when u is http on loopback, else "".
+func lobAddr(u string) string {
+	p, err := url.Parse(u)
+	if err != nil || p.Scheme != "http" || p.Port() == "" || !isLoopback(p.Host) {
+		return ""
+	}
+	return p.Host
+}
+
+// shellQuote quotes s for bash and zsh: in double quotes when that keeps
+// it as it is (no $, `, \, " or !, which interactive shells expand), else
+// in single quotes.
+func shellQuote(s string) string {
+	if !strings.ContainsAny(s, "$`\\\"!") {
+		return `"` + s + `"`
+	}
+	return singleQuote(s)
+}
+
+// singleQuote quotes s for bash and zsh in single quotes, which keep
+// everything as it is.
+func singleQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

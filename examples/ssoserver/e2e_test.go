@@ -138,12 +138,15 @@ func (f writerFunc) Write(b []byte) (int, error) { return f(b) }
 // devOutput is what ssoserver prints in dev mode.
 type devOutput struct {
 	base, accessToken, cookie string
-	curls                     []string // the curl lines, in order
+	curls                     []string // the curl lines, in order, with $TOKEN and $COOKIE expanded as the shell does
+	client, lobapp            string   // the lines that start examples/client and lobapp
+	lines                     []string // the banner as printed, up to lobapp's line
 }
 
-var baseRE = regexp.MustCompile(`dev mode on (http://127\.0\.0\.1:\d+)`)
+var baseRE = regexp.MustCompile(`dev mode on (https?://127\.0\.0\.1:\d+):`)
 
-// readDevOutput reads the dev-mode banner up to the last curl line.
+// readDevOutput reads the dev-mode banner up to lobapp's line, its last
+// but for the browser demo's.
 func readDevOutput(t *testing.T, p *proc) devOutput {
 	t.Helper()
 	var d devOutput
@@ -159,20 +162,25 @@ func readDevOutput(t *testing.T, p *proc) devOutput {
 		}
 	}()
 	timeout := time.After(30 * time.Second)
-	for len(d.curls) < 3 {
+	for d.lobapp == "" {
 		select {
 		case l, ok := <-lines:
 			require.True(t, ok, "ssoserver exited early: %s", p.logs())
+			d.lines = append(d.lines, l)
 			switch {
 			case baseRE.MatchString(l):
 				d.base = baseRE.FindStringSubmatch(l)[1]
-			case strings.HasPrefix(l, "dev access token: "):
-				d.accessToken = credential(strings.TrimPrefix(l, "dev access token: "))
-			case strings.HasPrefix(l, "dev SSO cookie: "):
-				d.cookie = credential(strings.TrimPrefix(l, "dev SSO cookie: "))
+			case strings.HasPrefix(l, "TOKEN='"):
+				d.accessToken = credential(strings.Trim(strings.TrimPrefix(l, "TOKEN="), "'"))
+			case strings.HasPrefix(l, "COOKIE='"):
+				d.cookie = credential(strings.Trim(strings.TrimPrefix(l, "COOKIE="), "'"))
 				credential(strings.TrimPrefix(d.cookie, cookiesso.DefaultCookieName+"="))
 			case strings.HasPrefix(l, "curl "), strings.HasPrefix(l, "JWT=$("):
-				d.curls = append(d.curls, l)
+				d.curls = append(d.curls, strings.NewReplacer("$TOKEN", d.accessToken, "$COOKIE", d.cookie).Replace(l))
+			case strings.Contains(l, "go run ./examples/client "):
+				d.client = l
+			case strings.Contains(l, "go run ./examples/lobapp"):
+				d.lobapp = l
 			}
 		case <-timeout:
 			t.Fatalf("no dev banner within 30 s; logs: %s", p.logs())
@@ -185,12 +193,14 @@ func readDevOutput(t *testing.T, p *proc) devOutput {
 	require.NotEmpty(t, d.base)
 	require.NotEmpty(t, d.accessToken)
 	require.NotEmpty(t, d.cookie)
+	require.Len(t, d.curls, 3)
+	require.NotEmpty(t, d.client)
 	return d
 }
 
 // curlRequest turns one printed curl command into an *http.Request. It
-// understands what the server prints: -sS, -X, -H, -d and the URL, with
-// double- or single-quoted words.
+// understands what the server prints: -sS, --cacert, -X, -H, -d and the
+// URL, with double- or single-quoted words.
 func curlRequest(t *testing.T, line string) *http.Request {
 	t.Helper()
 	words := shellWords(t, line)
@@ -200,6 +210,8 @@ func curlRequest(t *testing.T, line string) *http.Request {
 	for i := 1; i < len(words); i++ {
 		switch w := words[i]; w {
 		case "-sS":
+		case "--cacert":
+			i++
 		case "-X":
 			i++
 			method = words[i]
@@ -215,7 +227,7 @@ func curlRequest(t *testing.T, line string) *http.Request {
 				method = http.MethodPost
 			}
 		default:
-			require.True(t, strings.HasPrefix(w, "http://"), "unexpected curl word %q", w)
+			require.Regexp(t, `^https?://`, w, "unexpected curl word %q", w)
 			target = w
 		}
 	}

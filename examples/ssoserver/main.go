@@ -10,10 +10,16 @@
 // a dev access token, a dev SSO cookie and curl lines that work as pasted.
 // With -cognito-user-pool-id (or -cognito-issuer / -cognito-jwks-url) it
 // validates real Cognito access tokens instead.
+//
+// Every flag has an environment variable (-h lists them); every problem in
+// them is reported at once, before anything is bound. With -tls-cert and
+// -tls-key it serves HTTPS and reloads the pair when its files change or on
+// SIGHUP; without them its first log line says where TLS must end.
 package main
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,6 +31,7 @@ import (
 	"os/signal"
 	"runtime"
 	"slices"
+	"sync"
 	"syscall"
 	"time"
 
@@ -42,19 +49,32 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, o, os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "ssoserver:", err)
+		printError(os.Stderr, err)
 		os.Exit(1)
 	}
 }
 
-// run listens, serves until ctx is done, then shuts down gracefully.
+// run listens, serves until ctx is done, then shuts down gracefully. Its
+// first log lines say where TLS ends and, in real mode, whether the
+// cookie exchange is served.
 func run(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	logger := newLogger(o.logFormat, stderr)
+	transportLog(o, logger)
+	if !o.cookieExchange {
+		logger.Info("cookie exchange off: no -cookie-secret (COOKIE_SECRET) and -api-secret (API_SECRET); " +
+			"POST " + httpadapter.CookieSSOPath + ", POST " + httpadapter.CookieSSOAliasPath + " and GET " + userJSONPath + " answer 404")
+	}
+	// SIGHUP reloads the TLS certificate; without TLS it is logged and
+	// ignored, never the end of the process.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+
 	lns, err := listen(o)
 	if err != nil {
 		return err
 	}
-	urls := lns.urls()
+	urls := lns.urls(o.tlsPair != nil)
 
 	a, err := build(o, urls, logger)
 	if err != nil {
@@ -62,6 +82,31 @@ func run(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer a.cleanup()
+
+	// Background work (the certificate's reloads) ends with the run.
+	bg, stopBG := context.WithCancel(context.Background())
+	var bgDone sync.WaitGroup
+	defer func() {
+		stopBG()
+		bgDone.Wait()
+	}()
+	var tlsConfig *tls.Config
+	if o.tlsPair != nil {
+		certs := newCertReloader(o.tlsCertFile, o.tlsKeyFile, o.tlsPair, logger)
+		tlsConfig = certs.tlsConfig()
+		bgDone.Go(func() { certs.watch(bg, o.tlsReload, hup) })
+	} else {
+		bgDone.Go(func() {
+			for {
+				select {
+				case <-bg.Done():
+					return
+				case <-hup:
+					logger.Info("SIGHUP: nothing to reload without -tls-cert")
+				}
+			}
+		})
+	}
 
 	// The API's server shuts down gracefully; every server is closed on
 	// the way out, whatever ended the run (Close after Shutdown is a no-op).
@@ -72,27 +117,28 @@ func run(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 			hs.Close()
 		}
 	}()
-	serve := func(ln net.Listener, h http.Handler, errc chan<- error) {
+	serve := func(ln net.Listener, h http.Handler, tc *tls.Config, errc chan<- error) {
 		hs := newServer(h, logger)
 		servers = append(servers, hs)
-		go func() { errc <- hs.Serve(ln) }()
+		if tc == nil {
+			go func() { errc <- hs.Serve(ln) }()
+			return
+		}
+		hs.TLSConfig = tc
+		go func() { errc <- hs.ServeTLS(ln, "", "") }() // the certificate comes from tc.GetCertificate
 	}
-	serve(lns.api, a.api, apiErr)
-	logger.Info("listening", "addr", lns.api.Addr().String(), "dev_mode", o.devMode)
+	serve(lns.api, a.api, tlsConfig, apiErr)
+	logger.Info("listening", "addr", lns.api.Addr().String(), "dev_mode", o.devMode, "url", urls.api)
 	switch {
 	case a.demo != nil:
-		serve(lns.portal, a.demo.portalHandler(), demoErr)
-		serve(lns.forum, a.demo.forumHandler(), demoErr)
+		serve(lns.portal, a.demo.portalHandler(), nil, demoErr)
+		serve(lns.forum, a.demo.forumHandler(), nil, demoErr)
 		logger.Info("demo pages", "portal", urls.portal+"/", "forum", urls.forum+"/")
 	case o.demoOff != "":
 		logger.Info("demo pages off", "reason", o.demoOff)
 	}
-	if o.debugAddr != "" {
-		stopDebug, err := serveDebug(o.debugAddr, logger)
-		if err != nil {
-			return fmt.Errorf("-debug-addr: %w", err)
-		}
-		defer stopDebug()
+	if lns.debug != nil {
+		defer serveDebug(lns.debug, logger)()
 	}
 	if a.dev != nil {
 		a.dev.print(stdout, urls.api, o, urls.portal)
@@ -105,7 +151,7 @@ func run(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 		return fmt.Errorf("demo pages: %w", err)
 	case <-ctx.Done():
 	}
-	logger.Info("shutting down")
+	logger.Info("shutting down", "cause", context.Cause(ctx).Error())
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := servers[0].Shutdown(sctx); err != nil {
@@ -114,6 +160,7 @@ func run(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	if err := <-apiErr; !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	logger.Info("stopped")
 	return nil
 }
 
@@ -130,49 +177,62 @@ func newServer(h http.Handler, logger *slog.Logger) *http.Server {
 	}
 }
 
-// listeners are the server's sockets: the API's, and in dev mode those
-// of the demo pages.
+// listeners are the server's sockets: the API's, in dev mode those of
+// the demo pages, and the debug endpoint's when it is on.
 type listeners struct {
-	api, portal, forum net.Listener
+	api, portal, forum, debug net.Listener
 }
 
-// listen opens the listeners of o.
+// listen opens the listeners of o. An address that cannot be bound (a
+// port in use) is named by its flag and environment variable.
 func listen(o *options) (*listeners, error) {
 	l := &listeners{}
-	var err error
-	if l.api, err = net.Listen("tcp", o.addr); err != nil {
-		return nil, err
-	}
-	if o.devMode && o.demo {
-		if l.portal, err = net.Listen("tcp", o.portalAddr); err != nil {
-			l.close()
-			return nil, fmt.Errorf("-portal-addr: %w (or -demo=false)", err)
+	demo := o.devMode && o.demo
+	for _, s := range []struct {
+		ln   *net.Listener
+		flag string
+		addr string
+		on   bool
+		hint string
+	}{
+		{&l.api, "addr", o.addr, true, ""},
+		{&l.portal, "portal-addr", o.portalAddr, demo, " (or -demo=false)"},
+		{&l.forum, "forum-addr", o.forumAddr, demo, " (or -demo=false)"},
+		{&l.debug, "debug-addr", o.debugAddr, o.debugAddr != "", ""},
+	} {
+		if !s.on {
+			continue
 		}
-		if l.forum, err = net.Listen("tcp", o.forumAddr); err != nil {
+		ln, err := net.Listen("tcp", s.addr)
+		if err != nil {
 			l.close()
-			return nil, fmt.Errorf("-forum-addr: %w (or -demo=false)", err)
+			return nil, fmt.Errorf("%s %s: %w%s", flagName(s.flag), s.addr, err, s.hint)
 		}
+		*s.ln = ln
 	}
 	return l, nil
 }
 
 func (l *listeners) close() {
-	for _, ln := range []net.Listener{l.api, l.portal, l.forum} {
+	for _, ln := range []net.Listener{l.api, l.portal, l.forum, l.debug} {
 		if ln != nil {
 			ln.Close()
 		}
 	}
 }
 
-// baseURLs are the http:// bases of the listeners; portal and forum are
-// empty without the demo.
+// baseURLs are the bases of the listeners, https:// for the API with TLS;
+// portal and forum are empty without the demo.
 type baseURLs struct {
 	api, portal, forum string
 }
 
-func (l *listeners) urls() baseURLs {
+func (l *listeners) urls(https bool) baseURLs {
 	var u baseURLs
 	u.api = "http://" + l.api.Addr().String()
+	if https {
+		u.api = "https://" + l.api.Addr().String()
+	}
 	if l.portal != nil {
 		u.portal, u.forum = "http://"+l.portal.Addr().String(), "http://"+l.forum.Addr().String()
 	}
@@ -183,11 +243,7 @@ func (l *listeners) urls() baseURLs {
 // listener: GET /debug/runtime answers {"goroutines":N}, for load tests that
 // watch for leaks. It carries no request data, token or configuration.
 // The returned func closes it.
-func serveDebug(addr string, logger *slog.Logger) (func(), error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, err
-	}
+func serveDebug(ln net.Listener, logger *slog.Logger) func() {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /debug/runtime", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -199,7 +255,7 @@ func serveDebug(addr string, logger *slog.Logger) (func(), error) {
 	ds := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 60 * time.Second}
 	go func() { _ = ds.Serve(ln) }()
 	logger.Info("debug endpoint", "url", "http://"+ln.Addr().String()+"/debug/runtime")
-	return func() { ds.Close() }, nil
+	return func() { ds.Close() }
 }
 
 // auditLogger is the logger of the per-call audit records: logger, or nil
@@ -235,7 +291,7 @@ func build(o *options, urls baseURLs, logger *slog.Logger) (*assembled, error) {
 	var (
 		auth    *cognito.Authenticator
 		err     error
-		cogCfg  = cognito.Config{ClientIDs: o.cognitoClientIDs, TokenUse: cognito.TokenUseAccess, RequiredScopes: o.reqScopes, DisableCache: !o.cognitoCache, Logger: logger}
+		cogCfg  = o.cognitoConfig(logger)
 		closers []func()
 	)
 	a.cleanup = func() {
@@ -257,7 +313,6 @@ func build(o *options, urls baseURLs, logger *slog.Logger) (*assembled, error) {
 		}
 		mux.Handle("GET /dev/cognito/.well-known/jwks.json", httpadapter.JWKSHandler(a.dev.cognitoKeys, time.Minute))
 	} else {
-		cogCfg.Region, cogCfg.UserPoolID, cogCfg.Issuer, cogCfg.JWKSURL = o.cognitoRegion, o.cognitoPool, o.cognitoIssuer, o.cognitoJWKS
 		if auth, err = cognito.New(cogCfg); err != nil {
 			return fail(err)
 		}
@@ -306,41 +361,28 @@ func build(o *options, urls baseURLs, logger *slog.Logger) (*assembled, error) {
 		cookieOrigins = append(cookieOrigins, urls.forum)
 	}
 
-	cookieValidator, err := cookiesso.NewHMACValidator(cookiesso.HMACValidatorConfig{Secret: []byte(o.cookieSecret)})
-	if err != nil {
-		return fail(fmt.Errorf("-cookie-secret: %w", err))
+	var generateH, exchangeH, userH http.Handler = generate, nil, nil // the handler runs the guard after the method check
+	if o.cookieExchange {
+		if exchangeH, userH, err = cookieExchange(o, cookieOrigins); err != nil {
+			return fail(err)
+		}
 	}
-	apiKeys, err := hmacRing(o.apiSecret)
-	if err != nil {
-		return fail(fmt.Errorf("-api-secret: %w", err))
-	}
-	exchanger, err := cookiesso.New(cookiesso.Config{CookieName: o.cookieName, Validator: cookieValidator, Keys: apiKeys})
-	if err != nil {
-		return fail(err)
-	}
-	apiAuth, err := cookiesso.NewAuthenticator(cookiesso.AuthenticatorConfig{Keys: apiKeys})
-	if err != nil {
-		return fail(err)
-	}
-
-	exchange, err := httpadapter.CookieExchangeHandler(exchanger, httpadapter.CookieExchangeOptions{AllowedOrigins: cookieOrigins})
-	if err != nil {
-		return fail(fmt.Errorf("-cookie-allowed-origin: %w", err))
-	}
-	var generateH, exchangeH, userH http.Handler = generate, // the handler runs the guard after the method check
-		guard.Middleware(exchange),
-		guard.Middleware(httpadapter.RequireBearer(apiAuth, httpadapter.BearerOptions{})(http.HandlerFunc(userJSON)))
 	if len(corsOrigins) > 0 || len(cookieOrigins) > 0 {
 		cors, err := httpadapter.NewCORS(httpadapter.CORSConfig{AllowedOrigins: corsOrigins, CookieExchangeOrigins: cookieOrigins})
 		if err != nil {
 			return fail(err)
 		}
-		generateH, exchangeH, userH = cors.GenerateSSOToken(generateH), cors.CookieExchange(exchangeH), cors.Bearer(userH)
+		generateH = cors.GenerateSSOToken(generateH)
+		if o.cookieExchange {
+			exchangeH, userH = cors.CookieExchange(exchangeH), cors.Bearer(userH)
+		}
 	}
 	mux.Handle("/v2/get_sso_token", generateH)
-	mux.Handle(httpadapter.CookieSSOPath, exchangeH)
-	mux.Handle(httpadapter.CookieSSOAliasPath, exchangeH)
-	mux.Handle("/services/v2/user.json", userH)
+	if o.cookieExchange { // else its routes are absent: 404
+		mux.Handle(httpadapter.CookieSSOPath, exchangeH)
+		mux.Handle(httpadapter.CookieSSOAliasPath, exchangeH)
+		mux.Handle(userJSONPath, userH)
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = io.WriteString(w, "ok\n")
@@ -351,6 +393,36 @@ func build(o *options, urls baseURLs, logger *slog.Logger) (*assembled, error) {
 	}
 	return a, nil
 }
+
+// cookieExchange returns the handlers of the cookie exchange and of
+// user.json, behind the network guard.
+func cookieExchange(o *options, cookieOrigins []string) (exchangeH, userH http.Handler, err error) {
+	cookieValidator, err := cookiesso.NewHMACValidator(cookiesso.HMACValidatorConfig{Secret: []byte(o.cookieSecret)})
+	if err != nil {
+		return nil, nil, fmt.Errorf("-cookie-secret: %w", err)
+	}
+	apiKeys, err := hmacRing(o.apiSecret)
+	if err != nil {
+		return nil, nil, fmt.Errorf("-api-secret: %w", err)
+	}
+	exchanger, err := cookiesso.New(cookiesso.Config{CookieName: o.cookieName, Validator: cookieValidator, Keys: apiKeys})
+	if err != nil {
+		return nil, nil, err
+	}
+	apiAuth, err := cookiesso.NewAuthenticator(cookiesso.AuthenticatorConfig{Keys: apiKeys})
+	if err != nil {
+		return nil, nil, err
+	}
+	exchange, err := httpadapter.CookieExchangeHandler(exchanger, httpadapter.CookieExchangeOptions{AllowedOrigins: cookieOrigins})
+	if err != nil {
+		return nil, nil, fmt.Errorf("-cookie-allowed-origin: %w", err)
+	}
+	return o.guard.Middleware(exchange),
+		o.guard.Middleware(httpadapter.RequireBearer(apiAuth, httpadapter.BearerOptions{})(http.HandlerFunc(userJSON))), nil
+}
+
+// userJSONPath is the route of userJSON.
+const userJSONPath = "/services/v2/user.json"
 
 // registry holds every -lob-client with the app clients it is bound to
 // (see bindLOBClients).

@@ -137,7 +137,7 @@ type server struct {
 
 var (
 	devBaseRE   = regexp.MustCompile(`dev mode on (http://127\.0\.0\.1:\d+)`)
-	devTokenPfx = "dev access token: "
+	devTokenPfx = "TOKEN='" // the banner's TOKEN='...' line
 )
 
 // startServer starts bin with args, on the CPUs of cpus unless it is nil,
@@ -180,7 +180,7 @@ func startServer(ctx context.Context, name, bin string, wantToken bool, cpus *cp
 				if m := devBaseRE.FindSubmatch(line); m != nil {
 					s.base = string(m[1])
 				} else if t, ok := bytes.CutPrefix(line, []byte(devTokenPfx)); ok {
-					s.token = string(t)
+					s.token = string(bytes.TrimSuffix(t, []byte("'")))
 				}
 			}
 			check()
@@ -268,7 +268,7 @@ const tailLines = 8
 
 // redact drops the dev credentials from a line kept for an error message.
 func redact(line string) string {
-	for _, p := range []string{devTokenPfx, "dev SSO cookie: ", "curl ", "JWT=$("} {
+	for _, p := range []string{devTokenPfx, "COOKIE=", "SSO_SECRET=", "curl ", "JWT=$("} {
 		if strings.HasPrefix(line, p) {
 			return p + "..."
 		}
