@@ -27,6 +27,7 @@ const (
 	CodeMissingAuthorization  = "missing_authorization"    // 401
 	CodeInvalidAuthorization  = "invalid_authorization"    // 401
 	CodeMultipleAuthorization = "multiple_authorization"   // 400
+	CodeMultipleHeader        = "multiple_header"          // 400: x-api-version, x-lob-client-id or Content-Type sent twice
 	CodeUnknownClient         = "unknown_client"           // 403
 	CodeLOBNotAllowed         = "lob_not_allowed"          // 403
 	CodeCIINoMismatch         = "ciino_mismatch"           // 403

@@ -257,6 +257,7 @@ func checkCIINoBinding(cfg *Config) error {
 
 var (
 	errMissingAPIVersion     = badRequest(CodeMissingAPIVersion, "the x-api-version header is missing")
+	errMultipleHeader        = badRequest(CodeMultipleHeader, "x-api-version, x-lob-client-id and Content-Type must each be sent once")
 	errUnsupportedAPIVersion = badRequest(CodeUnsupportedAPIVersion, "the x-api-version is not supported")
 	errMissingClientID       = badRequest(CodeMissingClientID, "the x-lob-client-id header is missing")
 	errMissingContentType    = badRequest(CodeMissingContentType, "the Content-Type header is missing")
@@ -416,6 +417,10 @@ func (h *Handler) checkHeaders(r *http.Request) error {
 		return errMissingAPIVersion
 	case headerValue(r.Header, canonicalClientID) == "":
 		return errMissingClientID
+	case len(r.Header[canonicalAPIVersion]) > 1, len(r.Header[canonicalClientID]) > 1, len(r.Header["Content-Type"]) > 1:
+		// One value each, never "the first wins": the registry, the audit
+		// record and a host's middleware must not read different ones.
+		return errMultipleHeader
 	}
 	ct := headerValue(r.Header, "Content-Type")
 	if ct == "" {
