@@ -43,6 +43,7 @@ type Authenticator struct {
 	client          *http.Client // caps JWKS bodies
 	fetchTimeout    time.Duration
 	refreshInterval time.Duration
+	refetchInterval time.Duration
 	logger          *slog.Logger
 	onFetch         func(ssotoken.FetchEvent)
 
@@ -69,7 +70,33 @@ func New(cfg Config) (*Authenticator, error) {
 	for _, p := range a.pools {
 		a.startFetch(p, true, 0, "")
 	}
+	a.wg.Add(1)
+	go a.fetchUntilReady()
 	return a, nil
+}
+
+// fetchUntilReady asks again, once per RefetchInterval, for the key set of
+// every pool that has never had a usable key, until each has one or Close
+// is called: a pool whose JWKS was down at start becomes ready without
+// waiting for a token to ask for it (a load balancer that waits for
+// readiness sends none). Its fetches count against the same limit as those
+// of unknown kids.
+func (a *Authenticator) fetchUntilReady() {
+	defer a.wg.Done()
+	for !a.allLoaded() {
+		t := time.NewTimer(a.refetchInterval)
+		select {
+		case <-a.ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		for _, p := range a.pools {
+			if !p.loaded.Load() {
+				a.startFetch(p, false, a.gen.Load(), "")
+			}
+		}
+	}
 }
 
 // NewStatic returns an Authenticator whose only keys are those of the JWKS
@@ -137,6 +164,7 @@ func newAuthenticator(cfg Config) (*Authenticator, error) {
 		a.cache = newCache(cfg.CacheSize)
 	}
 	a.headers.Store(&map[string]jose.Header{})
+	a.refetchInterval = cfg.RefetchInterval
 	for _, rp := range resolved {
 		a.pools = append(a.pools, a.newPool(rp.Issuer, rp.JWKSURL, rate.Every(cfg.RefetchInterval)))
 	}

@@ -674,3 +674,22 @@ func TestKeyStoreWrites(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, all, 1)
 }
+
+// A pool whose JWKS is down at start is asked again once per
+// RefetchInterval until it has keys: it becomes ready without a token
+// asking for it (a load balancer waiting for readiness sends none).
+func TestJWKSDownAtStartBecomesReadyWithoutTraffic(t *testing.T) {
+	k := getKeys(t)
+	fake := newFakeCognito(t, jwksJSON(t, jwkOf(t, k.k1, "k1")))
+	fake.mode.Store(modeDown)
+	cfg := fake.config()
+	cfg.RefetchInterval = MinRefetchInterval
+	a := newRemote(t, cfg)
+	require.Eventually(t, func() bool { return fake.hits.Load() >= 2 }, 10*time.Second, 10*time.Millisecond, "asked again while down")
+	assert.ErrorIs(t, a.Ready(), ssotoken.ErrKeysUnavailable)
+	fake.mode.Store(modeOK)
+	require.Eventually(t, func() bool { return a.Ready() == nil }, 10*time.Second, 10*time.Millisecond, "ready once the JWKS answers, with no token")
+	hits := fake.hits.Load()
+	time.Sleep(5 * MinRefetchInterval) // nothing more to ask once ready
+	assert.Equal(t, hits, fake.hits.Load())
+}

@@ -57,6 +57,10 @@ func main() {
 		fmt.Fprintln(os.Stderr, "lobapp:", err)
 		os.Exit(2)
 	}
+	o.app.logger = slog.Default()
+	if o.metricsAddr != "" {
+		o.app.metrics = newMetrics()
+	}
 	app, err := newApp(o.app)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "lobapp:", err)
@@ -70,6 +74,15 @@ func main() {
 		fmt.Fprintf(os.Stderr, "lobapp: -addr %s: %v\n", o.addr, err)
 		os.Exit(1)
 	}
+	if o.metricsAddr != "" {
+		mln, err := net.Listen("tcp", o.metricsAddr)
+		if err != nil {
+			ln.Close()
+			fmt.Fprintf(os.Stderr, "lobapp: -metrics-addr %s: %v\n", o.metricsAddr, err)
+			os.Exit(1)
+		}
+		defer serveMetrics(mln, o.app.metrics, slog.Default())()
+	}
 	if err := serve(ctx, ln, app, slog.Default(), o.app.verification()...); err != nil {
 		fmt.Fprintln(os.Stderr, "lobapp:", err)
 		os.Exit(1)
@@ -78,8 +91,9 @@ func main() {
 
 // options are lobapp's command line.
 type options struct {
-	addr string
-	app  appConfig
+	addr        string
+	metricsAddr string // -metrics-addr: the opt-in Prometheus listener, off when empty
+	app         appConfig
 }
 
 // parseOptions reads the command line, and SSO_SECRET from getenv unless
@@ -97,6 +111,7 @@ func parseOptions(args []string, getenv func(string) string, usage io.Writer) (*
 	fs.DurationVar(&c.refetch, "sso-jwks-refetch", ssotoken.DefaultRefetchInterval, "with -sso-jwks-url: the least time between two fetches caused by TokenNo with an unknown key id (at least 100ms); a newly published key is accepted at the latest that long after its first token")
 	fs.StringVar(&c.lob, "lob", "XX", "this line of business's `LOBId` (XX is the one the GenerateSSOToken document's request sample asks for)")
 	fs.DurationVar(&c.leeway, "leeway", 30*time.Second, "clock skew allowed between the issuer and this app")
+	fs.StringVar(&o.metricsAddr, "metrics-addr", "", "listen `address` of the Prometheus metrics (GET /metrics), a listener of its own: use loopback (127.0.0.1:9091) or a network only the scraper reaches; off when empty")
 	fs.DurationVar(&c.maxLifetime, "max-lifetime", ssotoken.DefaultTTL, "the longest TokenNo lifetime (exp - iat) accepted: at least the issuer's -sso-ttl")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -106,7 +121,8 @@ func parseOptions(args []string, getenv func(string) string, usage io.Writer) (*
 A linked LOB: POST a TokenNo to /sso (TokenNo form field or Authorization header).
 Browsers get HTML pages, other clients the JSON envelope. TokenNo are verified with
 the HS256 secret shared with the issuer (-sso-secret or SSO_SECRET), or with the
-issuer's public keys (-sso-jwks-url).
+issuer's public keys (-sso-jwks-url). GET /readyz answers 200 once TokenNo can be
+accepted (the JWKS fetched, the replay store answering), else 503 and why.
 
 Flags:
 `)
@@ -196,6 +212,8 @@ type appConfig struct {
 	refresh, refetch    time.Duration
 	leeway, maxLifetime time.Duration
 	now                 func() time.Time
+	logger              *slog.Logger // the audit records of redemptions; nil for none
+	metrics             *metrics     // nil without -metrics-addr
 }
 
 // keys returns the key set of c and the func that stops it.
@@ -205,7 +223,7 @@ func (c appConfig) keys() (ssotoken.KeySet, func(), error) {
 		return nil, nil, errors.New("-sso-jwks-url and -sso-secret are exclusive: TokenNo are verified with the issuer's public keys or with a shared secret, not both")
 	case c.jwksURL != "":
 		remote, err := ssotoken.NewRemoteKeys(ssotoken.RemoteKeysConfig{
-			URL: c.jwksURL, RefreshInterval: c.refresh, RefetchInterval: c.refetch, Now: c.now,
+			URL: c.jwksURL, RefreshInterval: c.refresh, RefetchInterval: c.refetch, Now: c.now, OnFetch: c.metrics.onFetch(),
 		})
 		if err != nil {
 			return nil, nil, fmt.Errorf("-sso-jwks-url, -sso-jwks-refresh or -sso-jwks-refetch: %w", err)
@@ -233,6 +251,7 @@ func newApp(c appConfig) (*app, error) {
 		Leeway:      c.leeway,
 		MaxLifetime: c.maxLifetime,
 		Replay:      ssotoken.NewMemoryReplayStore(ssotoken.MemoryReplayConfig{Now: c.now}),
+		OnRedeem:    c.metrics.onRedeem(),
 		Now:         c.now,
 	})
 	if err != nil {
@@ -240,8 +259,11 @@ func newApp(c appConfig) (*app, error) {
 		return nil, err
 	}
 	a := &app{lob: c.lob, mux: http.NewServeMux(), now: c.now, close: stop, sessions: map[string]session{}}
-	a.mux.Handle("POST /sso", httpadapter.RequireSSOToken(v, httpadapter.SSOTokenOptions{ErrorHandler: a.refuse})(http.HandlerFunc(a.arrive)))
+	a.mux.Handle("POST /sso", httpadapter.RequireSSOToken(v, httpadapter.SSOTokenOptions{
+		ErrorHandler: a.refuse, Logger: c.logger, OnEvent: c.metrics.onEvent(),
+	})(http.HandlerFunc(a.arrive)))
 	a.mux.HandleFunc("GET /{$}", a.home)
+	a.mux.HandleFunc("GET /readyz", readyz(v))
 	return a, nil
 }
 

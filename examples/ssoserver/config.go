@@ -67,6 +67,7 @@ type options struct {
 	cognitoCache                bool                // -cognito-cache: the verified-token cache (default on)
 	audit                       bool                // -audit: one log record per GenerateSSOToken call (default on)
 	debugAddr                   string              // -debug-addr: the opt-in debug listener, off when empty
+	metricsAddr                 string              // -metrics-addr: the opt-in Prometheus listener, off when empty
 	cognitoLeeway               time.Duration       // -cognito-leeway: clock skew allowed on Cognito tokens
 	tlsCertFile, tlsKeyFile     string              // -tls-cert, -tls-key: serve HTTPS with this pair (absolute paths once checked)
 	tlsReload                   time.Duration       // -tls-reload-interval: how often the pair's files are checked; 0: on SIGHUP only
@@ -120,6 +121,7 @@ var flagEnv = map[string]string{
 	"log-format":             "SSO_LOG_FORMAT",
 	"audit":                  "SSO_AUDIT",
 	"debug-addr":             "SSO_DEBUG_ADDR",
+	"metrics-addr":           "SSO_METRICS_ADDR",
 }
 
 // spaceList are the repeatable flags whose values may hold commas: their
@@ -177,8 +179,9 @@ func parseOptions(args []string, getenv func(string) string, usage io.Writer) (*
 	fs.StringVar(&o.tlsKeyFile, "tls-key", "", "the PEM private key `file` of -tls-cert")
 	fs.DurationVar(&o.tlsReload, "tls-reload-interval", 5*time.Second, "how often the modification time and size of -tls-cert and -tls-key are checked, 100ms to 1h; 0 reloads them on SIGHUP only")
 	fs.StringVar(&o.logFormat, "log-format", "text", "log `format`: json or text")
-	fs.BoolVar(&o.audit, "audit", true, "log one audit record per GenerateSSOToken call; -audit=false only for load tests that compare with a server that logs nothing")
+	fs.BoolVar(&o.audit, "audit", true, "log one audit record per call of every endpoint (GenerateSSOToken, the cookie exchange, user.json); -audit=false only for load tests that compare with a server that logs nothing")
 	fs.BoolVar(&o.cognitoCache, "cognito-cache", true, "cache verified Cognito tokens so a repeated token costs no RSA verify; -cognito-cache=false verifies every call")
+	fs.StringVar(&o.metricsAddr, "metrics-addr", "", "listen `address` of the Prometheus metrics (GET /metrics), a listener of its own outside -allow-cidr and -allow-host: use loopback (127.0.0.1:9090) or a network only the scraper reaches; off when empty")
 	fs.StringVar(&o.debugAddr, "debug-addr", "", "loopback listen `address` of a debug endpoint, GET /debug/runtime (goroutine count as JSON); off when empty")
 	fs.VisitAll(func(f *flag.Flag) {
 		switch _, list := f.Value.(*listFlag); {
@@ -335,6 +338,9 @@ func (o *options) check() []error {
 		}
 	}
 	errs = append(errs, o.checkDemo()...)
+	if _, _, err := net.SplitHostPort(o.metricsAddr); o.metricsAddr != "" && err != nil {
+		bad("-metrics-addr %q: want host:port", o.metricsAddr)
+	}
 	if o.debugAddr != "" && !isLoopback(o.debugAddr) {
 		bad("-debug-addr %q: want a loopback host:port", o.debugAddr)
 	}
@@ -442,8 +448,14 @@ func (o *options) addLOBClient(lc string) error {
 			return fmt.Errorf("-lob-client %q: an empty app client", lc)
 		}
 	}
-	o.clients[id] = append(o.clients[id], strings.Split(lobs, ",")...)
-	o.clientApps[id] = append(o.clientApps[id], appList...)
+	if _, dup := o.clients[id]; dup {
+		// Merged, two registrations of one id would let each one's app
+		// clients ask for the other's LOBs, and an unbound one would
+		// borrow the other's binding.
+		return fmt.Errorf("-lob-client %q: x-lob-client-id %q is registered twice: give its LOBs and app clients in one -lob-client", lc, id)
+	}
+	o.clients[id] = strings.Split(lobs, ",")
+	o.clientApps[id] = appList
 	return nil
 }
 

@@ -103,6 +103,14 @@ func TestParseOptions(t *testing.T) {
 			"-cognito-client-id", "appA", "-cognito-client-id", "appB", "-lob-client", "a:01,02", "-ciino-claim", "custom:ciino",
 		}, err: `name the app clients that may present it: -lob-client "a:01,02@APPCLIENT[,APPCLIENT]"`},
 		{name: "-lob-client bound to app clients not accepted, each named once", args: []string{"-lob-client", "a:01@x,y,x," + devAppClient}, err: `-lob-client "a": app clients "x", "y" are not accepted -cognito-client-id values`},
+		{name: "one id in two -lob-client, bound to two app clients", args: []string{
+			"-cognito-user-pool-id", "eu-west-1_abc", "-sso-secret", secret, "-ciino-claim", "custom:ciino",
+			"-cognito-client-id", "appA", "-cognito-client-id", "appB", "-lob-client", "X:01@appA", "-lob-client", "X:02@appB",
+		}, err: `x-lob-client-id "X" is registered twice`},
+		{name: "one id in two -lob-client, the second unbound", args: []string{
+			"-cognito-user-pool-id", "eu-west-1_abc", "-sso-secret", secret, "-ciino-claim", "custom:ciino",
+			"-cognito-client-id", "appA", "-cognito-client-id", "appB", "-lob-client", "X:01@appA", "-lob-client", "X:02",
+		}, err: `x-lob-client-id "X" is registered twice`},
 		{name: "-lob-client bound to an app client not accepted", args: []string{
 			"-cognito-user-pool-id", "eu-west-1_abc", "-sso-secret", secret, "-cognito-client-id", "appA", "-lob-client", "a:01@appZ", "-ciino-claim", "custom:ciino",
 		}, err: `app client "appZ" is not an accepted -cognito-client-id`},

@@ -76,7 +76,11 @@ func run(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	}
 	urls := lns.urls(o.tlsPair != nil)
 
-	a, err := build(o, urls, logger)
+	var m *metrics
+	if lns.metrics != nil {
+		m = newMetrics()
+	}
+	a, err := build(o, urls, logger, m)
 	if err != nil {
 		lns.close()
 		return err
@@ -137,6 +141,9 @@ func run(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	case o.demoOff != "":
 		logger.Info("demo pages off", "reason", o.demoOff)
 	}
+	if lns.metrics != nil {
+		defer serveMetrics(lns.metrics, m, logger)()
+	}
 	if lns.debug != nil {
 		defer serveDebug(lns.debug, logger)()
 	}
@@ -178,9 +185,10 @@ func newServer(h http.Handler, logger *slog.Logger) *http.Server {
 }
 
 // listeners are the server's sockets: the API's, in dev mode those of
-// the demo pages, and the debug endpoint's when it is on.
+// the demo pages, and the metrics' and the debug endpoint's when they are
+// on.
 type listeners struct {
-	api, portal, forum, debug net.Listener
+	api, portal, forum, metrics, debug net.Listener
 }
 
 // listen opens the listeners of o. An address that cannot be bound (a
@@ -198,6 +206,7 @@ func listen(o *options) (*listeners, error) {
 		{&l.api, "addr", o.addr, true, ""},
 		{&l.portal, "portal-addr", o.portalAddr, demo, " (or -demo=false)"},
 		{&l.forum, "forum-addr", o.forumAddr, demo, " (or -demo=false)"},
+		{&l.metrics, "metrics-addr", o.metricsAddr, o.metricsAddr != "", ""},
 		{&l.debug, "debug-addr", o.debugAddr, o.debugAddr != "", ""},
 	} {
 		if !s.on {
@@ -214,7 +223,7 @@ func listen(o *options) (*listeners, error) {
 }
 
 func (l *listeners) close() {
-	for _, ln := range []net.Listener{l.api, l.portal, l.forum, l.debug} {
+	for _, ln := range []net.Listener{l.api, l.portal, l.forum, l.metrics, l.debug} {
 		if ln != nil {
 			ln.Close()
 		}
@@ -277,6 +286,7 @@ func newLogger(format string, w io.Writer) *slog.Logger {
 // assembled is what build wires together.
 type assembled struct {
 	api     http.Handler
+	auth    *cognito.Authenticator
 	dev     *devCreds // dev mode's credentials, nil in real mode
 	demo    *demoSite // dev mode's demo pages, nil without them
 	cleanup func()    // stops the background work
@@ -284,8 +294,9 @@ type assembled struct {
 
 // build wires the packages together: the Cognito authenticator (or its dev
 // stand-in), the TokenNo signer, the cookie exchanger and its
-// authenticator, the network guard, CORS and the routes.
-func build(o *options, urls baseURLs, logger *slog.Logger) (*assembled, error) {
+// authenticator, the network guard, CORS and the routes; with m, the
+// metrics' hooks.
+func build(o *options, urls baseURLs, logger *slog.Logger, m *metrics) (*assembled, error) {
 	mux := http.NewServeMux()
 	a := &assembled{api: mux}
 	var (
@@ -299,6 +310,7 @@ func build(o *options, urls baseURLs, logger *slog.Logger) (*assembled, error) {
 			c()
 		}
 	}
+	cogCfg.OnFetch = m.onFetch()
 	fail := func(err error) (*assembled, error) {
 		a.cleanup()
 		return nil, err
@@ -318,6 +330,8 @@ func build(o *options, urls baseURLs, logger *slog.Logger) (*assembled, error) {
 		}
 	}
 	closers = append(closers, func() { auth.Close() })
+	a.auth = auth
+	m.watch(auth)
 
 	var ssoKeys *ssotoken.Keyring
 	if o.ssoKey != nil {
@@ -346,6 +360,7 @@ func build(o *options, urls baseURLs, logger *slog.Logger) (*assembled, error) {
 		Guard:                guard,
 		Timeout:              o.timeout,
 		Logger:               auditLogger(o.audit, logger),
+		OnEvent:              m.onEvent(),
 	})
 	if err != nil {
 		return fail(err)
@@ -363,7 +378,7 @@ func build(o *options, urls baseURLs, logger *slog.Logger) (*assembled, error) {
 
 	var generateH, exchangeH, userH http.Handler = generate, nil, nil // the handler runs the guard after the method check
 	if o.cookieExchange {
-		if exchangeH, userH, err = cookieExchange(o, cookieOrigins); err != nil {
+		if exchangeH, userH, err = cookieExchange(o, cookieOrigins, auditLogger(o.audit, logger), m.onEvent()); err != nil {
 			return fail(err)
 		}
 	}
@@ -377,16 +392,18 @@ func build(o *options, urls baseURLs, logger *slog.Logger) (*assembled, error) {
 			exchangeH, userH = cors.CookieExchange(exchangeH), cors.Bearer(userH)
 		}
 	}
-	mux.Handle("/v2/get_sso_token", generateH)
+	mux.Handle("/v2/get_sso_token", m.track(httpadapter.EndpointGenerateSSOToken, generateH))
 	if o.cookieExchange { // else its routes are absent: 404
+		exchangeH = m.track(httpadapter.EndpointCookieExchange, exchangeH)
 		mux.Handle(httpadapter.CookieSSOPath, exchangeH)
 		mux.Handle(httpadapter.CookieSSOAliasPath, exchangeH)
-		mux.Handle(userJSONPath, userH)
+		mux.Handle(userJSONPath, m.track(httpadapter.EndpointBearer, userH))
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = io.WriteString(w, "ok\n")
 	})
+	mux.Handle("GET /readyz", readyz(auth))
 
 	if a.dev != nil && urls.portal != "" {
 		a.demo = newDemoSite(urls.api, urls.portal, urls.forum, o.lobURL, newDevSample(o), o.apiVersions[0], a.dev, o.cookieName)
@@ -395,8 +412,10 @@ func build(o *options, urls baseURLs, logger *slog.Logger) (*assembled, error) {
 }
 
 // cookieExchange returns the handlers of the cookie exchange and of
-// user.json, behind the network guard.
-func cookieExchange(o *options, cookieOrigins []string) (exchangeH, userH http.Handler, err error) {
+// user.json, behind the network guard, with their audit records (logger,
+// nil for none) and metrics (onEvent, nil for none): one per call of
+// each, user.json's successes included.
+func cookieExchange(o *options, cookieOrigins []string, logger *slog.Logger, onEvent func(context.Context, httpadapter.Event)) (exchangeH, userH http.Handler, err error) {
 	cookieValidator, err := cookiesso.NewHMACValidator(cookiesso.HMACValidatorConfig{Secret: []byte(o.cookieSecret)})
 	if err != nil {
 		return nil, nil, fmt.Errorf("-cookie-secret: %w", err)
@@ -413,12 +432,16 @@ func cookieExchange(o *options, cookieOrigins []string) (exchangeH, userH http.H
 	if err != nil {
 		return nil, nil, err
 	}
-	exchange, err := httpadapter.CookieExchangeHandler(exchanger, httpadapter.CookieExchangeOptions{AllowedOrigins: cookieOrigins})
+	exchange, err := httpadapter.CookieExchangeHandler(exchanger, httpadapter.CookieExchangeOptions{
+		AllowedOrigins: cookieOrigins, Logger: logger, OnEvent: onEvent,
+	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("-cookie-allowed-origin: %w", err)
 	}
 	return o.guard.Middleware(exchange),
-		o.guard.Middleware(httpadapter.RequireBearer(apiAuth, httpadapter.BearerOptions{})(http.HandlerFunc(userJSON))), nil
+		o.guard.Middleware(httpadapter.RequireBearer(apiAuth, httpadapter.BearerOptions{
+			Logger: logger, OnEvent: onEvent, AuditSuccess: true,
+		})(http.HandlerFunc(userJSON))), nil
 }
 
 // userJSONPath is the route of userJSON.

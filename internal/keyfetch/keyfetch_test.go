@@ -18,7 +18,6 @@ import (
 
 	"github.com/MicahParks/jwkset"
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 
 	"github.com/ssokit/ssokit/internal/limit"
 )
@@ -126,10 +125,9 @@ func TestReasonOfRealFailures(t *testing.T) {
 	tlsSrv.StartTLS()
 	defer tlsSrv.Close()
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	closed := "http://" + ln.Addr().String() + "/jwks"
-	require.NoError(t, ln.Close())
+	// Port 1 (tcpmux) listens nowhere here; a port freed by this test could
+	// be taken by another package's server running in parallel.
+	closed := "http://127.0.0.1:1/jwks"
 
 	short := &http.Client{Timeout: 200 * time.Millisecond}
 	for _, tt := range []struct {

@@ -1,0 +1,170 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/ssokit/ssokit/httpadapter"
+	"github.com/ssokit/ssokit/ssotoken"
+)
+
+// metrics are lobapp's Prometheus metrics (-metrics-addr), in a registry
+// of their own. Every label value is bounded: no token, CIINo or
+// TokenRefNo.
+type metrics struct {
+	reg         *prometheus.Registry
+	requests    *prometheus.CounterVec   // ssokit_requests_total{endpoint,outcome,code}
+	latency     *prometheus.HistogramVec // ssokit_request_duration_seconds{endpoint}
+	redemptions *prometheus.CounterVec   // ssokit_sso_redemptions_total{result}
+	fetches     *prometheus.CounterVec   // ssokit_sso_jwks_fetches_total{result}
+}
+
+func newMetrics() *metrics {
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "ssokit_requests_total",
+			Help: "Finished redemptions of TokenNo at POST /sso, by endpoint (sso_token), outcome (accepted, refused, failed) and error code (none when accepted).",
+		}, []string{"endpoint", "outcome", "code"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "ssokit_request_duration_seconds",
+			Help:    "Time from the start of a redemption to its verdict, by endpoint.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"endpoint"}),
+		redemptions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "ssokit_sso_redemptions_total",
+			Help: "TokenNo redemptions in the replay store by result (accepted, replayed, store_full, store_unavailable); tokens refused before it are not redemptions.",
+		}, []string{"result"}),
+		fetches: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "ssokit_sso_jwks_fetches_total",
+			Help: "Finished fetches of the issuer's JWKS (-sso-jwks-url), by result (ok, HTTP 503, timeout, ...).",
+		}, []string{"result"}),
+	}
+	m.reg.MustRegister(m.requests, m.latency, m.redemptions, m.fetches,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	for _, r := range []ssotoken.RedeemResult{ssotoken.RedeemAccepted, ssotoken.RedeemReplayed, ssotoken.RedeemStoreFull, ssotoken.RedeemStoreUnavailable} {
+		m.redemptions.WithLabelValues(string(r))
+	}
+	return m
+}
+
+// onEvent counts one redemption at /sso; nil without metrics.
+func (m *metrics) onEvent() func(context.Context, httpadapter.Event) {
+	if m == nil {
+		return nil
+	}
+	return func(_ context.Context, e httpadapter.Event) {
+		endpoint := bounded(e.Endpoint, set(httpadapter.EndpointSSOToken))
+		m.requests.WithLabelValues(endpoint, bounded(e.Outcome(), set("accepted", "refused", "failed")), codeLabel(e.Code)).Inc()
+		m.latency.WithLabelValues(endpoint).Observe(e.Latency.Seconds())
+	}
+}
+
+// onRedeem counts one redemption in the replay store; nil without metrics.
+func (m *metrics) onRedeem() func(context.Context, ssotoken.RedeemResult) {
+	if m == nil {
+		return nil
+	}
+	return func(_ context.Context, r ssotoken.RedeemResult) {
+		m.redemptions.WithLabelValues(bounded(string(r), knownRedeem)).Inc()
+	}
+}
+
+// onFetch counts one fetch of the JWKS; nil without metrics.
+func (m *metrics) onFetch() func(ssotoken.FetchEvent) {
+	if m == nil {
+		return nil
+	}
+	return func(e ssotoken.FetchEvent) { m.fetches.WithLabelValues(fetchResult(e.Result)).Inc() }
+}
+
+// serveMetrics serves GET /metrics of m on ln until the returned func is
+// called.
+func serveMetrics(ln net.Listener, m *metrics, logger *slog.Logger) func() {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{
+		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn), MaxRequestsInFlight: 4, Timeout: 10 * time.Second,
+	}))
+	ms := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 15 * time.Second, IdleTimeout: 60 * time.Second}
+	go func() { _ = ms.Serve(ln) }()
+	logger.Info("lobapp metrics endpoint", "addr", ln.Addr().String(), "url", "http://"+ln.Addr().String()+"/metrics")
+	return func() { ms.Close() }
+}
+
+// readyz answers GET /readyz: 200 "ready" when v can accept tokens (its
+// keys fetched, with -sso-jwks-url, and its replay store answering), else
+// 503 and why.
+func readyz(v *ssotoken.Verifier) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		if err := v.Ready(ctx); err != nil {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = io.WriteString(w, "not ready: "+err.Error()+"\n")
+			return
+		}
+		_, _ = io.WriteString(w, "ready\n")
+	}
+}
+
+func bounded(v string, known map[string]bool) string {
+	if known[v] {
+		return v
+	}
+	return "other"
+}
+
+func set(vs ...string) map[string]bool {
+	m := make(map[string]bool, len(vs))
+	for _, v := range vs {
+		m[v] = true
+	}
+	return m
+}
+
+var (
+	knownRedeem = set(string(ssotoken.RedeemAccepted), string(ssotoken.RedeemReplayed),
+		string(ssotoken.RedeemStoreFull), string(ssotoken.RedeemStoreUnavailable))
+	// knownCodes are the codes RequireSSOToken answers with.
+	knownCodes = set(
+		httpadapter.CodeMethodNotAllowed, httpadapter.CodeBodyTooLarge, httpadapter.CodeMissingAuthorization,
+		httpadapter.CodeInvalidAuthorization, httpadapter.CodeMultipleAuthorization, httpadapter.CodeBadContentType,
+		ssotoken.CodeTokenMissing, ssotoken.CodeTokenTooLarge, ssotoken.CodeTokenMalformed, ssotoken.CodeAlgNotAllowed,
+		ssotoken.CodeUnknownKey, ssotoken.CodeBadSignature, ssotoken.CodeClaimsMalformed, ssotoken.CodeExpMissing,
+		ssotoken.CodeIatMissing, ssotoken.CodeTokenExpired, ssotoken.CodeTokenNotYetValid, ssotoken.CodeLifetimeTooLong,
+		ssotoken.CodeWrongIssuer, ssotoken.CodeWrongAudience, ssotoken.CodeWrongLOB, ssotoken.CodeTokenReplayed,
+		ssotoken.CodeReplayStore, ssotoken.CodeKeysUnavailable, ssotoken.CodeReplayStoreFull,
+		ssotoken.CodeInternal, ssotoken.CodeDeadlineExceeded, ssotoken.CodeCanceled,
+	)
+	knownFetchResults = set(ssotoken.FetchOK, ssotoken.FetchNoUsableKey, ssotoken.FetchTimeout, ssotoken.FetchCanceled,
+		ssotoken.FetchConnRefused, ssotoken.FetchNameResolution, ssotoken.FetchTLS, ssotoken.FetchBodyTooLarge,
+		ssotoken.FetchNotKeySet, ssotoken.FetchInvalidKey, ssotoken.FetchHTTPStatus, ssotoken.FetchFailed)
+)
+
+func codeLabel(code string) string {
+	if code == "" {
+		return "none"
+	}
+	return bounded(code, knownCodes)
+}
+
+func fetchResult(r string) string {
+	if n, ok := strings.CutPrefix(r, ssotoken.FetchHTTPStatusPrefix); ok {
+		if s, err := strconv.Atoi(n); err == nil && s >= 100 && s <= 599 && len(n) == 3 {
+			return r
+		}
+	}
+	return bounded(r, knownFetchResults)
+}
