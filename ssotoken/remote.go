@@ -184,7 +184,28 @@ func NewRemoteKeys(cfg RemoteKeysConfig) (*RemoteKeys, error) {
 	}
 	r.snap.Store(emptySnapshot)
 	r.startFetch(true, nil)
+	r.wg.Add(1)
+	go r.fetchUntilReady()
 	return r, nil
+}
+
+// fetchUntilReady asks again, once per RefetchInterval, for a set that
+// never had a usable key, until one arrives or Close is called: keys that
+// were down at start arrive without a token asking for them (a load
+// balancer that waits for readiness sends none). Its fetches count
+// against the same limit as those of unknown kids.
+func (r *RemoteKeys) fetchUntilReady() {
+	defer r.wg.Done()
+	for !r.loaded.Load() {
+		t := time.NewTimer(r.refetchInterval)
+		select {
+		case <-r.ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		r.startFetch(false, r.snap.Load())
+	}
 }
 
 func checkJWKSURL(s string) error {

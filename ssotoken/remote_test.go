@@ -497,6 +497,23 @@ func TestRemoteKeysDownAtStart(t *testing.T) {
 	assert.Equal(t, int64(3), f.hits.Load())
 }
 
+// Keys that were down at start are asked for again once per
+// RefetchInterval until they arrive: the set becomes ready without a
+// token asking for it, and then asks no more.
+func TestRemoteKeysDownAtStartBecomeReadyWithoutTraffic(t *testing.T) {
+	k := rkES256(t, "k1")
+	f := newRKIssuer(t, rkSet(t, k.key))
+	f.mode.Store(rkDown)
+	remote, _ := rkRemote(t, f, &rkClock{}, func(c *ssotoken.RemoteKeysConfig) {
+		c.Now = nil // the refetch limit on the real clock
+		c.RefetchInterval = ssotoken.MinRefetchInterval
+	})
+	require.Eventually(t, func() bool { return f.hits.Load() >= 2 }, 10*time.Second, 10*time.Millisecond, "asked again while down")
+	assert.ErrorIs(t, remote.Ready(), ssotoken.ErrKeysUnavailable)
+	f.mode.Store(rkOK)
+	require.Eventually(t, func() bool { return remote.Ready() == nil }, 10*time.Second, 10*time.Millisecond, "ready once the JWKS answers, with no token")
+}
+
 // An empty set is no key: 502, as for a JWKS that is down.
 func TestRemoteKeysEmptySet(t *testing.T) {
 	f := newRKIssuer(t, nil)
