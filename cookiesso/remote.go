@@ -101,8 +101,9 @@ type RemoteValidatorConfig struct {
 //
 // Answers of 200 (for CacheTTL, never past "exp") and of 401 and 403 (for
 // NegativeCacheTTL) are cached under the SHA-256 digest of the cookie's
-// value; upstream failures are not. The value itself is never kept, logged
-// or put in an error.
+// value; upstream failures are not. Callers that present a cookie the main
+// site is being asked about wait for that answer instead of asking again.
+// The value itself is never kept, logged or put in an error.
 type RemoteValidator struct {
 	url, method, name string
 	hc                *http.Client
@@ -110,6 +111,18 @@ type RemoteValidator struct {
 	ttl, negTTL       time.Duration
 	now               func() time.Time
 	cache             *answerCache
+
+	mu      sync.Mutex
+	flights map[[sha256.Size]byte]*flight // the main site asked now, by cookie digest
+}
+
+// flight is one question to the main site that every caller who presents
+// the same cookie meanwhile waits on.
+type flight struct {
+	done       chan struct{} // closed when p and err are set
+	p          *ssotoken.Principal
+	err        error
+	callerGone bool // the asking caller's own context ended: its error is not the main site's answer
 }
 
 var _ Validator = (*RemoteValidator)(nil)
@@ -142,6 +155,7 @@ func NewRemoteValidator(cfg RemoteValidatorConfig) (*RemoteValidator, error) {
 		negTTL:  cmp.Or(cfg.NegativeCacheTTL, DefaultRemoteNegativeCacheTTL),
 		now:     cfg.Now,
 		cache:   newAnswerCache(cmp.Or(cfg.MaxCacheEntries, DefaultRemoteMaxCacheEntries)),
+		flights: map[[sha256.Size]byte]*flight{},
 	}
 	if v.now == nil {
 		v.now = time.Now
@@ -166,10 +180,51 @@ func (v *RemoteValidator) Validate(ctx context.Context, value string) (*ssotoken
 		return nil, ErrCookieMalformed
 	}
 	key := sha256.Sum256([]byte(value))
-	if a, ok := v.cache.get(key, v.now()); ok {
-		return clonePrincipal(a.p), a.err
+	for {
+		if a, ok := v.cache.get(key, v.now()); ok {
+			return clonePrincipal(a.p), a.err
+		}
+		v.mu.Lock()
+		f, asking := v.flights[key]
+		if !asking {
+			f = &flight{done: make(chan struct{})}
+			v.flights[key] = f
+		}
+		v.mu.Unlock()
+		if !asking {
+			return v.askFor(ctx, key, value, f)
+		}
+		// The main site is being asked about this cookie: wait for its
+		// answer rather than ask again.
+		select {
+		case <-f.done:
+			if !f.callerGone {
+				return clonePrincipal(f.p), f.err
+			}
+			// The asking caller went away first; ask on this one's behalf.
+		case <-ctx.Done():
+			return nil, ssotoken.Wrap(ctx.Err())
+		}
 	}
+}
+
+// askFor asks the main site about the cookie of digest key for the callers
+// waiting on f, caches the answer, and ends f.
+func (v *RemoteValidator) askFor(ctx context.Context, key [sha256.Size]byte, value string, f *flight) (*ssotoken.Principal, error) {
 	p, err := v.ask(ctx, value)
+	v.remember(key, p, err)
+	f.p, f.err, f.callerGone = p, err, ctx.Err() != nil
+	v.mu.Lock()
+	delete(v.flights, key)
+	v.mu.Unlock()
+	close(f.done)
+	return clonePrincipal(p), err
+}
+
+// remember caches an answer of the main site: an accepted session for
+// CacheTTL (never past its "exp"), a refusal for NegativeCacheTTL; an
+// upstream failure not at all.
+func (v *RemoteValidator) remember(key [sha256.Size]byte, p *ssotoken.Principal, err error) {
 	now := v.now()
 	switch {
 	case err == nil:
@@ -183,7 +238,6 @@ func (v *RemoteValidator) Validate(ctx context.Context, value string) (*ssotoken
 	case ssotoken.KindOf(err) == ssotoken.ErrUnauthorized && v.negTTL > 0:
 		v.cache.put(key, answer{err: err}, now.Add(v.negTTL), now)
 	}
-	return clonePrincipal(p), err
 }
 
 // ask sends the cookie to the main site and reads its answer.

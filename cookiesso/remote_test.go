@@ -502,3 +502,63 @@ func mustURL(t *testing.T, s string) *url.URL {
 	require.NoError(t, err)
 	return u
 }
+
+// TestRemoteValidatorCoalesces: callers that present the same uncached
+// cookie while the main site is being asked about it wait for that one
+// answer instead of asking again; if the asking caller goes away first,
+// a waiting one asks on its own behalf.
+func TestRemoteValidatorCoalesces(t *testing.T) {
+	noLeaks(t)
+	release := make(chan struct{})
+	site := newMainSite(t, func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"username":"jdoe","roles":["Use API"]}`)
+	})
+	v := newRemote(t, site.URL, nil)
+
+	const callers = 20
+	var wg sync.WaitGroup
+	for range callers {
+		wg.Go(func() {
+			p, err := v.Validate(context.Background(), sessionCookie)
+			if assert.NoError(t, err) {
+				assert.Equal(t, "jdoe", p.Subject)
+			}
+		})
+	}
+	require.Eventually(t, func() bool { return site.hits.Load() == 1 }, 5*time.Second, time.Millisecond)
+	close(release)
+	wg.Wait()
+	assert.EqualValues(t, 1, site.hits.Load(), "one question for %d callers", callers)
+
+	t.Run("the asking caller goes away", func(t *testing.T) {
+		noLeaks(t)
+		hold := make(chan struct{})
+		site := newMainSite(t, func(w http.ResponseWriter, r *http.Request) {
+			select {
+			case <-hold:
+			case <-r.Context().Done():
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = io.WriteString(w, `{"username":"jdoe"}`)
+		})
+		v := newRemote(t, site.URL, nil)
+		first, cancel := context.WithCancel(context.Background())
+		firstDone := make(chan error, 1)
+		go func() { _, err := v.Validate(first, sessionCookie); firstDone <- err }()
+		require.Eventually(t, func() bool { return site.hits.Load() == 1 }, 5*time.Second, time.Millisecond)
+		secondDone := make(chan error, 1)
+		go func() { _, err := v.Validate(context.Background(), sessionCookie); secondDone <- err }()
+		cancel()
+		assert.Equal(t, ssotoken.CodeCanceled, ssotoken.CodeOf(<-firstDone), "the first caller's own error")
+		close(hold) // the second caller's own question is answered at once
+		assert.NoError(t, <-secondDone, "the waiting caller asked on its own behalf")
+		assert.EqualValues(t, 2, site.hits.Load())
+	})
+}
