@@ -334,6 +334,9 @@ func (a *Authenticator) verify(ctx context.Context, token string) (*ssotoken.Pri
 // the JSON policy and c.pool holds the key.
 func (c *call) parse(token string) error {
 	a := c.a
+	if !jose.Compact(token) { // on the cold path only: the cache holds compact tokens
+		return ssotoken.ErrTokenMalformed
+	}
 	kf := jose.Keyfunc(a.parser, c.knownHeader, c.lookup)
 	_, err := a.parser.ParseWithClaims(token, c.claims, func(t *jwt.Token) (any, error) {
 		c.tok, c.stage = t, stageHeader

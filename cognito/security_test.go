@@ -510,6 +510,8 @@ func TestStructure(t *testing.T) {
 		{"only dots", "..", ssotoken.CodeTokenMalformed},
 		{"padded header", pad(p[0]) + "." + p[1] + "." + p[2], ssotoken.CodeTokenMalformed},
 		{"padded signature", p[0] + "." + p[1] + "." + pad(p[2]), ssotoken.CodeTokenMalformed},
+		{"a newline in the signature (base64 decoding skips it)", p[0] + "." + p[1] + "." + p[2][:10] + "\n" + p[2][10:], ssotoken.CodeTokenMalformed},
+		{"a CR in the header", p[0][:4] + "\r" + p[0][4:] + "." + p[1] + "." + p[2], ssotoken.CodeTokenMalformed},
 		{"standard base64 alphabet", p[0] + "." + p[1] + "." + strings.NewReplacer("-", "+", "_", "/").Replace(p[2]), ssotoken.CodeTokenMalformed},
 		{"space inside", p[0] + " ." + p[1] + "." + p[2], ssotoken.CodeTokenMalformed},
 		{"header not JSON", enc.EncodeToString([]byte("alg=RS256")) + "." + p[1] + "." + p[2], ssotoken.CodeTokenMalformed},

@@ -130,7 +130,7 @@ func (v *JWKSValidator) Close() error {
 
 // Validate implements Validator.
 func (v *JWKSValidator) Validate(ctx context.Context, value string) (*ssotoken.Principal, error) {
-	if strings.Count(value, ".") != 2 {
+	if !jose.Compact(value) {
 		return nil, ErrCookieMalformed
 	}
 	c := newUserClaims()

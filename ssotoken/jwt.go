@@ -60,8 +60,11 @@ func (r *Keyring) Parse(token string, claims jwt.Claims, opts ParseOptions) (*Ke
 // no key has the token's kid, those src.missing finds (a *RemoteKeys
 // fetches its JWKS again, waiting within ctx).
 func parse(ctx context.Context, src KeySet, token string, claims jwt.Claims, opts ParseOptions) (*Key, error) {
-	if token == "" {
+	switch {
+	case token == "":
 		return nil, ErrTokenMissing
+	case !jose.Compact(token):
+		return nil, ErrTokenMalformed
 	}
 	snap := src.snapshot()
 	methods := src.methods(snap)

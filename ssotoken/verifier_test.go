@@ -163,6 +163,8 @@ func TestVerify(t *testing.T) {
 		{name: "padded signature", token: good + "=", code: CodeTokenMalformed},
 		{name: "JSON serialization", token: `{"payload":"` + parts[1] + `","signatures":[]}`, code: CodeTokenMalformed},
 		{name: "header not base64", token: "!!!." + parts[1] + "." + parts[2], code: CodeTokenMalformed},
+		{name: "a newline in the signature (base64 decoding skips it)", token: parts[0] + "." + parts[1] + "." + parts[2][:10] + "\n" + parts[2][10:], code: CodeTokenMalformed},
+		{name: "a CR in the payload", token: parts[0] + "." + parts[1][:5] + "\r" + parts[1][5:] + "." + parts[2], code: CodeTokenMalformed},
 		{name: "too large", token: strings.Repeat(".", DefaultMaxTokenBytes+1), code: CodeTokenTooLarge},
 	}
 	for _, tt := range tests {

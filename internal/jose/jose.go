@@ -427,6 +427,25 @@ func seconds(v []byte, round func(float64) float64) (int64, error) {
 	return int64(round(f)), nil
 }
 
+// Compact reports whether token is made of three base64url segments and
+// nothing else: the alphabet A-Z a-z 0-9 - _ and two dots. golang-jwt's
+// strict decoding still skips CR and LF (as encoding/base64 does), so
+// without this check "sig\nnature" would verify as "signature": another
+// spelling of the same token.
+func Compact(token string) bool {
+	dots := 0
+	for i := 0; i < len(token); i++ {
+		switch c := token[i]; {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_':
+		case c == '.':
+			dots++
+		default:
+			return false
+		}
+	}
+	return dots == 2
+}
+
 // Parser returns golang-jwt's parser with the options every token class
 // shares: the algorithms the caller's keys use, strict base64url (no
 // padding, no stray bits), "exp" required, "iat" not in the future, the

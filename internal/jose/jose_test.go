@@ -439,3 +439,22 @@ func TestLoneSurrogate(t *testing.T) {
 		assert.Equal(t, want, loneSurrogate([]byte(v)), v)
 	}
 }
+
+func TestCompact(t *testing.T) {
+	for token, want := range map[string]bool{
+		"eyJh.eyJD.g1wK":     true,
+		"a-_9.B.c":           true,
+		"a.b.c\nd":           false, // base64 decoding would skip the newline
+		"a.b.c\rd":           false,
+		"a.b.c=":             false,
+		"a.b.c d":            false,
+		"a.b":                false,
+		"a.b.c.d":            false,
+		"a+/.b.c":            false,
+		"..":                 true, // three empty segments: golang-jwt refuses them
+		"a.b.\u00e9":         false,
+		"eyJh.eyJD.g1wK\x00": false,
+	} {
+		assert.Equal(t, want, Compact(token), "%q", token)
+	}
+}
