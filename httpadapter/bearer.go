@@ -162,26 +162,19 @@ func RequireBearer(auth ssotoken.Authenticator, opts BearerOptions) func(http.Ha
 		extract, missing = fromAuthorizationHeader, errMissingAuthorization
 	}
 	refuse := errorWriter(opts.ErrorHandler)
-	optional, preflight := opts.CredentialsOptional, opts.PassPreflight
+	g := gate{extract: extract, missing: missing, optional: opts.CredentialsOptional, preflight: opts.PassPreflight}
 	audit := &auditor{endpoint: EndpointBearer, message: "RequireBearer", logger: opts.Logger, onEvent: opts.OnEvent}
 	auditing, auditSuccess := audit.on(), audit.on() && opts.AuditSuccess
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if preflight && isPreflight(r) {
-				next.ServeHTTP(w, r)
-				return
-			}
 			var start time.Time
 			if auditing {
 				start = time.Now()
 			}
-			tok, err := extract(w, r)
-			if err == nil && tok == "" {
-				if optional {
-					next.ServeHTTP(w, r)
-					return
-				}
-				err = missing
+			tok, pass, err := g.token(w, r)
+			if pass {
+				next.ServeHTTP(w, r)
+				return
 			}
 			var p *ssotoken.Principal
 			if err == nil {

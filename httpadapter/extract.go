@@ -199,3 +199,29 @@ func errorWriter(h func(http.ResponseWriter, *http.Request, error)) func(http.Re
 	}
 	return func(w http.ResponseWriter, _ *http.Request, err error) { WriteError(w, err) }
 }
+
+// gate is what RequireBearer and RequireSSOToken do before they check a
+// credential.
+type gate struct {
+	extract   TokenExtractor
+	missing   error // the refusal of a request without a credential
+	optional  bool  // CredentialsOptional
+	preflight bool  // PassPreflight
+}
+
+// token returns r's credential, or pass when r goes on to the next handler
+// unchecked (a preflight with PassPreflight; no credential at all with
+// CredentialsOptional), or the error to refuse r with.
+func (g gate) token(w http.ResponseWriter, r *http.Request) (tok string, pass bool, err error) {
+	if g.preflight && isPreflight(r) {
+		return "", true, nil
+	}
+	tok, err = g.extract(w, r)
+	if err == nil && tok == "" {
+		if g.optional {
+			return "", true, nil
+		}
+		err = g.missing
+	}
+	return tok, false, err
+}

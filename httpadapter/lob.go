@@ -121,26 +121,19 @@ func RequireSSOToken(v TokenVerifier, opts SSOTokenOptions) func(http.Handler) h
 		extract = FromFirst(fromAuthorizationHeader, formToken(field, maxBytes, opts.AllowQuery, missing))
 	}
 	refuse := errorWriter(opts.ErrorHandler)
-	optional, preflight := opts.CredentialsOptional, opts.PassPreflight
+	g := gate{extract: extract, missing: missing, optional: opts.CredentialsOptional, preflight: opts.PassPreflight}
 	audit := &auditor{endpoint: EndpointSSOToken, message: "RequireSSOToken", logger: opts.Logger, onEvent: opts.OnEvent}
 	auditing := audit.on()
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if preflight && isPreflight(r) {
-				next.ServeHTTP(w, r)
-				return
-			}
 			var start time.Time
 			if auditing {
 				start = time.Now()
 			}
-			tok, err := extract(w, r)
-			if err == nil && tok == "" {
-				if optional {
-					next.ServeHTTP(w, r)
-					return
-				}
-				err = missing
+			tok, pass, err := g.token(w, r)
+			if pass {
+				next.ServeHTTP(w, r)
+				return
 			}
 			var c *ssotoken.Claims
 			if err == nil {
