@@ -221,13 +221,19 @@ func TestConfigValidation(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := baseConfig()
 			tt.edit(&cfg)
+			before := fmt.Sprintf("%#v", cfg)
+			verr := cfg.Validate()
+			assert.Error(t, verr)
+			assert.Equal(t, before, fmt.Sprintf("%#v", cfg), "Validate leaves the config as it was")
 			a, err := New(cfg)
 			assert.Error(t, err)
 			assert.Nil(t, a)
+			assert.Equal(t, verr.Error(), err.Error(), "Validate says what New says")
 			_, err = NewStatic(cfg, jwksJSON(t, jwkOf(t, getKeys(t).k1, "k1")))
 			assert.Error(t, err)
 		})
 	}
+	assert.NoError(t, baseConfig().Validate())
 	t.Run("static with extra pools", func(t *testing.T) {
 		cfg := baseConfig()
 		cfg.Pools = []Pool{{Issuer: otherIssuer}}

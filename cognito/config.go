@@ -235,6 +235,14 @@ func checkURL(s string) error {
 	return nil
 }
 
+// Validate reports whether New would accept cfg, without fetching
+// anything: for a host that checks its configuration before it binds a
+// port. The error is New's.
+func (cfg Config) Validate() error {
+	_, err := cfg.validate()
+	return err
+}
+
 // validate checks cfg, fills in its defaults and returns its pools.
 func (cfg *Config) validate() ([]Pool, error) {
 	pools, err := cfg.pools()

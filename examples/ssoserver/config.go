@@ -460,14 +460,12 @@ func (o *options) addLOBClient(lc string) error {
 }
 
 // checkCognito checks the user pool's settings as cognito.New would, with
-// nothing fetched: through a static authenticator whose one key is a
-// placeholder, closed at once.
+// nothing fetched.
 func (o *options) checkCognito() error {
-	a, err := cognito.NewStatic(o.cognitoConfig(nil), []byte(placeholderJWKS))
-	if err != nil {
+	if err := o.cognitoConfig(nil).Validate(); err != nil {
 		return fmt.Errorf("-cognito-user-pool-id, -cognito-region, -cognito-issuer, -cognito-jwks-url, -cognito-client-id or -required-scope: %w", err)
 	}
-	return a.Close()
+	return nil
 }
 
 // cognitoConfig is the configuration of the Cognito authenticator, in
@@ -482,11 +480,6 @@ func (o *options) cognitoConfig(logger *slog.Logger) cognito.Config {
 	}
 	return c
 }
-
-// placeholderJWKS is the public half of a throwaway RSA key, which only
-// lets checkCognito build a static authenticator: no token is ever
-// verified with it, and its private half was never kept.
-const placeholderJWKS = `{"keys":[{"kty":"RSA","kid":"config-check","alg":"RS256","use":"sig","n":"zvZs6Ve8E3SJIwqV9-F2hyVN4y57uBd43TOPZVQXgcvTCD2KnqBR-c9Jxia9iLSuhHxnNN_gA7LvqPpexGh2BGzS-y0YpVkuHk5mGEahf3jGMwkIBIXz9kwh7M7Tswp5JldhFWd041sw87axFpizH1MgFEX5lbgvtx87OjN6xgAxQLhtW9gXsWMieRR9QSVLqu5LJwPTa3SJ9NtcLmWpwD8vxq0epi8E27SUf0QuY4o3GumRNYxYHh5E9XmTBqnMEG9mjoOAtRLvlU8NStmK1AK63ScB7pbIsh-BqhxL2kjFLx87evZp65Y_oeETs-lSrL4u_XkHfnsq9qngQLs9ow","e":"AQAB"}]}`
 
 // loadSSOKeys loads the -sso-key files: the first signs, the others are
 // published for verification only. Each key appears once.
