@@ -4,10 +4,11 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"time"
 )
 
 // Kind classifies an error by what went wrong from the caller's point of
-// view. The six kinds are the sentinels of the taxonomy that every package
+// view. The seven kinds are the sentinels of the taxonomy that every package
 // of this module uses; the HTTP layer maps each to one status code, and this
 // package knows no status codes at all.
 //
@@ -37,6 +38,11 @@ const (
 	ErrUpstream
 	// ErrTimeout: the work ran past its deadline.
 	ErrTimeout
+	// ErrRateLimited: the caller asked for more than its limit allows
+	// (too many tokens issued, or redeemed and not yet expired); it may
+	// ask again after the error's RetryAfter. An addition to the
+	// GenerateSSOToken document's table (429).
+	ErrRateLimited
 )
 
 var kindNames = [...]string{
@@ -46,6 +52,7 @@ var kindNames = [...]string{
 	ErrNotAcceptable: "not acceptable",
 	ErrUpstream:      "upstream failure",
 	ErrTimeout:       "timeout",
+	ErrRateLimited:   "rate limited",
 }
 
 // String returns the kind's name, for example "unauthorized".
@@ -73,16 +80,39 @@ func (k Kind) Error() string { return "ssotoken: " + k.String() }
 // errors.Is(err, ErrTokenExpired) whether it is that sentinel; errors.As
 // finds the *Error through any wrapping; errors.Unwrap returns the cause.
 type Error struct {
-	kind    Kind
-	code    string
-	message string
-	err     error
+	kind       Kind
+	code       string
+	message    string
+	err        error
+	retryAfter time.Duration
 }
 
 // NewError returns an *Error of the given kind, code and safe message, with
 // an optional cause.
 func NewError(kind Kind, code, message string, cause error) *Error {
 	return &Error{kind: kind, code: code, message: message, err: cause}
+}
+
+// WithRetryAfter returns a copy of e that tells the caller when to ask
+// again: after d (the HTTP layer sends it as Retry-After, in whole seconds
+// rounded up). A refusal of kind ErrRateLimited carries one.
+func (e *Error) WithRetryAfter(d time.Duration) *Error {
+	c := *e
+	c.retryAfter = max(d, 0)
+	return &c
+}
+
+// RetryAfter returns how long the caller should wait before asking again,
+// or zero when the error does not say.
+func (e *Error) RetryAfter() time.Duration { return e.retryAfter }
+
+// RetryAfterOf returns the RetryAfter of the first *Error in err's chain,
+// or zero.
+func RetryAfterOf(err error) time.Duration {
+	if e := asError(err); e != nil {
+		return e.retryAfter
+	}
+	return 0
 }
 
 // Kind returns what went wrong, one of the Err... kinds.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -107,11 +108,26 @@ func TestKindStrings(t *testing.T) {
 	for k, want := range map[Kind]string{
 		ErrBadRequest: "bad request", ErrUnauthorized: "unauthorized", ErrForbidden: "forbidden",
 		ErrNotAcceptable: "not acceptable", ErrUpstream: "upstream failure", ErrTimeout: "timeout",
-		0: "unknown kind", 99: "unknown kind",
+		ErrRateLimited: "rate limited", 0: "unknown kind", 99: "unknown kind",
 	} {
 		assert.Equal(t, want, k.String())
 		assert.Equal(t, "ssotoken: "+want, k.Error())
 	}
+}
+
+func TestRetryAfter(t *testing.T) {
+	base := NewError(ErrRateLimited, "rate_limited", "slow down", nil)
+	limited := base.WithRetryAfter(1500 * time.Millisecond)
+
+	assert.Zero(t, base.RetryAfter(), "WithRetryAfter copies: the sentinel is unchanged")
+	assert.Equal(t, 1500*time.Millisecond, limited.RetryAfter())
+	assert.Equal(t, 1500*time.Millisecond, RetryAfterOf(fmt.Errorf("wrapped: %w", limited)))
+	assert.ErrorIs(t, limited, ErrRateLimited)
+	assert.Equal(t, "rate_limited", CodeOf(limited))
+	assert.Equal(t, "slow down", MessageOf(limited))
+	assert.Zero(t, base.WithRetryAfter(-time.Second).RetryAfter(), "a negative wait is none")
+	assert.Zero(t, RetryAfterOf(errors.New("plain")))
+	assert.Zero(t, RetryAfterOf(nil))
 }
 
 func TestRequestValidate(t *testing.T) {

@@ -148,7 +148,7 @@ func ExampleVerifier_Stats() {
 	// ready: <nil>
 	// redeemed: accepted
 	// redeemed: replayed
-	// {Accepted:1 Replayed:1 StoreFull:0 StoreUnavailable:0}
+	// {Accepted:1 Replayed:1 StoreFull:0 StoreUnavailable:0 CallerLimited:0}
 }
 
 func ExampleKeyring_Rotate() {

@@ -1119,3 +1119,133 @@ func TestRedemptionID(t *testing.T) {
 	}
 	assert.NotEqual(t, RedemptionID(seedTokenNo), digest(seedTokenNo), "not a digest of the whole token")
 }
+
+func TestMemoryReplayStorePerCaller(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	clock := newTestClock(replayT0)
+	s := NewMemoryReplayStore(MemoryReplayConfig{MaxEntries: 10, MaxEntriesPerCaller: 3, Now: clock.Now})
+
+	redeem := func(caller, id string, ttl time.Duration) (bool, error) {
+		return s.RedeemFor(ctx, caller, id, clock.Now().Add(ttl))
+	}
+	// mallory redeems three ids, expiring at +10 s, +30 s and +20 s.
+	for i, ttl := range []time.Duration{10 * time.Second, 30 * time.Second, 20 * time.Second} {
+		first, err := redeem("mallory", "m"+strconv.Itoa(i), ttl)
+		require.NoError(t, err)
+		require.True(t, first)
+	}
+
+	tests := []struct {
+		name           string
+		caller, id     string
+		wantFirst      bool
+		wantCode       string
+		wantRetryAfter time.Duration
+	}{
+		{name: "a caller at its bound is refused, until its first id expires", caller: "mallory", id: "m3", wantCode: CodeTooManyTokens, wantRetryAfter: 10 * time.Second},
+		{name: "a known id of that caller is still answered", caller: "mallory", id: "m0", wantFirst: false},
+		{name: "another caller is redeemed", caller: "victim", id: "v0", wantFirst: true},
+		{name: "no caller is bounded only by MaxEntries", caller: "", id: "n0", wantFirst: true},
+		{name: "Redeem of another's id is a replay", caller: "victim", id: "m1", wantFirst: false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			first, err := redeem(tt.caller, tt.id, time.Hour)
+			assert.Equal(t, tt.wantFirst, first)
+			if tt.wantCode == "" {
+				require.NoError(t, err)
+				return
+			}
+			assert.ErrorIs(t, err, ErrRateLimited)
+			assert.Equal(t, tt.wantCode, CodeOf(err))
+			assert.Equal(t, tt.wantRetryAfter, RetryAfterOf(err))
+		})
+	}
+	assert.Equal(t, 5, s.Len())
+
+	// The first of mallory's ids expires: room for exactly one more, and
+	// the next refusal waits for the id expiring at +20 s.
+	clock.Advance(10 * time.Second)
+	first, err := redeem("mallory", "m3", time.Hour)
+	require.NoError(t, err)
+	assert.True(t, first)
+	_, err = redeem("mallory", "m4", time.Hour)
+	assert.Equal(t, CodeTooManyTokens, CodeOf(err))
+	assert.Equal(t, 10*time.Second, RetryAfterOf(err))
+
+	// Once all of them have expired the caller starts afresh, and the
+	// store holds no bookkeeping for callers without ids.
+	clock.Advance(2 * time.Hour)
+	first, err = redeem("mallory", "m5", time.Hour)
+	require.NoError(t, err)
+	assert.True(t, first)
+	s.mu.Lock()
+	assert.Len(t, s.callers, 1)
+	assert.Equal(t, 1, s.callers["mallory"].Len())
+	s.mu.Unlock()
+}
+
+func TestMemoryReplayStorePerCallerDefaults(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name          string
+		cfg           MemoryReplayConfig
+		wantPerCaller int
+	}{
+		{name: "zero", cfg: MemoryReplayConfig{}, wantPerCaller: DefaultReplayEntriesPerCaller},
+		{name: "negative", cfg: MemoryReplayConfig{MaxEntriesPerCaller: -1}, wantPerCaller: DefaultReplayEntriesPerCaller},
+		{name: "explicit", cfg: MemoryReplayConfig{MaxEntriesPerCaller: 5}, wantPerCaller: 5},
+		{name: "at most MaxEntries", cfg: MemoryReplayConfig{MaxEntries: 4, MaxEntriesPerCaller: 5}, wantPerCaller: 4},
+		{name: "default over a small store", cfg: MemoryReplayConfig{MaxEntries: 50}, wantPerCaller: 50},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			assert.Equal(t, tt.wantPerCaller, NewMemoryReplayStore(tt.cfg).perCaller)
+		})
+	}
+}
+
+// TestVerifierFloodLeavesOthersAlone replays an attack at a reduced scale:
+// one signed-in caller mints and redeems far more TokenNos than a person
+// would, to fill the LOB's replay store. Its own tokens are refused once it
+// holds its share (429 too_many_tokens, not 502), and a victim's fresh
+// token is still accepted, once.
+func TestVerifierFloodLeavesOthersAlone(t *testing.T) {
+	t.Parallel()
+	clock := newTestClock(replayT0)
+	const maxEntries, perCaller, flood = 100, 10, 1_000 // the flood is 10x the whole store
+	store := NewMemoryReplayStore(MemoryReplayConfig{MaxEntries: maxEntries, MaxEntriesPerCaller: perCaller, Now: clock.Now})
+	s, v := replaySetup(t, replayHMACKey(t), store, clock)
+	ctx := context.Background()
+
+	issue := func(ciino string, i int) string {
+		resp, err := s.Issue(ctx, Request{CIINo: ciino, LOBId: "01", Functionality: "D" + strconv.Itoa(i)})
+		require.NoError(t, err)
+		return resp.TokenNo
+	}
+	var accepted, limited int
+	for i := range flood {
+		_, err := v.Verify(ctx, issue("66600001", i))
+		switch {
+		case err == nil:
+			accepted++
+		case CodeOf(err) == CodeTooManyTokens:
+			limited++
+			require.Positive(t, RetryAfterOf(err))
+		default:
+			require.NoError(t, err)
+		}
+	}
+	assert.Equal(t, perCaller, accepted)
+	assert.Equal(t, flood-perCaller, limited)
+
+	victim := issue("10001004", 0)
+	c, err := v.Verify(ctx, victim)
+	require.NoError(t, err, "the flood must not refuse another caller's fresh token")
+	assert.Equal(t, "10001004", c.CIINo)
+	_, err = v.Verify(ctx, victim)
+	assert.Equal(t, CodeTokenReplayed, CodeOf(err), "and the victim's token is still single use")
+	assert.Equal(t, VerifierStats{Accepted: perCaller + 1, Replayed: 1, CallerLimited: flood - perCaller}, v.Stats())
+}

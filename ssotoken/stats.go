@@ -106,6 +106,10 @@ const (
 	// RedeemStoreUnavailable: the store could not answer (down,
 	// unreachable, or too slow for the call's deadline).
 	RedeemStoreUnavailable RedeemResult = "store_unavailable"
+	// RedeemCallerLimited: the token's caller holds as many unexpired ids
+	// as the store allows one caller (CodeTooManyTokens, from a
+	// MemoryReplayStore).
+	RedeemCallerLimited RedeemResult = "caller_limited"
 )
 
 // VerifierStats counts a Verifier's redemptions by result since it was
@@ -117,6 +121,7 @@ type VerifierStats struct {
 	Replayed         uint64
 	StoreFull        uint64
 	StoreUnavailable uint64
+	CallerLimited    uint64
 }
 
 // redeemResult classifies what a ReplayStore answered.
@@ -128,6 +133,8 @@ func redeemResult(first bool, err error) RedeemResult {
 		return RedeemReplayed
 	case CodeOf(err) == CodeReplayStoreFull:
 		return RedeemStoreFull
+	case CodeOf(err) == CodeTooManyTokens:
+		return RedeemCallerLimited
 	}
 	return RedeemStoreUnavailable
 }

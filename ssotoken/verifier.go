@@ -115,7 +115,7 @@ type Verifier struct {
 	onRedeem    func(context.Context, RedeemResult)
 	now         func() time.Time
 
-	redeemed [4]atomic.Uint64 // by redeemIndex
+	redeemed [5]atomic.Uint64 // by redeemIndex
 }
 
 // redeemIndex is the slot of a result in Verifier.redeemed.
@@ -127,8 +127,10 @@ func redeemIndex(r RedeemResult) int {
 		return 1
 	case RedeemStoreFull:
 		return 2
+	case RedeemStoreUnavailable:
+		return 3
 	}
-	return 3
+	return 4
 }
 
 // NewVerifier returns a Verifier for cfg, or an error if cfg is not usable.
@@ -170,6 +172,7 @@ func (v *Verifier) Stats() VerifierStats {
 		Replayed:         v.redeemed[1].Load(),
 		StoreFull:        v.redeemed[2].Load(),
 		StoreUnavailable: v.redeemed[3].Load(),
+		CallerLimited:    v.redeemed[4].Load(),
 	}
 }
 
@@ -255,7 +258,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 		return nil, err
 	}
 	if v.replay != nil {
-		first, err := v.replay.Redeem(ctx, RedemptionID(token), time.Unix(c.ExpiresAt, 0).Add(v.leeway))
+		first, err := v.redeem(ctx, c, token)
 		result := redeemResult(first, err)
 		v.redeemed[redeemIndex(result)].Add(1)
 		if v.onRedeem != nil {
@@ -275,6 +278,16 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 		}
 	}
 	return c, nil
+}
+
+// redeem records the token in the replay store: under its CIINo when the
+// store bounds each caller (a CallerReplayStore).
+func (v *Verifier) redeem(ctx context.Context, c *Claims, token string) (bool, error) {
+	id, exp := RedemptionID(token), time.Unix(c.ExpiresAt, 0).Add(v.leeway)
+	if cs, ok := v.replay.(CallerReplayStore); ok {
+		return cs.RedeemFor(ctx, c.CIINo, id, exp)
+	}
+	return v.replay.Redeem(ctx, id, exp)
 }
 
 // checkClaims runs the checks golang-jwt does not: "iat" required, the
