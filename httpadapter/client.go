@@ -191,6 +191,8 @@ func statusError(status int, code, msg string) error {
 		kind = ssotoken.ErrNotAcceptable
 	case http.StatusGatewayTimeout:
 		kind = ssotoken.ErrTimeout
+	case http.StatusTooManyRequests:
+		kind = ssotoken.ErrRateLimited
 	}
 	if code == "" || len(code) > 64 || strings.ContainsFunc(code, func(r rune) bool { return r != '_' && !unicode.IsLower(r) && !unicode.IsDigit(r) }) {
 		code = "remote_" + strings.ReplaceAll(strings.ToLower(http.StatusText(status)), " ", "_")

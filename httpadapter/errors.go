@@ -47,7 +47,7 @@ var (
 
 // StatusFor returns the HTTP status for err: 200 for nil, then by kind
 // 400, 401, 403, 406, 502 and 504, as the GenerateSSOToken document's
-// error table has them; 405 and 413 for the codes method_not_allowed and
+// error table has them, and 429 for ssotoken.ErrRateLimited; 405 and 413 for the codes method_not_allowed and
 // body_too_large (this package's own errors of those codes, not a remote
 // server's). An error outside the taxonomy is 502 and a context
 // deadline 504 (see ssotoken.KindOf). This is the one place in the module
@@ -73,6 +73,8 @@ func StatusFor(err error) int {
 		return http.StatusNotAcceptable
 	case ssotoken.ErrTimeout:
 		return http.StatusGatewayTimeout
+	case ssotoken.ErrRateLimited:
+		return http.StatusTooManyRequests
 	default:
 		return http.StatusBadGateway
 	}
@@ -92,16 +94,20 @@ type ErrorResponse struct {
 // WWW-Authenticate challenge (RFC 6750 section 3: error="invalid_token"
 // when a token was presented, a bare challenge when none was); a 403 for a
 // missing scope or group carries error="insufficient_scope". A 405 carries
-// "Allow: POST". Only the error's safe message and code are written, never
-// its cause.
+// "Allow: POST", and a 429 "Retry-After" (the error's
+// ssotoken.RetryAfterOf in whole seconds, rounded up, at least 1). Only the
+// error's safe message and code are written, never its cause.
 func WriteError(w http.ResponseWriter, err error) {
 	status := StatusFor(err)
 	code := ssotoken.CodeOf(err)
 	h := w.Header()
-	if c := Challenge(err); c != "" {
+	switch c := Challenge(err); {
+	case c != "":
 		h.Set("WWW-Authenticate", c)
-	} else if status == http.StatusMethodNotAllowed && h.Get("Allow") == "" {
+	case status == http.StatusMethodNotAllowed && h.Get("Allow") == "":
 		h.Set("Allow", http.MethodPost)
+	case status == http.StatusTooManyRequests:
+		h.Set("Retry-After", retryAfterValue(ssotoken.RetryAfterOf(err)))
 	}
 	writeJSON(w, status, ErrorResponse{
 		ReturnCode:    ssotoken.ReturnCodeFailure,

@@ -152,6 +152,21 @@ type Config struct {
 	// (406). Nil allows all.
 	Guard *Guard
 
+	// Limiter bounds how many tokens each caller (LimitKey: its issuer,
+	// app client and subject) is issued; a call over the limit is 429
+	// rate_limited with Retry-After, and takes nothing from the limit.
+	// Calls refused for any other reason are not counted. Nil means a
+	// MemoryLimiter of DefaultIssueLimit (60 a minute, 20 at once), unless
+	// InsecureNoIssueLimit is set. Give a fleet of instances one shared
+	// limit with httpadapter/redislimit.
+	Limiter Limiter
+
+	// InsecureNoIssueLimit turns the issuing limit off: one signed-in
+	// caller can then mint tokens as fast as the server answers, and fill
+	// a LOB's replay store. For load tests and benchmarks, or behind a
+	// gateway that limits per caller; it cannot be combined with Limiter.
+	InsecureNoIssueLimit bool
+
 	// MaxBodyBytes caps the request body; a larger one is 413. Zero means
 	// DefaultMaxBodyBytes (8 KiB).
 	MaxBodyBytes int64
@@ -189,6 +204,7 @@ type Handler struct {
 	resolver   func(context.Context, *ssotoken.Principal) (string, error)
 	unbound    bool
 	guard      *Guard
+	limiter    Limiter
 	maxBody    int64
 	timeout    time.Duration
 	audit      auditor
@@ -208,6 +224,8 @@ func NewHandler(cfg Config) (*Handler, error) {
 		return nil, errors.New("httpadapter: Config.Clients is required")
 	case cfg.MaxBodyBytes < 0 || cfg.Timeout < 0:
 		return nil, errors.New("httpadapter: Config.MaxBodyBytes and Timeout must not be negative")
+	case cfg.InsecureNoIssueLimit && !isNil(cfg.Limiter):
+		return nil, errors.New("httpadapter: Config.InsecureNoIssueLimit cannot be combined with Config.Limiter")
 	}
 	if err := checkCIINoBinding(&cfg); err != nil {
 		return nil, err
@@ -226,6 +244,7 @@ func NewHandler(cfg Config) (*Handler, error) {
 		resolver:   cfg.CIINoResolver,
 		unbound:    cfg.InsecureUnboundCIINo,
 		guard:      cfg.Guard,
+		limiter:    cfg.Limiter,
 		maxBody:    cmp.Or(cfg.MaxBodyBytes, DefaultMaxBodyBytes),
 		timeout:    cmp.Or(cfg.Timeout, DefaultTimeout),
 		audit: auditor{
@@ -235,6 +254,12 @@ func NewHandler(cfg Config) (*Handler, error) {
 	}
 	if len(h.versions) == 0 {
 		h.versions = []string{DefaultAPIVersion}
+	}
+	if isNil(h.limiter) && !cfg.InsecureNoIssueLimit {
+		h.limiter, _ = NewMemoryLimiter(MemoryLimiterConfig{Limit: DefaultIssueLimit}) // valid by construction
+	}
+	if isNil(h.limiter) {
+		h.limiter = nil
 	}
 	return h, nil
 }
@@ -334,7 +359,9 @@ func badRequest(code, msg string) error {
 //     the caller (CIINoClaim or CIINoResolver; skipped only with
 //     InsecureUnboundCIINo), else 403, or 502 or 504 when the resolver
 //     fails
-//  8. the token issued within the deadline, else 502 or 504
+//  8. the caller within its issuing limit (Limiter), else 429 with
+//     Retry-After (502 or 504 when the limiter cannot decide)
+//  9. the token issued within the deadline, else 502 or 504
 //
 // Success is 200 with Cache-Control: no-store.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -405,6 +432,9 @@ func (h *Handler) serve(ctx context.Context, w http.ResponseWriter, r *http.Requ
 		return ssotoken.Response{}, errLOBNotAllowed
 	}
 	if err := h.bindCIINo(ctx, p, req.CIINo); err != nil {
+		return ssotoken.Response{}, err
+	}
+	if err := h.checkLimit(ctx, p); err != nil {
 		return ssotoken.Response{}, err
 	}
 	return h.issue(ctx, req)

@@ -425,7 +425,8 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 }
 
 func TestHandlerConcurrent(t *testing.T) {
-	h, _ := newTestHandler(t, nil)
+	// 200 tokens for one caller: more than the default issuing limit.
+	h, _ := newTestHandler(t, func(c *Config) { c.InsecureNoIssueLimit = true })
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 

@@ -119,8 +119,9 @@ func run(ctx context.Context, cfg config) ([]result, error) {
 		}
 		wg.Wait()
 	}()
-	// No per-call audit record: the baseline logs nothing either.
-	ssoArgs := []string{"-addr", "127.0.0.1:0", "-debug-addr", "127.0.0.1:0", "-log-format", "json", "-audit=false"}
+	// No per-call audit record: the baseline logs nothing either. No
+	// per-caller issuing limit: every request is one user's.
+	ssoArgs := []string{"-addr", "127.0.0.1:0", "-debug-addr", "127.0.0.1:0", "-log-format", "json", "-audit=false", "-insecure-no-issue-limit"}
 	// The cache-off server also stands in for Cognito for the baseline:
 	// its dev JWKS, issuer and access token.
 	if want(targetCacheOff) || want(targetBaseline) {
