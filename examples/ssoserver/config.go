@@ -51,6 +51,9 @@ type options struct {
 	instance, instances         int           // -instance, -instances: this instance's number in its fleet
 	includeJTI                  bool          // -include-jti
 	timeout                     time.Duration // -timeout: deadline of one GenerateSSOToken call
+	issueRate, issueBurst       int           // -issue-rate (a minute), -issue-burst: each caller's issuing limit
+	insecureNoIssueLimit        bool          // -insecure-no-issue-limit
+	issueLimitRedis             string        // -issue-limit-redis: the Redis that shares the limit, "" for in-process
 	apiVersions                 listFlag
 	lobClients                  listFlag
 	allowCIDRs, allowHosts      listFlag
@@ -83,45 +86,49 @@ type options struct {
 // flag's variable holds a list: values separated by commas or spaces, or
 // by spaces only where a value may hold a comma (spaceList).
 var flagEnv = map[string]string{
-	"addr":                   "SSO_ADDR",
-	"cognito-region":         "SSO_COGNITO_REGION",
-	"cognito-user-pool-id":   "SSO_COGNITO_USER_POOL_ID",
-	"cognito-issuer":         "SSO_COGNITO_ISSUER",
-	"cognito-jwks-url":       "SSO_COGNITO_JWKS_URL",
-	"cognito-client-id":      "SSO_COGNITO_CLIENT_IDS",
-	"cognito-leeway":         "SSO_COGNITO_LEEWAY",
-	"cognito-cache":          "SSO_COGNITO_CACHE",
-	"required-scope":         "SSO_REQUIRED_SCOPES",
-	"ciino-claim":            "SSO_CIINO_CLAIM",
-	"insecure-unbound-ciino": "SSO_INSECURE_UNBOUND_CIINO",
-	"sso-secret":             "SSO_SECRET",
-	"sso-key":                "SSO_KEY_FILES",
-	"instance":               "SSO_INSTANCE",
-	"instances":              "SSO_INSTANCES",
-	"include-jti":            "SSO_INCLUDE_JTI",
-	"sso-ttl":                "SSO_TTL",
-	"timeout":                "SSO_TIMEOUT",
-	"api-version":            "SSO_API_VERSIONS",
-	"lob-client":             "SSO_LOB_CLIENTS",
-	"allow-cidr":             "SSO_ALLOW_CIDRS",
-	"allow-host":             "SSO_ALLOW_HOSTS",
-	"trusted-proxy":          "SSO_TRUSTED_PROXIES",
-	"cookie-name":            "SSO_COOKIE_NAME",
-	"cookie-secret":          "COOKIE_SECRET",
-	"cookie-allowed-origin":  "SSO_COOKIE_ALLOWED_ORIGINS",
-	"cors-origin":            "SSO_CORS_ORIGINS",
-	"api-secret":             "API_SECRET",
-	"demo":                   "SSO_DEMO",
-	"portal-addr":            "SSO_PORTAL_ADDR",
-	"forum-addr":             "SSO_FORUM_ADDR",
-	"lob-url":                "SSO_LOB_URL",
-	"tls-cert":               "SSO_TLS_CERT",
-	"tls-key":                "SSO_TLS_KEY",
-	"tls-reload-interval":    "SSO_TLS_RELOAD_INTERVAL",
-	"log-format":             "SSO_LOG_FORMAT",
-	"audit":                  "SSO_AUDIT",
-	"debug-addr":             "SSO_DEBUG_ADDR",
-	"metrics-addr":           "SSO_METRICS_ADDR",
+	"addr":                    "SSO_ADDR",
+	"cognito-region":          "SSO_COGNITO_REGION",
+	"cognito-user-pool-id":    "SSO_COGNITO_USER_POOL_ID",
+	"cognito-issuer":          "SSO_COGNITO_ISSUER",
+	"cognito-jwks-url":        "SSO_COGNITO_JWKS_URL",
+	"cognito-client-id":       "SSO_COGNITO_CLIENT_IDS",
+	"cognito-leeway":          "SSO_COGNITO_LEEWAY",
+	"cognito-cache":           "SSO_COGNITO_CACHE",
+	"required-scope":          "SSO_REQUIRED_SCOPES",
+	"ciino-claim":             "SSO_CIINO_CLAIM",
+	"insecure-unbound-ciino":  "SSO_INSECURE_UNBOUND_CIINO",
+	"sso-secret":              "SSO_SECRET",
+	"sso-key":                 "SSO_KEY_FILES",
+	"instance":                "SSO_INSTANCE",
+	"instances":               "SSO_INSTANCES",
+	"include-jti":             "SSO_INCLUDE_JTI",
+	"sso-ttl":                 "SSO_TTL",
+	"timeout":                 "SSO_TIMEOUT",
+	"issue-rate":              "SSO_ISSUE_RATE",
+	"issue-burst":             "SSO_ISSUE_BURST",
+	"insecure-no-issue-limit": "SSO_INSECURE_NO_ISSUE_LIMIT",
+	"issue-limit-redis":       "SSO_ISSUE_LIMIT_REDIS",
+	"api-version":             "SSO_API_VERSIONS",
+	"lob-client":              "SSO_LOB_CLIENTS",
+	"allow-cidr":              "SSO_ALLOW_CIDRS",
+	"allow-host":              "SSO_ALLOW_HOSTS",
+	"trusted-proxy":           "SSO_TRUSTED_PROXIES",
+	"cookie-name":             "SSO_COOKIE_NAME",
+	"cookie-secret":           "COOKIE_SECRET",
+	"cookie-allowed-origin":   "SSO_COOKIE_ALLOWED_ORIGINS",
+	"cors-origin":             "SSO_CORS_ORIGINS",
+	"api-secret":              "API_SECRET",
+	"demo":                    "SSO_DEMO",
+	"portal-addr":             "SSO_PORTAL_ADDR",
+	"forum-addr":              "SSO_FORUM_ADDR",
+	"lob-url":                 "SSO_LOB_URL",
+	"tls-cert":                "SSO_TLS_CERT",
+	"tls-key":                 "SSO_TLS_KEY",
+	"tls-reload-interval":     "SSO_TLS_RELOAD_INTERVAL",
+	"log-format":              "SSO_LOG_FORMAT",
+	"audit":                   "SSO_AUDIT",
+	"debug-addr":              "SSO_DEBUG_ADDR",
+	"metrics-addr":            "SSO_METRICS_ADDR",
 }
 
 // spaceList are the repeatable flags whose values may hold commas: their
@@ -161,6 +168,10 @@ func parseOptions(args []string, getenv func(string) string, usage io.Writer) (*
 	fs.BoolVar(&o.includeJTI, "include-jti", false, "put the TokenRefNo in every TokenNo as \"jti\" (the document's sample has no jti)")
 	fs.DurationVar(&o.ssoTTL, "sso-ttl", time.Hour, "lifetime of TokenNo; a LOB refuses tokens that live longer than its own maximum (1h by default, lobapp -max-lifetime)")
 	fs.DurationVar(&o.timeout, "timeout", httpadapter.DefaultTimeout, "deadline of one GenerateSSOToken call, authentication and issuing included; past it the answer is 504")
+	fs.IntVar(&o.issueRate, "issue-rate", httpadapter.DefaultIssueLimit.Rate, "TokenNo a minute each caller (its user pool, app client and subject) may be issued once its -issue-burst is used; past it the answer is 429 rate_limited with Retry-After")
+	fs.IntVar(&o.issueBurst, "issue-burst", httpadapter.DefaultIssueLimit.Burst, "TokenNo a caller may be issued at once, before -issue-rate applies")
+	fs.BoolVar(&o.insecureNoIssueLimit, "insecure-no-issue-limit", false, "issue without a per-caller limit: one signed-in caller can then mint TokenNo as fast as the server answers and fill a LOB's replay store; for load tests, or behind a gateway that limits per caller")
+	fs.StringVar(&o.issueLimitRedis, "issue-limit-redis", "", "share the issuing limit among all instances through Redis at `address`: host:port, the nodes of a Redis Cluster as host:port,host:port,..., or a redis:// or rediss:// URL (with credentials); when Redis does not answer, GenerateSSOToken fails closed (502). Default: each instance counts on its own")
 	fs.Var(&o.apiVersions, "api-version", "accepted x-api-version `value`; repeatable (default 1.0.0)")
 	fs.Var(&o.lobClients, "lob-client", "registered x-lob-client-id, the LOBIds it may ask for, and the app clients (-cognito-client-id) whose tokens may present it, `ID:LOB,LOB@APPCLIENT,APPCLIENT`; @... may be left out only with one -cognito-client-id; repeatable")
 	fs.Var(&o.allowCIDRs, "allow-cidr", "allowed client `network`; repeatable (default: all)")
@@ -302,6 +313,36 @@ func readEnv(fs *flag.FlagSet, set map[string]bool, getenv func(string) string) 
 	return errs
 }
 
+// maxIssueRate bounds -issue-rate and -issue-burst.
+const maxIssueRate = 1_000_000
+
+// checkIssueLimit validates -issue-rate, -issue-burst,
+// -insecure-no-issue-limit and -issue-limit-redis.
+func (o *options) checkIssueLimit() []error {
+	var errs []error
+	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	if o.issueRate < 1 || o.issueRate > maxIssueRate {
+		bad("-issue-rate %d: want between 1 and %d a minute (-insecure-no-issue-limit turns the limit off)", o.issueRate, maxIssueRate)
+	}
+	if o.issueBurst < 1 || o.issueBurst > maxIssueRate {
+		bad("-issue-burst %d: want between 1 and %d", o.issueBurst, maxIssueRate)
+	}
+	if o.insecureNoIssueLimit && o.issueLimitRedis != "" {
+		bad("-insecure-no-issue-limit and -issue-limit-redis exclude each other")
+	}
+	if o.issueLimitRedis != "" {
+		if _, err := redisOptions(o.issueLimitRedis); err != nil {
+			bad("-issue-limit-redis: %w", err)
+		}
+	}
+	return errs
+}
+
+// issueLimit is the limit of -issue-rate and -issue-burst.
+func (o *options) issueLimit() httpadapter.RateLimit {
+	return httpadapter.RateLimit{Rate: o.issueRate, Period: time.Minute, Burst: o.issueBurst}
+}
+
 // check validates the options, loads the key files they name and fills in
 // dev mode's defaults. It returns every problem it finds, one error each.
 func (o *options) check() []error {
@@ -317,6 +358,7 @@ func (o *options) check() []error {
 	if o.timeout < 10*time.Millisecond || o.timeout > 5*time.Minute {
 		bad("-timeout %s: want between 10ms and 5m", o.timeout)
 	}
+	errs = append(errs, o.checkIssueLimit()...)
 	if o.cognitoLeeway < 0 || o.cognitoLeeway > cognito.MaxLeeway {
 		bad("-cognito-leeway %s: want between 0s and %s", o.cognitoLeeway, cognito.MaxLeeway)
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -55,13 +56,19 @@ var huge = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 	_, _ = w.Write([]byte(`]}`))
 })
 
-// startReal starts ssoserver in real mode against the pool.
-func startReal(t *testing.T, p *fakePool) (*proc, string) {
+// startReal starts ssoserver in real mode against the pool, with extra
+// arguments; without the per-caller issuing limit unless extra has
+// -issue-... flags, because the fault tests call for one user far more
+// often than the limit allows.
+func startReal(t *testing.T, p *fakePool, extra ...string) (*proc, string) {
 	ssoserver, _ := binaries(t)
-	srv := start(t, ssoserver, []string{"SSO_SECRET=" + e2eSecret}, "-addr", "127.0.0.1:0", "-log-format", "json",
+	if !slices.ContainsFunc(extra, func(a string) bool { return strings.HasPrefix(a, "-issue-") }) {
+		extra = append(extra, "-insecure-no-issue-limit")
+	}
+	srv := start(t, ssoserver, []string{"SSO_SECRET=" + e2eSecret}, append([]string{"-addr", "127.0.0.1:0", "-log-format", "json",
 		"-cognito-issuer", p.Issuer(), "-cognito-jwks-url", p.JWKSURL(), "-cognito-client-id", "app", "-ciino-claim", "custom:ciino",
 		"-lob-client", "cid:01",
-		"-cookie-secret", "a cookie secret that is 32+ bytes long", "-api-secret", "an API secret that is 32+ bytes long!")
+		"-cookie-secret", "a cookie secret that is 32+ bytes long", "-api-secret", "an API secret that is 32+ bytes long!"}, extra...)...)
 	return srv, waitListening(t, srv)
 }
 

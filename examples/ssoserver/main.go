@@ -349,6 +349,11 @@ func build(o *options, urls baseURLs, logger *slog.Logger, m *metrics) (*assembl
 	if err != nil {
 		return fail(err)
 	}
+	limiter, closeLimiter, err := issueLimiter(o)
+	if err != nil {
+		return fail(fmt.Errorf("-issue-limit-redis: %w", err))
+	}
+	closers = append(closers, closeLimiter)
 	guard := o.guard
 	generate, err := httpadapter.NewHandler(httpadapter.Config{
 		Authenticator:        auth,
@@ -358,6 +363,8 @@ func build(o *options, urls baseURLs, logger *slog.Logger, m *metrics) (*assembl
 		CIINoClaim:           o.ciinoClaim,
 		InsecureUnboundCIINo: o.insecureUnboundCIINo,
 		Guard:                guard,
+		Limiter:              limiter,
+		InsecureNoIssueLimit: o.insecureNoIssueLimit,
 		Timeout:              o.timeout,
 		Logger:               auditLogger(o.audit, logger),
 		OnEvent:              m.onEvent(),
