@@ -33,7 +33,14 @@ const (
 	CodeCIINoMismatch         = "ciino_mismatch"           // 403
 	CodeIPNotAllowed          = "ip_not_allowed"           // 406
 	CodeHostNotAllowed        = "host_not_allowed"         // 406
+	CodeClientDisconnected    = "client_disconnected"      // 499: the client went away before the answer
 )
+
+// StatusClientClosedRequest is the status that StatusFor gives a call
+// whose client went away before its answer (nginx's 499): no one reads
+// it, but audit records and metrics tell it from a timeout (504) or a
+// refusal of the request.
+const StatusClientClosedRequest = 499
 
 // The errors of plain HTTP that StatusFor answers 405 and 413. A host's
 // own handler writes them with WriteError (setting Allow first when POST is
@@ -43,13 +50,17 @@ const (
 var (
 	ErrMethodNotAllowed = ssotoken.NewError(ssotoken.ErrBadRequest, CodeMethodNotAllowed, "method not allowed", nil)
 	ErrBodyTooLarge     = ssotoken.NewError(ssotoken.ErrBadRequest, CodeBodyTooLarge, "the request body is too large", nil)
+	// ErrClientDisconnected is a call whose client closed the connection
+	// (or reset the stream) before it was answered, the body unfinished,
+	// say: StatusClientClosedRequest (499), outcome "refused".
+	ErrClientDisconnected = ssotoken.NewError(ssotoken.ErrBadRequest, CodeClientDisconnected, "the client closed the request", nil)
 )
 
 // StatusFor returns the HTTP status for err: 200 for nil, then by kind
 // 400, 401, 403, 406, 502 and 504, as the GenerateSSOToken document's
-// error table has them, and 429 for ssotoken.ErrRateLimited; 405 and 413 for the codes method_not_allowed and
-// body_too_large (this package's own errors of those codes, not a remote
-// server's). An error outside the taxonomy is 502 and a context
+// error table has them, and 429 for ssotoken.ErrRateLimited; 405, 413 and
+// 499 for ErrMethodNotAllowed, ErrBodyTooLarge and ErrClientDisconnected
+// (this package's own errors of those codes, not a remote server's). An error outside the taxonomy is 502 and a context
 // deadline 504 (see ssotoken.KindOf). This is the one place in the module
 // where errors meet statuses.
 func StatusFor(err error) int {
@@ -61,6 +72,9 @@ func StatusFor(err error) int {
 	}
 	if errors.Is(err, ErrBodyTooLarge) {
 		return http.StatusRequestEntityTooLarge
+	}
+	if errors.Is(err, ErrClientDisconnected) {
+		return StatusClientClosedRequest
 	}
 	switch ssotoken.KindOf(err) {
 	case ssotoken.ErrBadRequest:

@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -374,6 +375,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err == nil && ctx.Err() != nil {
 		err = ssotoken.Wrap(ctx.Err())
 	}
+	if ssotoken.CodeOf(err) == ssotoken.CodeCanceled && r.Context().Err() != nil {
+		// The client went away (a deadline, the call's or the server's,
+		// stays a timeout): no one reads the answer, the record says why.
+		err = ErrClientDisconnected
+	}
 	if err != nil {
 		WriteError(w, err)
 	} else {
@@ -470,11 +476,12 @@ func (h *Handler) checkHeaders(r *http.Request) error {
 // decodeBody reads one JSON object of at most h.maxBody bytes.
 func (h *Handler) decodeBody(ctx context.Context, w http.ResponseWriter, r *http.Request) (ssotoken.Request, error) {
 	var req ssotoken.Request
-	if deadline, ok := ctx.Deadline(); ok {
-		// The call's deadline bounds reading the body too (a no-op where
-		// the ResponseWriter cannot, such as a test recorder).
-		_ = http.NewResponseController(w).SetReadDeadline(deadline)
-	}
+	// The call's deadline may end the body's read early, never late: the
+	// server's ReadTimeout keeps bounding a body that trickles in, however
+	// long Timeout is. (A no-op where the ResponseWriter cannot set
+	// deadlines, such as a test recorder.)
+	stop := context.AfterFunc(ctx, func() { _ = http.NewResponseController(w).SetReadDeadline(time.Now()) })
+	defer stop()
 	buf := bodyPool.Get().(*bytes.Buffer)
 	defer bodyPool.Put(buf)
 	buf.Reset()
@@ -491,6 +498,9 @@ func (h *Handler) decodeBody(ctx context.Context, w http.ResponseWriter, r *http
 		switch {
 		case errors.As(err, &tooLarge):
 			return req, ErrBodyTooLarge
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			// The connection ended before the body's declared end.
+			return req, ErrClientDisconnected
 		case errors.Is(err, os.ErrDeadlineExceeded) || ctx.Err() != nil:
 			return req, ssotoken.Wrap(context.DeadlineExceeded) // the body did not arrive in time
 		}
