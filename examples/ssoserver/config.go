@@ -51,6 +51,7 @@ type options struct {
 	instance, instances         int           // -instance, -instances: this instance's number in its fleet
 	includeJTI                  bool          // -include-jti
 	timeout                     time.Duration // -timeout: deadline of one GenerateSSOToken call
+	readTimeout                 time.Duration // -read-timeout: a request, body included, must arrive within it
 	issueRate, issueBurst       int           // -issue-rate (a minute), -issue-burst: each caller's issuing limit
 	insecureNoIssueLimit        bool          // -insecure-no-issue-limit
 	issueLimitRedis             string        // -issue-limit-redis: the Redis that shares the limit, "" for in-process
@@ -168,6 +169,7 @@ func parseOptions(args []string, getenv func(string) string, usage io.Writer) (*
 	fs.BoolVar(&o.includeJTI, "include-jti", false, "put the TokenRefNo in every TokenNo as \"jti\" (the document's sample has no jti)")
 	fs.DurationVar(&o.ssoTTL, "sso-ttl", time.Hour, "lifetime of TokenNo; a LOB refuses tokens that live longer than its own maximum (1h by default, lobapp -max-lifetime)")
 	fs.DurationVar(&o.timeout, "timeout", httpadapter.DefaultTimeout, "deadline of one GenerateSSOToken call, authentication and issuing included; past it the answer is 504")
+	fs.DurationVar(&o.readTimeout, "read-timeout", defaultReadTimeout, "a request must arrive within this time, its body included (its headers within 5s at most), else the connection is cut: a body that trickles in holds a connection no longer, however long -timeout is; 100ms to 5m")
 	fs.IntVar(&o.issueRate, "issue-rate", httpadapter.DefaultIssueLimit.Rate, "TokenNo a minute each caller (its user pool, app client and subject) may be issued once its -issue-burst is used; past it the answer is 429 rate_limited with Retry-After")
 	fs.IntVar(&o.issueBurst, "issue-burst", httpadapter.DefaultIssueLimit.Burst, "TokenNo a caller may be issued at once, before -issue-rate applies")
 	fs.BoolVar(&o.insecureNoIssueLimit, "insecure-no-issue-limit", false, "issue without a per-caller limit: one signed-in caller can then mint TokenNo as fast as the server answers and fill a LOB's replay store; for load tests, or behind a gateway that limits per caller")
@@ -359,6 +361,9 @@ func (o *options) check() []error {
 		bad("-timeout %s: want between 10ms and 5m", o.timeout)
 	}
 	errs = append(errs, o.checkIssueLimit()...)
+	if o.readTimeout < 100*time.Millisecond || o.readTimeout > 5*time.Minute {
+		bad("-read-timeout %s: want between 100ms and 5m", o.readTimeout)
+	}
 	if o.cognitoLeeway < 0 || o.cognitoLeeway > cognito.MaxLeeway {
 		bad("-cognito-leeway %s: want between 0s and %s", o.cognitoLeeway, cognito.MaxLeeway)
 	}

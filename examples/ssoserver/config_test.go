@@ -76,6 +76,10 @@ func TestParseOptions(t *testing.T) {
 		{name: "issuing limit off", env: map[string]string{"SSO_INSECURE_NO_ISSUE_LIMIT": "true"}, check: func(t *testing.T, o *options) {
 			assert.True(t, o.insecureNoIssueLimit)
 		}},
+		{name: "read timeout", args: []string{"-read-timeout", "2s"}, check: func(t *testing.T, o *options) {
+			assert.Equal(t, 2*time.Second, o.readTimeout)
+		}},
+		{name: "read timeout too short", args: []string{"-read-timeout", "10ms"}, err: "-read-timeout 10ms: want between 100ms and 5m"},
 		{name: "issue rate zero", args: []string{"-issue-rate", "0"}, err: "-issue-rate 0: want between 1 and 1000000 a minute (-insecure-no-issue-limit turns the limit off)"},
 		{name: "issue burst negative", args: []string{"-issue-burst", "-1"}, err: "-issue-burst -1: want between 1 and 1000000"},
 		{name: "no limit and a shared one", args: []string{"-insecure-no-issue-limit", "-issue-limit-redis", "127.0.0.1:6379"}, err: "-insecure-no-issue-limit and -issue-limit-redis exclude each other"},

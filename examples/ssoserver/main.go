@@ -122,7 +122,7 @@ func run(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 		}
 	}()
 	serve := func(ln net.Listener, h http.Handler, tc *tls.Config, errc chan<- error) {
-		hs := newServer(h, logger)
+		hs := newServer(h, logger, o.readTimeout, o.timeout)
 		servers = append(servers, hs)
 		if tc == nil {
 			go func() { errc <- hs.Serve(ln) }()
@@ -171,13 +171,19 @@ func run(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// newServer returns an http.Server for h with every timeout set.
-func newServer(h http.Handler, logger *slog.Logger) *http.Server {
+// defaultReadTimeout is -read-timeout's default.
+const defaultReadTimeout = 10 * time.Second
+
+// newServer returns an http.Server for h with every timeout set: a
+// request, its body included, must arrive within readTimeout (a body that
+// trickles in is cut then, whatever -timeout says), and its answer may
+// take the call's deadline and 5 s more, at least 15 s.
+func newServer(h http.Handler, logger *slog.Logger, readTimeout, callTimeout time.Duration) *http.Server {
 	return &http.Server{
 		Handler:           h,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      15 * time.Second,
+		ReadHeaderTimeout: min(5*time.Second, readTimeout),
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      max(15*time.Second, callTimeout+5*time.Second),
 		IdleTimeout:       60 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),

@@ -157,7 +157,7 @@ func serveMetrics(ln net.Listener, m *metrics, logger *slog.Logger) func() {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{
 		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn), MaxRequestsInFlight: 4, Timeout: 10 * time.Second,
 	}))
-	ms := newServer(mux, logger)
+	ms := newServer(mux, logger, defaultReadTimeout, 10*time.Second)
 	go func() { _ = ms.Serve(ln) }()
 	logger.Info("metrics endpoint", "addr", ln.Addr().String(), "url", "http://"+ln.Addr().String()+"/metrics")
 	return func() { ms.Close() }
