@@ -480,8 +480,10 @@ func (h *Handler) decodeBody(ctx context.Context, w http.ResponseWriter, r *http
 	// server's ReadTimeout keeps bounding a body that trickles in, however
 	// long Timeout is. (A no-op where the ResponseWriter cannot set
 	// deadlines, such as a test recorder.)
-	stop := context.AfterFunc(ctx, func() { _ = http.NewResponseController(w).SetReadDeadline(time.Now()) })
-	defer stop()
+	if deadline, ok := ctx.Deadline(); ok {
+		t := time.AfterFunc(time.Until(deadline), func() { _ = http.NewResponseController(w).SetReadDeadline(time.Now()) })
+		defer t.Stop()
+	}
 	buf := bodyPool.Get().(*bytes.Buffer)
 	defer bodyPool.Put(buf)
 	buf.Reset()
