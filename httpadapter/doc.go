@@ -32,6 +32,13 @@
 //     internal/jose); other members are ignored.
 //   - The Guard's host allowlist takes brackets only around an IPv6
 //     literal: "[api.example.com]" is 406 host_not_allowed.
+//   - Issuing is limited per caller (LimitKey): 60 tokens a minute, 20 at
+//     once, in this process unless Config.Limiter says otherwise (a
+//     MemoryLimiter of another limit, or httpadapter/redislimit for a
+//     fleet); past it, 429 rate_limited with Retry-After. Only
+//     Config.InsecureNoIssueLimit turns it off.
+//   - The call's deadline only ever shortens the body's read: the
+//     server's ReadTimeout keeps bounding a body that trickles in.
 //
 // The two middlewares, RequireBearer (BearerOptions) and RequireSSOToken
 // (SSOTokenOptions), take the same options, in the manner of
