@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -241,5 +242,63 @@ func BenchmarkBaselineGolangJWTParse(b *testing.B) {
 		if t.Claims.(jwt.MapClaims)["LOBId"] != "01" {
 			b.Fatal("wrong LOB")
 		}
+	}
+}
+
+// The memory replay store under a flood, at its default capacity: a first
+// redemption by a user with room, a redemption refused because its user
+// holds its whole share (MaxEntriesPerCaller), and one refused because the
+// store is full. The refusals cost no more than an acceptance: a flood
+// does not slow the store down for the others.
+//
+//	go test -run '^$' -bench 'MemoryReplay' -benchmem ./ssotoken/
+func BenchmarkMemoryReplayAccept(b *testing.B) {
+	s := ssotoken.NewMemoryReplayStore(ssotoken.MemoryReplayConfig{MaxEntriesPerCaller: 1 << 30, MaxEntries: 1 << 30})
+	benchReplay(b, s, func(int) string { return "victim" }, true)
+}
+
+func BenchmarkMemoryReplayCallerLimited(b *testing.B) {
+	s := ssotoken.NewMemoryReplayStore(ssotoken.MemoryReplayConfig{})
+	fillReplay(b, s, ssotoken.DefaultReplayEntries/2, func(i int) string { return "user-" + strconv.Itoa(i/ssotoken.DefaultReplayEntriesPerCaller) })
+	benchReplay(b, s, func(int) string { return "user-0" }, false) // user-0 holds its whole share
+}
+
+func BenchmarkMemoryReplayFull(b *testing.B) {
+	s := ssotoken.NewMemoryReplayStore(ssotoken.MemoryReplayConfig{})
+	fillReplay(b, s, ssotoken.DefaultReplayEntries, func(i int) string { return "user-" + strconv.Itoa(i/ssotoken.DefaultReplayEntriesPerCaller) })
+	benchReplay(b, s, func(int) string { return "victim" }, false)
+}
+
+// fillReplay redeems n ids of callers caller(i), expiring in an hour.
+func fillReplay(b *testing.B, s *ssotoken.MemoryReplayStore, n int, caller func(int) string) {
+	exp := time.Now().Add(time.Hour)
+	for i := range n {
+		if first, err := s.RedeemFor(context.Background(), caller(i), "fill-"+strconv.Itoa(i), exp); err != nil || !first {
+			b.Fatal(first, err)
+		}
+	}
+}
+
+// benchReplay redeems fresh ids of caller(i) and expects them accepted,
+// or refused when accept is false.
+func benchReplay(b *testing.B, s *ssotoken.MemoryReplayStore, caller func(int) string, accept bool) {
+	ctx := context.Background()
+	exp := time.Now().Add(time.Hour)
+	ids := make([]string, 1<<16)
+	for i := range ids {
+		ids[i] = ssotoken.RedemptionID("bench-" + strconv.Itoa(i))
+	}
+	i := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		id := ids[i%len(ids)]
+		if i >= len(ids) {
+			id = ssotoken.RedemptionID("bench-" + strconv.Itoa(i)) // past the prepared ids: a fresh one, allocated
+		}
+		first, err := s.RedeemFor(ctx, caller(i), id, exp)
+		if accept != (err == nil && first) {
+			b.Fatal(first, err)
+		}
+		i++
 	}
 }
