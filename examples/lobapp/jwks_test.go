@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"flag"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -95,20 +96,21 @@ func TestJWKSUnavailable(t *testing.T) {
 
 func TestParseOptions(t *testing.T) {
 	const jwks = "http://127.0.0.1:8080/.well-known/jwks.json"
-	env := func(secret string) func(string) string {
+	env := func(secret string, more map[string]string) func(string) string {
 		return func(k string) string {
 			if k == "SSO_SECRET" {
 				return secret
 			}
-			return ""
+			return more[k]
 		}
 	}
 	for _, tt := range []struct {
 		name     string
 		args     []string
-		env      string
-		parseErr string // from the command line
-		appErr   string // from newApp
+		env      string            // SSO_SECRET
+		envs     map[string]string // the other variables
+		parseErr string            // from the command line
+		appErr   string            // from newApp
 		check    func(t *testing.T, c appConfig)
 	}{
 		{name: "secret from the environment", env: testSecret, check: func(t *testing.T, c appConfig) {
@@ -136,9 +138,64 @@ func TestParseOptions(t *testing.T) {
 		{name: "refetch without JWKS", args: []string{"-sso-jwks-refetch", "1s"}, env: testSecret, parseErr: "-sso-jwks-refresh and -sso-jwks-refetch need -sso-jwks-url"},
 		{name: "refresh without JWKS", args: []string{"-sso-jwks-refresh", "1m"}, parseErr: "need -sso-jwks-url"},
 		{name: "stray argument", args: []string{"extra"}, parseErr: `unexpected argument "extra"`},
+
+		{name: "no session key: a random one", env: testSecret, check: func(t *testing.T, c appConfig) {
+			assert.Empty(t, c.sessionKeyText)
+		}},
+		{name: "session key from the environment", env: testSecret, envs: map[string]string{"SSO_SESSION_KEY": testSessionKey}, check: func(t *testing.T, c appConfig) {
+			assert.Equal(t, testSessionKey, c.sessionKeyText)
+		}},
+		{name: "session key flag over the environment", args: []string{"-session-key", testSessionKey}, env: testSecret, envs: map[string]string{"SSO_SESSION_KEY": "another"}, check: func(t *testing.T, c appConfig) {
+			assert.Equal(t, testSessionKey, c.sessionKeyText)
+		}},
+		{name: "short session key", env: testSecret, envs: map[string]string{"SSO_SESSION_KEY": "0123456789abcdef0123456789abcde"}, appErr: "-session-key (SSO_SESSION_KEY) is 31 bytes: at least 32"},
+		{name: "session key is the TokenNo secret", args: []string{"-session-key", testSecret}, env: testSecret, appErr: "-session-key is the TokenNo secret"},
+		{name: "session key with JWKS", args: []string{"-sso-jwks-url", jwks, "-session-key", testSessionKey}, check: func(t *testing.T, c appConfig) {
+			assert.Equal(t, testSessionKey, c.sessionKeyText)
+		}},
+
+		{name: "replay store defaults", env: testSecret, check: func(t *testing.T, c appConfig) {
+			assert.Empty(t, c.redisAddr)
+			assert.Equal(t, ssotoken.DefaultReplayEntries, c.replayEntries)
+			assert.Equal(t, ssotoken.DefaultReplayEntriesPerCaller, c.replayPerCaller)
+			assert.Equal(t, "memory", c.replayStoreName())
+		}},
+		{name: "replay store sizes", args: []string{"-replay-entries", "500", "-replay-entries-per-caller", "50"}, env: testSecret, check: func(t *testing.T, c appConfig) {
+			assert.Equal(t, 500, c.replayEntries)
+			assert.Equal(t, 50, c.replayPerCaller)
+		}},
+		{name: "replay store sizes from the environment", env: testSecret, envs: map[string]string{"SSO_REPLAY_ENTRIES": "500", "SSO_REPLAY_ENTRIES_PER_CALLER": " 50 "}, check: func(t *testing.T, c appConfig) {
+			assert.Equal(t, 500, c.replayEntries)
+			assert.Equal(t, 50, c.replayPerCaller)
+		}},
+		{name: "replay store size flag over the environment", args: []string{"-replay-entries", "7000"}, env: testSecret, envs: map[string]string{"SSO_REPLAY_ENTRIES": "5000"}, check: func(t *testing.T, c appConfig) {
+			assert.Equal(t, 7000, c.replayEntries)
+		}},
+		{name: "one CIINo may fill the store", args: []string{"-replay-entries", "10", "-replay-entries-per-caller", "10"}, env: testSecret},
+		{name: "replay entries not a number", env: testSecret, envs: map[string]string{"SSO_REPLAY_ENTRIES": "1e5"}, parseErr: `SSO_REPLAY_ENTRIES="1e5": want a whole number`},
+		{name: "replay entries flag not a number", args: []string{"-replay-entries", "many"}, parseErr: `invalid value "many" for flag -replay-entries`},
+		{name: "no replay entries", args: []string{"-replay-entries", "0"}, parseErr: "-replay-entries (SSO_REPLAY_ENTRIES) is 0: the store must hold at least one TokenNo"},
+		{name: "negative share", envs: map[string]string{"SSO_REPLAY_ENTRIES_PER_CALLER": "-1"}, parseErr: "-replay-entries-per-caller (SSO_REPLAY_ENTRIES_PER_CALLER) is -1: every CIINo must be able to redeem at least one TokenNo"},
+		{name: "share over the store", args: []string{"-replay-entries", "500", "-replay-entries-per-caller", "501"}, parseErr: "-replay-entries-per-caller (501) is more than -replay-entries (500): one CIINo's share cannot be more than the whole store"},
+		{name: "default share over the store", args: []string{"-replay-entries", "500"}, parseErr: "-replay-entries (500) is less than the default -replay-entries-per-caller (1000): give -replay-entries-per-caller too"},
+
+		{name: "Redis", args: []string{"-redis-addr", "127.0.0.1:6379"}, env: testSecret, check: func(t *testing.T, c appConfig) {
+			assert.Equal(t, "127.0.0.1:6379", c.redisAddr)
+			assert.Equal(t, "redis", c.replayStoreName())
+		}},
+		{name: "Redis from the environment", env: testSecret, envs: map[string]string{"SSO_REDIS_ADDR": "redis://:s3cret@127.0.0.1:6379/1"}, check: func(t *testing.T, c appConfig) {
+			assert.Equal(t, "redis://:s3cret@127.0.0.1:6379/1", c.redisAddr)
+			assert.NotContains(t, fmt.Sprint(c.verification()...), "s3cret", "never in the log")
+		}},
+		{name: "Redis flag over the environment", args: []string{"-redis-addr", "10.0.0.1:7000,10.0.0.2:7000"}, env: testSecret, envs: map[string]string{"SSO_REDIS_ADDR": "127.0.0.1:6379"}, check: func(t *testing.T, c appConfig) {
+			assert.Equal(t, "10.0.0.1:7000,10.0.0.2:7000", c.redisAddr)
+		}},
+		{name: "Redis URL that is not one", args: []string{"-redis-addr", "redis://:s3cret@127.0.0.1:port"}, env: testSecret, appErr: "-redis-addr: not a redis:// or rediss:// URL"},
+		{name: "Redis and the memory store's size", args: []string{"-redis-addr", "127.0.0.1:6379", "-replay-entries-per-caller", "50"}, parseErr: "-replay-entries and -replay-entries-per-caller (SSO_REPLAY_ENTRIES, SSO_REPLAY_ENTRIES_PER_CALLER) size the memory replay store; with -redis-addr (SSO_REDIS_ADDR) TokenNo are redeemed in Redis"},
+		{name: "Redis and the memory store's size, from the environment", envs: map[string]string{"SSO_REDIS_ADDR": "127.0.0.1:6379", "SSO_REPLAY_ENTRIES": "500"}, parseErr: "size the memory replay store; with -redis-addr"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			o, err := parseOptions(tt.args, env(tt.env), &bytes.Buffer{})
+			o, err := parseOptions(tt.args, env(tt.env, tt.envs), &bytes.Buffer{})
 			if tt.parseErr != "" {
 				require.ErrorContains(t, err, tt.parseErr)
 				return
@@ -148,6 +205,7 @@ func TestParseOptions(t *testing.T) {
 			a, err := newApp(o.app)
 			if tt.appErr != "" {
 				require.ErrorContains(t, err, tt.appErr)
+				assert.NotContains(t, err.Error(), "s3cret")
 				return
 			}
 			require.NoError(t, err)
@@ -163,7 +221,9 @@ func TestHelp(t *testing.T) {
 	var out bytes.Buffer
 	_, err := parseOptions([]string{"-h"}, func(string) string { return "a secret that -h must never show" }, &out)
 	require.ErrorIs(t, err, flag.ErrHelp)
-	for _, s := range []string{"-sso-jwks-url URL", "-sso-jwks-refetch", "-sso-jwks-refresh", "-sso-secret", "SSO_SECRET", "/.well-known/jwks.json", "jwks_unavailable"} {
+	for _, s := range []string{"-sso-jwks-url URL", "-sso-jwks-refetch", "-sso-jwks-refresh", "-sso-secret", "SSO_SECRET", "/.well-known/jwks.json", "jwks_unavailable",
+		"-session-key key", "SSO_SESSION_KEY", "-redis-addr address", "SSO_REDIS_ADDR", "redis://", "-replay-entries int", "SSO_REPLAY_ENTRIES",
+		"-replay-entries-per-caller int", "SSO_REPLAY_ENTRIES_PER_CALLER", "too_many_tokens", "(default 100000)", "(default 1000)"} {
 		assert.Contains(t, out.String(), s)
 	}
 	assert.NotContains(t, out.String(), "must never show")

@@ -19,11 +19,18 @@
 // Accept header that asks for text/html) gets HTML pages: after a good
 // token a redirect to the welcome page, and a refusal page for a used,
 // expired or other LOB's token. Any other client gets the JSON envelope.
+//
+// A session is a signed cookie (an HS256 JWT under -session-key, 8 hours)
+// and no record on the server, so that no flood of arrivals can end
+// anyone's session, and instances that share the key share the sessions.
+// Single use is kept in a replay store: in memory, with a share per CIINo
+// so that one user who redeems tokens in volume is refused (429
+// too_many_tokens) and the others are not, or with -redis-addr in a Redis
+// that every instance shares.
 package main
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -38,15 +45,13 @@ import (
 	"os/signal"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
 	"github.com/ssokit/ssokit/httpadapter"
 	"github.com/ssokit/ssokit/ssotoken"
+	"github.com/ssokit/ssokit/ssotoken/redisreplay"
 )
-
-const sessionCookie = "lob_session"
 
 func main() {
 	o, err := parseOptions(os.Args[1:], os.Getenv, os.Stdout)
@@ -96,9 +101,11 @@ type options struct {
 	app         appConfig
 }
 
-// parseOptions reads the command line, and SSO_SECRET from getenv unless
-// a flag names the key. -h writes the usage to usage and returns
-// flag.ErrHelp.
+// parseOptions reads the command line, and from getenv what a flag does
+// not give: SSO_SECRET unless a flag names the TokenNo key,
+// SSO_SESSION_KEY, SSO_REDIS_ADDR, SSO_REPLAY_ENTRIES and
+// SSO_REPLAY_ENTRIES_PER_CALLER. It refuses replay store sizes that make
+// no sense. -h writes the usage to usage and returns flag.ErrHelp.
 func parseOptions(args []string, getenv func(string) string, usage io.Writer) (*options, error) {
 	o := &options{}
 	c := &o.app
@@ -113,6 +120,10 @@ func parseOptions(args []string, getenv func(string) string, usage io.Writer) (*
 	fs.DurationVar(&c.leeway, "leeway", 30*time.Second, "clock skew allowed between the issuer and this app")
 	fs.StringVar(&o.metricsAddr, "metrics-addr", "", "listen `address` of the Prometheus metrics (GET /metrics), a listener of its own: use loopback (127.0.0.1:9091) or a network only the scraper reaches; off when empty")
 	fs.DurationVar(&c.maxLifetime, "max-lifetime", ssotoken.DefaultTTL, "the longest TokenNo lifetime (exp - iat) accepted: at least the issuer's -sso-ttl")
+	fs.StringVar(&c.sessionKeyText, "session-key", "", "HS256 `key` of the session cookies, 32 bytes or more, not the TokenNo secret (env SSO_SESSION_KEY); give every instance of the LOB the same one. Without it, a random key of this process: its sessions end when it restarts, and no other instance accepts them")
+	fs.StringVar(&c.redisAddr, "redis-addr", "", "redeem TokenNo in the Redis at `address`, which every instance of the LOB shares, so that a token is accepted once across all of them: host:port, host:port,... (the nodes of a Redis Cluster) or a redis:// or rediss:// URL (env SSO_REDIS_ADDR). Without it, in this process's memory")
+	fs.IntVar(&c.replayEntries, "replay-entries", ssotoken.DefaultReplayEntries, "without -redis-addr: the most unexpired TokenNo the memory replay store holds; when it is full, TokenNo are refused 502 replay_store_full (env SSO_REPLAY_ENTRIES)")
+	fs.IntVar(&c.replayPerCaller, "replay-entries-per-caller", ssotoken.DefaultReplayEntriesPerCaller, "without -redis-addr: the most unexpired TokenNo of one CIINo that the memory replay store holds; past it, that CIINo's TokenNo are refused 429 too_many_tokens until its oldest expires, and everyone else's are accepted (env SSO_REPLAY_ENTRIES_PER_CALLER)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.SetOutput(usage)
@@ -121,8 +132,11 @@ func parseOptions(args []string, getenv func(string) string, usage io.Writer) (*
 A linked LOB: POST a TokenNo to /sso (TokenNo form field or Authorization header).
 Browsers get HTML pages, other clients the JSON envelope. TokenNo are verified with
 the HS256 secret shared with the issuer (-sso-secret or SSO_SECRET), or with the
-issuer's public keys (-sso-jwks-url). GET /readyz answers 200 once TokenNo can be
-accepted (the JWKS fetched, the replay store answering), else 503 and why.
+issuer's public keys (-sso-jwks-url), and accepted once: in memory, or with
+-redis-addr in a Redis every instance shares. A session is a signed cookie
+(-session-key or SSO_SESSION_KEY, the same for every instance). GET /readyz answers
+200 once TokenNo can be accepted (the JWKS fetched, the replay store answering),
+else 503 and why.
 
 Flags:
 `)
@@ -140,6 +154,38 @@ Flags:
 		return nil, errors.New("-sso-jwks-refresh and -sso-jwks-refetch need -sso-jwks-url")
 	case !set["sso-jwks-url"] && !set["sso-secret"]:
 		c.secret = getenv("SSO_SECRET") // read after parsing, so that -h never shows it
+	}
+	if !set["session-key"] {
+		c.sessionKeyText = getenv("SSO_SESSION_KEY")
+	}
+	if !set["redis-addr"] {
+		c.redisAddr = getenv("SSO_REDIS_ADDR")
+	}
+	for _, n := range []struct {
+		flag, env string
+		v         *int
+	}{{"replay-entries", "SSO_REPLAY_ENTRIES", &c.replayEntries}, {"replay-entries-per-caller", "SSO_REPLAY_ENTRIES_PER_CALLER", &c.replayPerCaller}} {
+		e := strings.TrimSpace(getenv(n.env))
+		if set[n.flag] || e == "" {
+			continue
+		}
+		v, err := strconv.Atoi(e)
+		if err != nil {
+			return nil, fmt.Errorf("%s=%q: want a whole number", n.env, e)
+		}
+		*n.v, set[n.flag] = v, true
+	}
+	switch {
+	case c.redisAddr != "" && (set["replay-entries"] || set["replay-entries-per-caller"]):
+		return nil, errors.New("-replay-entries and -replay-entries-per-caller (SSO_REPLAY_ENTRIES, SSO_REPLAY_ENTRIES_PER_CALLER) size the memory replay store; with -redis-addr (SSO_REDIS_ADDR) TokenNo are redeemed in Redis: give one or the other")
+	case c.replayEntries < 1:
+		return nil, fmt.Errorf("-replay-entries (SSO_REPLAY_ENTRIES) is %d: the store must hold at least one TokenNo", c.replayEntries)
+	case c.replayPerCaller < 1:
+		return nil, fmt.Errorf("-replay-entries-per-caller (SSO_REPLAY_ENTRIES_PER_CALLER) is %d: every CIINo must be able to redeem at least one TokenNo", c.replayPerCaller)
+	case c.replayPerCaller > c.replayEntries && !set["replay-entries-per-caller"]:
+		return nil, fmt.Errorf("-replay-entries (%d) is less than the default -replay-entries-per-caller (%d): give -replay-entries-per-caller too, a fraction of the store, so that no one CIINo can fill it", c.replayEntries, c.replayPerCaller)
+	case c.replayPerCaller > c.replayEntries:
+		return nil, fmt.Errorf("-replay-entries-per-caller (%d) is more than -replay-entries (%d): one CIINo's share cannot be more than the whole store", c.replayPerCaller, c.replayEntries)
 	}
 	c.now = time.Now
 	return o, nil
@@ -174,45 +220,40 @@ func serve(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Lo
 }
 
 // verification describes, for the log, what c verifies TokenNo with: the
-// shared HS256 secret (never its value) or the issuer's JWKS URL; and the
-// LOBId it accepts.
+// shared HS256 secret (never its value) or the issuer's JWKS URL; the
+// LOBId it accepts; and where each TokenNo is redeemed once (never the
+// Redis address, which may hold a password).
 func (c appConfig) verification() []any {
 	if c.jwksURL != "" {
-		return []any{"lob", c.lob, "verifies_with", "JWKS", "jwks_url", c.jwksURL}
+		return []any{"lob", c.lob, "verifies_with", "JWKS", "jwks_url", c.jwksURL, "replay_store", c.replayStoreName()}
 	}
-	return []any{"lob", c.lob, "verifies_with", "HS256 secret"}
+	return []any{"lob", c.lob, "verifies_with", "HS256 secret", "replay_store", c.replayStoreName()}
 }
 
-// app is the LOB: a verifier with single use, and its sessions.
+// app is the LOB: a verifier with single use, and the key of its
+// sessions. It holds nothing per session or per user (its replay store
+// holds each TokenNo until it expires, within its bounds).
 type app struct {
-	lob   string
-	mux   *http.ServeMux
-	now   func() time.Time
-	close func() // stops the key set's background work
-
-	mu       sync.Mutex
-	sessions map[string]session
+	lob      string
+	mux      *http.ServeMux
+	sessions *sessions
+	close    func() // stops the key set's background work and closes the Redis client
 }
 
-type session struct {
-	claims  ssotoken.Claims
-	expires time.Time
-}
-
-const (
-	maxSessions = 10_000
-	sessionTTL  = 8 * time.Hour
-)
-
-// appConfig configures the LOB: its id, and one kind of TokenNo key.
+// appConfig configures the LOB: its id, one kind of TokenNo key, the
+// session key, and the replay store.
 type appConfig struct {
 	lob                 string
 	secret              string // the HS256 secret shared with the issuer, or
 	jwksURL             string // the issuer's JWKS, for RS256, ES256 and EdDSA
 	refresh, refetch    time.Duration
 	leeway, maxLifetime time.Duration
+	sessionKeyText      string // -session-key; empty for a random key of this process
+	redisAddr           string // -redis-addr; empty for the memory store, sized by:
+	replayEntries       int    // -replay-entries; 0 means ssotoken.DefaultReplayEntries
+	replayPerCaller     int    // -replay-entries-per-caller; 0 means ssotoken.DefaultReplayEntriesPerCaller
 	now                 func() time.Time
-	logger              *slog.Logger // the audit records of redemptions; nil for none
+	logger              *slog.Logger // the audit records of redemptions, and start-up warnings; nil for none
 	metrics             *metrics     // nil without -metrics-addr
 }
 
@@ -240,17 +281,30 @@ func (c appConfig) keys() (ssotoken.KeySet, func(), error) {
 	return ring, func() {}, err
 }
 
+// newApp returns the LOB of c, or an error that names the flag at fault.
+// Without a session key it warns on c.logger that its sessions are this
+// process's alone.
 func newApp(c appConfig) (*app, error) {
-	keys, stop, err := c.keys()
+	sessionKey, random, err := c.sessionKey()
 	if err != nil {
 		return nil, err
 	}
+	keys, stopKeys, err := c.keys()
+	if err != nil {
+		return nil, err
+	}
+	replay, closeReplay, err := c.replayStore()
+	if err != nil {
+		stopKeys()
+		return nil, err
+	}
+	stop := func() { stopKeys(); closeReplay() }
 	v, err := ssotoken.NewVerifier(ssotoken.VerifierConfig{
 		Keys:        keys,
 		LOBId:       c.lob,
 		Leeway:      c.leeway,
 		MaxLifetime: c.maxLifetime,
-		Replay:      ssotoken.NewMemoryReplayStore(ssotoken.MemoryReplayConfig{Now: c.now}),
+		Replay:      replay,
 		OnRedeem:    c.metrics.onRedeem(),
 		Now:         c.now,
 	})
@@ -258,7 +312,10 @@ func newApp(c appConfig) (*app, error) {
 		stop()
 		return nil, err
 	}
-	a := &app{lob: c.lob, mux: http.NewServeMux(), now: c.now, close: stop, sessions: map[string]session{}}
+	if random && c.logger != nil {
+		c.logger.Warn("lobapp sessions are signed with a random key of this process: they end when it restarts, and no other instance accepts them; give every instance the same -session-key (or SSO_SESSION_KEY)")
+	}
+	a := &app{lob: c.lob, mux: http.NewServeMux(), sessions: newSessions(sessionKey, c.lob, c.now), close: stop}
 	a.mux.Handle("POST /sso", httpadapter.RequireSSOToken(v, httpadapter.SSOTokenOptions{
 		ErrorHandler: a.refuse, Logger: c.logger, OnEvent: c.metrics.onEvent(),
 	})(http.HandlerFunc(a.arrive)))
@@ -267,39 +324,25 @@ func newApp(c appConfig) (*app, error) {
 	return a, nil
 }
 
-// Close stops the background work of the app's key set.
+// Close stops the background work of the app's key set and closes its
+// Redis client.
 func (a *app) Close() { a.close() }
 
+// ServeHTTP serves the LOB: POST /sso, GET / and GET /readyz.
 func (a *app) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.mux.ServeHTTP(w, r) }
 
-// arrive starts a session for the verified TokenNo in r's context. A
-// browser is sent on to the welcome page (303, so that reloading it posts
-// nothing again); an API client gets the claims in the JSON envelope.
+// arrive starts a session for the verified TokenNo in r's context: a
+// signed cookie, and nothing kept here. A browser is sent on to the
+// welcome page (303, so that reloading it posts nothing again); an API
+// client gets the claims in the JSON envelope.
 func (a *app) arrive(w http.ResponseWriter, r *http.Request) {
 	c, _ := httpadapter.ClaimsFromContext(r.Context())
-	id := rand.Text()
-	s := session{claims: *c, expires: a.now().Add(sessionTTL)}
-	a.mu.Lock()
-	if len(a.sessions) >= maxSessions { // bounded: drop expired sessions, then arbitrary ones
-		now := a.now()
-		for k, old := range a.sessions {
-			if !old.expires.After(now) {
-				delete(a.sessions, k)
-			}
-		}
-		for k := range a.sessions {
-			if len(a.sessions) < maxSessions {
-				break
-			}
-			delete(a.sessions, k)
-		}
+	v, err := a.sessions.issue(c)
+	if err != nil {
+		a.refuse(w, r, err)
+		return
 	}
-	a.sessions[id] = s
-	a.mu.Unlock()
-	http.SetCookie(w, &http.Cookie{
-		Name: sessionCookie, Value: id, Path: "/", MaxAge: int(sessionTTL.Seconds()),
-		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode,
-	})
+	http.SetCookie(w, sessionCookieFor(r, v))
 	w.Header().Set("Cache-Control", "no-store")
 	if wantsHTML(r) {
 		http.Redirect(w, r, "/", http.StatusSeeOther)
@@ -324,7 +367,8 @@ type welcome struct {
 }
 
 // refuse answers a TokenNo that was not accepted: a page for a browser,
-// the JSON envelope for anyone else.
+// the JSON envelope for anyone else; either with WriteError's headers (a
+// challenge on 401, Retry-After on 429).
 func (a *app) refuse(w http.ResponseWriter, r *http.Request, err error) {
 	if !wantsHTML(r) {
 		httpadapter.WriteError(w, err)
@@ -333,6 +377,9 @@ func (a *app) refuse(w http.ResponseWriter, r *http.Request, err error) {
 	status := httpadapter.StatusFor(err)
 	if c := httpadapter.Challenge(err); c != "" {
 		w.Header().Set("WWW-Authenticate", c)
+	}
+	if status == http.StatusTooManyRequests {
+		w.Header().Set("Retry-After", retryAfter(ssotoken.RetryAfterOf(err)))
 	}
 	code := ssotoken.CodeOf(err)
 	a.render(w, status, refusalPage, refusal{
@@ -349,29 +396,36 @@ var reasons = map[string]string{
 	ssotoken.CodeBadSignature:     "This TokenNo was not signed by the portal.",
 	ssotoken.CodeUnknownKey:       "This TokenNo was signed with a key the portal does not publish (any more).",
 	ssotoken.CodeKeysUnavailable:  "The portal's keys could not be fetched: try again in a moment.",
+	ssotoken.CodeTooManyTokens:    "Too many TokenNo were used for you lately: try again later.",
+	ssotoken.CodeReplayStoreFull:  "The LOB cannot accept more sign-ins right now: try again in a moment.",
+	redisreplay.CodeUnavailable:   "The LOB cannot check this TokenNo right now: try again in a moment.",
 }
 
+// retryAfter is the Retry-After value of a wait of d, as WriteError
+// writes it: whole seconds, rounded up, at least 1.
+func retryAfter(d time.Duration) string {
+	return strconv.FormatInt(int64(max((d+time.Second-1)/time.Second, 1)), 10)
+}
+
+// refusal is what the refusal page shows.
 type refusal struct {
 	LOB, Code, Message, Reason string
 	Status                     int
 }
 
-// home shows the session's user.
+// home shows the session's user. A cookie that is no session of this
+// LOB (tampered with, expired, under another key, too long) is no session:
+// 401, never an error.
 func (a *app) home(w http.ResponseWriter, r *http.Request) {
-	var s session
-	ok := false
-	if c, err := r.Cookie(sessionCookie); err == nil {
-		a.mu.Lock()
-		s, ok = a.sessions[c.Value]
-		a.mu.Unlock()
-	}
-	if !ok || !s.expires.After(a.now()) {
+	s, ok := a.sessions.fromRequest(r)
+	if !ok {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
 		w.WriteHeader(http.StatusUnauthorized)
 		_, _ = io.WriteString(w, "no session: POST a TokenNo to /sso\n")
 		return
 	}
-	a.render(w, http.StatusOK, welcomePage, s.claims)
+	a.render(w, http.StatusOK, welcomePage, s)
 }
 
 // style is the pages' look.
@@ -382,6 +436,8 @@ body { font-family: system-ui, sans-serif; max-width: 50rem; margin: 2rem auto; 
 small { color: #555; }
 </style>`
 
+// The pages: the welcome page shows a session's claims, the refusal page
+// a refusal.
 var (
 	welcomePage = template.Must(template.New("").Parse(`<!doctype html>
 <html lang="en">
@@ -390,7 +446,7 @@ var (
 ` + style + `
 <h1>LOB {{.LOBId}}</h1>
 <p id="welcome">Welcome, CIINo {{.CIINo}}: you arrived at LOB {{.LOBId}} for functionality {{.Functionality}}
-({{with .ID}}TokenRefNo {{.}}, {{end}}issued {{.Date}}).</p>
+({{with .TokenRefNo}}TokenRefNo {{.}}, {{end}}issued {{.Date}}).</p>
 </html>
 `))
 	refusalPage = template.Must(template.New("").Parse(`<!doctype html>
@@ -406,6 +462,7 @@ var (
 `))
 )
 
+// render writes page with data, uncached.
 func (a *app) render(w http.ResponseWriter, status int, page *template.Template, data any) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")

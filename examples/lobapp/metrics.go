@@ -16,6 +16,7 @@ import (
 
 	"github.com/ssokit/ssokit/httpadapter"
 	"github.com/ssokit/ssokit/ssotoken"
+	"github.com/ssokit/ssokit/ssotoken/redisreplay"
 )
 
 // metrics are lobapp's Prometheus metrics (-metrics-addr), in a registry
@@ -29,6 +30,8 @@ type metrics struct {
 	fetches     *prometheus.CounterVec   // ssokit_sso_jwks_fetches_total{result}
 }
 
+// newMetrics returns the metrics, every redemption result counted from
+// zero, with the Go runtime's and the process's.
 func newMetrics() *metrics {
 	m := &metrics{
 		reg: prometheus.NewRegistry(),
@@ -43,7 +46,7 @@ func newMetrics() *metrics {
 		}, []string{"endpoint"}),
 		redemptions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "ssokit_sso_redemptions_total",
-			Help: "TokenNo redemptions in the replay store by result (accepted, replayed, store_full, store_unavailable); tokens refused before it are not redemptions.",
+			Help: "TokenNo redemptions in the replay store by result (accepted, replayed, caller_limited, store_full, store_unavailable); tokens refused before it are not redemptions.",
 		}, []string{"result"}),
 		fetches: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "ssokit_sso_jwks_fetches_total",
@@ -52,7 +55,7 @@ func newMetrics() *metrics {
 	}
 	m.reg.MustRegister(m.requests, m.latency, m.redemptions, m.fetches,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	for _, r := range []ssotoken.RedeemResult{ssotoken.RedeemAccepted, ssotoken.RedeemReplayed, ssotoken.RedeemStoreFull, ssotoken.RedeemStoreUnavailable} {
+	for _, r := range redeemResults {
 		m.redemptions.WithLabelValues(string(r))
 	}
 	return m
@@ -119,6 +122,8 @@ func readyz(v *ssotoken.Verifier) http.HandlerFunc {
 	}
 }
 
+// bounded returns v if it is one of known, else "other": a label value
+// from a set fixed here, whatever a caller sends.
 func bounded(v string, known map[string]bool) string {
 	if known[v] {
 		return v
@@ -126,6 +131,7 @@ func bounded(v string, known map[string]bool) string {
 	return "other"
 }
 
+// set returns the set of vs.
 func set(vs ...string) map[string]bool {
 	m := make(map[string]bool, len(vs))
 	for _, v := range vs {
@@ -135,8 +141,19 @@ func set(vs ...string) map[string]bool {
 }
 
 var (
-	knownRedeem = set(string(ssotoken.RedeemAccepted), string(ssotoken.RedeemReplayed),
-		string(ssotoken.RedeemStoreFull), string(ssotoken.RedeemStoreUnavailable))
+	// redeemResults are the results of a redemption, each counted from
+	// zero: caller_limited is a CIINo over its share of the memory replay
+	// store (-replay-entries-per-caller), the mark of a flood of one
+	// user's tokens.
+	redeemResults = []ssotoken.RedeemResult{ssotoken.RedeemAccepted, ssotoken.RedeemReplayed,
+		ssotoken.RedeemCallerLimited, ssotoken.RedeemStoreFull, ssotoken.RedeemStoreUnavailable}
+	knownRedeem = func() map[string]bool {
+		m := set()
+		for _, r := range redeemResults {
+			m[string(r)] = true
+		}
+		return m
+	}()
 	// knownCodes are the codes RequireSSOToken answers with.
 	knownCodes = set(
 		httpadapter.CodeMethodNotAllowed, httpadapter.CodeBodyTooLarge, httpadapter.CodeMissingAuthorization,
@@ -146,6 +163,7 @@ var (
 		ssotoken.CodeIatMissing, ssotoken.CodeTokenExpired, ssotoken.CodeTokenNotYetValid, ssotoken.CodeLifetimeTooLong,
 		ssotoken.CodeWrongIssuer, ssotoken.CodeWrongAudience, ssotoken.CodeWrongLOB, ssotoken.CodeTokenReplayed,
 		ssotoken.CodeReplayStore, ssotoken.CodeKeysUnavailable, ssotoken.CodeReplayStoreFull,
+		ssotoken.CodeTooManyTokens, redisreplay.CodeUnavailable,
 		ssotoken.CodeInternal, ssotoken.CodeDeadlineExceeded, ssotoken.CodeCanceled,
 	)
 	knownFetchResults = set(ssotoken.FetchOK, ssotoken.FetchNoUsableKey, ssotoken.FetchTimeout, ssotoken.FetchCanceled,
@@ -153,6 +171,8 @@ var (
 		ssotoken.FetchNotKeySet, ssotoken.FetchInvalidKey, ssotoken.FetchHTTPStatus, ssotoken.FetchFailed)
 )
 
+// codeLabel is the code label of a redemption: "none" when accepted, a
+// code RequireSSOToken answers with, or "other".
 func codeLabel(code string) string {
 	if code == "" {
 		return "none"
@@ -160,6 +180,8 @@ func codeLabel(code string) string {
 	return bounded(code, knownCodes)
 }
 
+// fetchResult is the result label of a JWKS fetch: a known result, "HTTP
+// nnn" for a status, or "other".
 func fetchResult(r string) string {
 	if n, ok := strings.CutPrefix(r, ssotoken.FetchHTTPStatusPrefix); ok {
 		if s, err := strconv.Atoi(n); err == nil && s >= 100 && s <= 599 && len(n) == 3 {

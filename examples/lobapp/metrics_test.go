@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ssokit/ssokit/httpadapter"
 	"github.com/ssokit/ssokit/ssotoken"
 	"github.com/ssokit/ssokit/ssotoken/ssotokentest"
 )
@@ -47,12 +48,49 @@ func TestRedemptionsCountedAndAudited(t *testing.T) {
 		`ssokit_sso_redemptions_total{result="accepted"} 1`,
 		`ssokit_sso_redemptions_total{result="replayed"} 1`,
 		`ssokit_sso_redemptions_total{result="store_full"} 0`,
+		`ssokit_sso_redemptions_total{result="caller_limited"} 0`,
 	} {
 		assert.Contains(t, text, line+"\n")
 	}
 	assert.Equal(t, 3, strings.Count(logs.String(), `"msg":"RequireSSOToken"`), logs.String())
 	assert.NotContains(t, logs.String(), tok)
 	assert.NotContains(t, text, "10001XXX")
+}
+
+// TestCallerLimitedCounted: a CIINo over its share of the memory replay
+// store is counted as caller_limited, and its refusal as too_many_tokens;
+// a result or code this lobapp does not know is counted as "other", so
+// that the label sets stay bounded.
+func TestCallerLimitedCounted(t *testing.T) {
+	m := newMetrics()
+	clk := &clock{t: time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)}
+	a, err := newApp(appConfig{secret: testSecret, lob: "XX", leeway: 30 * time.Second, maxLifetime: time.Hour, now: clk.now,
+		replayEntries: 10, replayPerCaller: 2, metrics: m})
+	require.NoError(t, err)
+	t.Cleanup(a.Close)
+	signer := newSigner(t, clk)
+	var codes []int
+	for range 4 {
+		codes = append(codes, post(a, issueTo(t, signer, "10001XXX", "D"), "").Code)
+	}
+	assert.Equal(t, []int{200, 200, 429, 429}, codes)
+	assert.Equal(t, http.StatusOK, post(a, issueTo(t, signer, "20002XXX", "D"), "").Code, "another CIINo has its own share")
+	m.onRedeem()(t.Context(), "a result of a later ssotoken")
+	m.onEvent()(t.Context(), httpadapter.Event{Endpoint: httpadapter.EndpointSSOToken, Status: 400, Code: "a code of a later httpadapter"})
+
+	rec := httptest.NewRecorder()
+	promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	text := rec.Body.String()
+	for _, line := range []string{
+		`ssokit_sso_redemptions_total{result="accepted"} 3`,
+		`ssokit_sso_redemptions_total{result="caller_limited"} 2`,
+		`ssokit_sso_redemptions_total{result="other"} 1`,
+		`ssokit_requests_total{code="too_many_tokens",endpoint="sso_token",outcome="refused"} 2`,
+		`ssokit_requests_total{code="other",endpoint="sso_token",outcome="refused"} 1`,
+	} {
+		assert.Contains(t, text, line+"\n")
+	}
+	assert.Equal(t, len(redeemResults)+1, strings.Count(text, "ssokit_sso_redemptions_total{"), "one series per known result, and other")
 }
 
 // TestReadyz: ready with a shared secret; with a JWKS that cannot be

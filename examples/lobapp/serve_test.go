@@ -42,8 +42,8 @@ func TestServeLogsStartAndShutdown(t *testing.T) {
 		c    appConfig
 		want string
 	}{
-		{"secret", appConfig{lob: "XX", secret: testSecret}, `"lob":"XX","verifies_with":"HS256 secret"}`},
-		{"JWKS", appConfig{lob: "01", jwksURL: "https://sso.example/.well-known/jwks.json"}, `"lob":"01","verifies_with":"JWKS","jwks_url":"https://sso.example/.well-known/jwks.json"}`},
+		{"secret", appConfig{lob: "XX", secret: testSecret}, `"lob":"XX","verifies_with":"HS256 secret","replay_store":"memory"}`},
+		{"JWKS", appConfig{lob: "01", jwksURL: "https://sso.example/.well-known/jwks.json"}, `"lob":"01","verifies_with":"JWKS","jwks_url":"https://sso.example/.well-known/jwks.json","replay_store":"memory"}`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			ln, err := net.Listen("tcp", "127.0.0.1:0")

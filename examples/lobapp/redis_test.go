@@ -1,0 +1,167 @@
+package main
+
+import (
+	"crypto/rand"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestRedisOptions: -redis-addr is a server, a cluster's nodes or a
+// redis:// or rediss:// URL; no error repeats it, as it may hold a
+// password.
+func TestRedisOptions(t *testing.T) {
+	for _, tt := range []struct {
+		in             string
+		addrs          []string
+		cluster        bool
+		user, password string
+		db             int
+		tls            bool
+		err            string
+	}{
+		{in: "127.0.0.1:6379", addrs: []string{"127.0.0.1:6379"}},
+		{in: "redis.internal:6379", addrs: []string{"redis.internal:6379"}},
+		{in: "[::1]:6379", addrs: []string{"[::1]:6379"}},
+		{in: "10.0.0.1:7000,10.0.0.2:7000,10.0.0.3:7000", addrs: []string{"10.0.0.1:7000", "10.0.0.2:7000", "10.0.0.3:7000"}, cluster: true},
+		{in: "redis://lob:s3cret@redis.internal:6380/2", addrs: []string{"redis.internal:6380"}, user: "lob", password: "s3cret", db: 2},
+		{in: "rediss://:s3cret@redis.internal:6380", addrs: []string{"redis.internal:6380"}, password: "s3cret", tls: true},
+		{in: "redis://:s3cret@redis.internal:port", err: "not a redis:// or rediss:// URL"},
+		{in: "unix://:s3cret@/run/redis.sock", err: "not a redis:// or rediss:// URL"},
+		{in: "https://s3cret@redis.internal", err: "not a redis:// or rediss:// URL"},
+		{in: "lob:s3cret@redis.internal:6379", err: "address 1 of 1 is not host:port"},
+		{in: "redis.internal", err: "address 1 of 1 is not host:port"},
+		{in: "10.0.0.1:7000,", err: "address 2 of 2 is not host:port"},
+		{in: "", err: "address 1 of 1 is not host:port"},
+	} {
+		t.Run(tt.in, func(t *testing.T) {
+			o, err := redisOptions(tt.in)
+			if tt.err != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tt.err)
+				assert.NotContains(t, err.Error(), "s3cret", "the value may hold a password: never repeated")
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.addrs, o.Addrs)
+			assert.Equal(t, tt.cluster, o.IsClusterMode)
+			assert.Equal(t, tt.user, o.Username)
+			assert.Equal(t, tt.password, o.Password)
+			assert.Equal(t, tt.db, o.DB)
+			assert.Equal(t, tt.tls, o.TLSConfig != nil)
+			assert.True(t, o.ContextTimeoutEnabled, "redisreplay needs it, and a redemption's deadline bounds Redis")
+			assert.Positive(t, o.DialTimeout)
+			assert.LessOrEqual(t, o.ReadTimeout, time.Second)
+			assert.LessOrEqual(t, o.WriteTimeout, time.Second)
+		})
+	}
+}
+
+// TestRedisUnavailable: with a Redis that does not answer, /readyz says
+// so (503), and a TokenNo is refused 502 replay_store_unavailable: the
+// store fails closed.
+func TestRedisUnavailable(t *testing.T) {
+	t.Parallel() // it waits out the client's retries
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now: connection refused
+	clk := &clock{t: time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)}
+	a, err := newApp(appConfig{secret: testSecret, lob: "XX", leeway: 30 * time.Second, maxLifetime: time.Hour, now: clk.now, redisAddr: addr})
+	require.NoError(t, err)
+	t.Cleanup(a.Close)
+
+	// Each answer takes the client's retries (about 1.7 s): the three at
+	// once.
+	signer := newSigner(t, clk)
+	api, browser := issueTo(t, signer, "10001XXX", "D"), issueTo(t, signer, "10001XXX", "D")
+	var ready, apiRec, browserRec *httptest.ResponseRecorder
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		ready = httptest.NewRecorder()
+		a.ServeHTTP(ready, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+	})
+	wg.Go(func() { apiRec = post(a, api, "") })
+	wg.Go(func() { browserRec = post(a, browser, browserAccept) })
+	wg.Wait()
+
+	assert.Equal(t, http.StatusServiceUnavailable, ready.Code)
+	assert.Contains(t, ready.Body.String(), "not ready: ")
+	assert.Equal(t, http.StatusBadGateway, apiRec.Code)
+	assert.Contains(t, apiRec.Body.String(), `"ErrorCode":"replay_store_unavailable"`)
+	assert.Empty(t, apiRec.Result().Cookies())
+	assert.Equal(t, http.StatusBadGateway, browserRec.Code)
+	assert.Contains(t, browserRec.Body.String(), "The LOB cannot check this TokenNo right now")
+	assert.Contains(t, browserRec.Body.String(), `<code id="code">replay_store_unavailable</code>`)
+}
+
+// TestRedisSharedByInstances: two lobapp instances, each with its own
+// Redis client and the same -session-key, share single use and
+// sessions: a TokenNo accepted by one is refused by the other, and a
+// session begun at one is a session at the other. Against the Redis at
+// SSOKIT_REDIS_ADDR, and the Redis Cluster at SSOKIT_REDIS_CLUSTER_ADDRS
+// (host:port,host:port,...: -redis-addr's cluster form) when set.
+func TestRedisSharedByInstances(t *testing.T) {
+	for _, env := range []string{"SSOKIT_REDIS_ADDR", "SSOKIT_REDIS_CLUSTER_ADDRS"} {
+		t.Run(env, func(t *testing.T) {
+			addr := os.Getenv(env)
+			if addr == "" {
+				t.Skip("needs a Redis server: set " + env + "=127.0.0.1:6379 (SSOKIT_REDIS_CLUSTER_ADDRS: a cluster's host:port,host:port,...), or run .ci/run, which starts them")
+			}
+			clk := &clock{t: time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)}
+			instances := make([]*app, 2)
+			for i := range instances {
+				a, err := newApp(appConfig{secret: testSecret, sessionKeyText: testSessionKey, lob: "XX", leeway: 30 * time.Second, maxLifetime: time.Hour, now: clk.now, redisAddr: addr})
+				require.NoError(t, err)
+				t.Cleanup(a.Close)
+				rec := httptest.NewRecorder()
+				a.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+				require.Equal(t, http.StatusOK, rec.Code, "instance %d: %s", i, rec.Body.String())
+				instances[i] = a
+			}
+			one, two := instances[0], instances[1]
+			signer := newSigner(t, clk)
+			// The tests' clock stands still, so this run's tokens differ
+			// from an earlier run's, still in Redis, by their Functionality.
+			run := "D-" + rand.Text()[:10]
+
+			tok := issueTo(t, signer, "10001XXX", run)
+			rec := post(one, tok, "")
+			require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+			session := sessionOf(t, rec)
+			rec = post(two, tok, "")
+			assert.Equal(t, http.StatusUnauthorized, rec.Code)
+			assert.Contains(t, rec.Body.String(), `"ErrorCode":"token_replayed"`, "accepted by one instance, refused by the other")
+
+			tok = issueTo(t, signer, "10001XXX", run)
+			require.Equal(t, http.StatusOK, post(two, tok, "").Code)
+			assert.Contains(t, post(one, tok, "").Body.String(), `"ErrorCode":"token_replayed"`, "and the other way round")
+
+			rec = get(two, session)
+			assert.Equal(t, http.StatusOK, rec.Code, "a session begun at one instance, at the other")
+			assert.Contains(t, rec.Body.String(), "for functionality "+run)
+
+			// Each token is redeemed once among any number of concurrent
+			// attempts at both instances.
+			tok = issueTo(t, signer, "10001XXX", run)
+			results := make(chan int, 16)
+			for i := range 16 {
+				go func() { results <- post(instances[i%2], tok, "").Code }()
+			}
+			ok := 0
+			for range 16 {
+				if <-results == http.StatusOK {
+					ok++
+				}
+			}
+			assert.Equal(t, 1, ok, "one of 16 concurrent redemptions")
+		})
+	}
+}
