@@ -21,6 +21,7 @@ import (
 	"github.com/ssokit/ssokit/cognito"
 	"github.com/ssokit/ssokit/cookiesso"
 	"github.com/ssokit/ssokit/httpadapter"
+	"github.com/ssokit/ssokit/internal/redisaddr"
 	"github.com/ssokit/ssokit/ssotoken"
 )
 
@@ -333,7 +334,7 @@ func (o *options) checkIssueLimit() []error {
 		bad("-insecure-no-issue-limit and -issue-limit-redis exclude each other")
 	}
 	if o.issueLimitRedis != "" {
-		if _, err := redisOptions(o.issueLimitRedis); err != nil {
+		if _, err := redisaddr.Options(o.issueLimitRedis); err != nil {
 			bad("-issue-limit-redis: %w", err)
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ssokit/ssokit/httpadapter"
+	"github.com/ssokit/ssokit/internal/redisaddr"
 	"github.com/ssokit/ssokit/ssotoken"
 )
 
@@ -58,14 +59,14 @@ func TestParseOptions(t *testing.T) {
 		}},
 		{name: "issuing limit set", args: []string{"-issue-rate", "6", "-issue-burst", "2"}, env: map[string]string{"SSO_ISSUE_LIMIT_REDIS": "127.0.0.1:7000,127.0.0.1:7001"}, check: func(t *testing.T, o *options) {
 			assert.Equal(t, httpadapter.RateLimit{Rate: 6, Period: time.Minute, Burst: 2}, o.issueLimit())
-			ro, err := redisOptions(o.issueLimitRedis)
+			ro, err := redisaddr.Options(o.issueLimitRedis)
 			require.NoError(t, err)
 			assert.True(t, ro.IsClusterMode)
 			assert.Equal(t, []string{"127.0.0.1:7000", "127.0.0.1:7001"}, ro.Addrs)
 			assert.True(t, ro.ContextTimeoutEnabled)
 		}},
 		{name: "issuing limit through a Redis URL", args: []string{"-issue-limit-redis", "rediss://u:hunter2hunter2@redis.internal:6380/2"}, check: func(t *testing.T, o *options) {
-			ro, err := redisOptions(o.issueLimitRedis)
+			ro, err := redisaddr.Options(o.issueLimitRedis)
 			require.NoError(t, err)
 			assert.False(t, ro.IsClusterMode)
 			assert.Equal(t, []string{"redis.internal:6380"}, ro.Addrs)
@@ -83,7 +84,7 @@ func TestParseOptions(t *testing.T) {
 		{name: "issue rate zero", args: []string{"-issue-rate", "0"}, err: "-issue-rate 0: want between 1 and 1000000 a minute (-insecure-no-issue-limit turns the limit off)"},
 		{name: "issue burst negative", args: []string{"-issue-burst", "-1"}, err: "-issue-burst -1: want between 1 and 1000000"},
 		{name: "no limit and a shared one", args: []string{"-insecure-no-issue-limit", "-issue-limit-redis", "127.0.0.1:6379"}, err: "-insecure-no-issue-limit and -issue-limit-redis exclude each other"},
-		{name: "issue limit redis not an address", args: []string{"-issue-limit-redis", "redis-host"}, err: `-issue-limit-redis: "redis-host": want host:port, host:port,... or a redis:// URL`},
+		{name: "issue limit redis not an address", args: []string{"-issue-limit-redis", "redis-host"}, err: "-issue-limit-redis: address 1 of 1 is not host:port: want host:port, host:port,... (a Redis Cluster's nodes) or a redis:// or rediss:// URL"},
 		{name: "issue limit redis URL that does not parse keeps its secret", args: []string{"-issue-limit-redis", "redis://u:hunter2hunter2@h:x/"}, err: "-issue-limit-redis: not a redis:// or rediss:// URL"},
 		{name: "flags beat the environment", args: []string{"-addr", "127.0.0.1:7000"}, env: map[string]string{"SSO_ADDR": "127.0.0.1:9999"}, check: func(t *testing.T, o *options) {
 			assert.Equal(t, "127.0.0.1:7000", o.addr)

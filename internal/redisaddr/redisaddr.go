@@ -1,0 +1,52 @@
+// Package redisaddr parses the Redis address that ssoserver's
+// -issue-limit-redis and lobapp's -redis-addr take, into client options
+// that suit a call with a deadline.
+package redisaddr
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Options parses s: host:port, several of them separated by commas (the
+// nodes of a Redis Cluster), or a redis:// or rediss:// URL (with a user,
+// a password, a database, TLS). The client honours the caller's deadline
+// (ContextTimeoutEnabled) and fails fast: one retry of a broken
+// connection, one retry of a refused dial, a second to read or write, so
+// that a Redis that does not answer costs a call its 502 in about a
+// second rather than its whole deadline. No error repeats s, which may
+// hold a password.
+func Options(s string) (*redis.UniversalOptions, error) {
+	u := &redis.UniversalOptions{
+		ContextTimeoutEnabled: true,
+		DialTimeout:           2 * time.Second,
+		ReadTimeout:           time.Second,
+		WriteTimeout:          time.Second,
+		MaxRetries:            1,
+		DialerRetries:         1,
+	}
+	if strings.Contains(s, "://") {
+		o, err := redis.ParseURL(s)
+		if err != nil || !strings.HasPrefix(s, "redis://") && !strings.HasPrefix(s, "rediss://") {
+			return nil, errors.New("not a redis:// or rediss:// URL")
+		}
+		u.Addrs, u.Username, u.Password, u.DB, u.TLSConfig = []string{o.Addr}, o.Username, o.Password, o.DB, o.TLSConfig
+		return u, nil
+	}
+	n := strings.Count(s, ",") + 1
+	for i, addr := range strings.Split(s, ",") {
+		// A user or password belongs in a redis:// URL: host:port with an
+		// '@' is a URL without its scheme, and is not repeated either.
+		if _, _, err := net.SplitHostPort(addr); err != nil || strings.Contains(addr, "@") {
+			return nil, fmt.Errorf("address %d of %d is not host:port: want host:port, host:port,... (a Redis Cluster's nodes) or a redis:// or rediss:// URL", i+1, n)
+		}
+		u.Addrs = append(u.Addrs, addr)
+	}
+	u.IsClusterMode = len(u.Addrs) > 1
+	return u, nil
+}
