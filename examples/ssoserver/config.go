@@ -106,6 +106,7 @@ var flagEnv = map[string]string{
 	"include-jti":             "SSO_INCLUDE_JTI",
 	"sso-ttl":                 "SSO_TTL",
 	"timeout":                 "SSO_TIMEOUT",
+	"read-timeout":            "SSO_READ_TIMEOUT",
 	"issue-rate":              "SSO_ISSUE_RATE",
 	"issue-burst":             "SSO_ISSUE_BURST",
 	"insecure-no-issue-limit": "SSO_INSECURE_NO_ISSUE_LIMIT",
