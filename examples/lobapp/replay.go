@@ -3,8 +3,6 @@ package main
 import (
 	"fmt"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/ssokit/ssokit/internal/redisaddr"
 	"github.com/ssokit/ssokit/ssotoken"
 	"github.com/ssokit/ssokit/ssotoken/redisreplay"
@@ -22,11 +20,10 @@ func (c appConfig) replayStore() (ssotoken.ReplayStore, func(), error) {
 			MaxEntries: c.replayEntries, MaxEntriesPerCaller: c.replayPerCaller, Now: c.now,
 		}), func() {}, nil
 	}
-	ro, err := redisaddr.Options(c.redisAddr)
+	client, err := redisaddr.NewClient(c.redisAddr)
 	if err != nil {
 		return nil, nil, fmt.Errorf("-redis-addr: %w", err)
 	}
-	client := redis.NewUniversalClient(ro)
 	store, err := redisreplay.New(redisreplay.Config{Client: client, Now: c.now})
 	if err != nil {
 		_ = client.Close()

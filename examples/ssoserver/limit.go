@@ -1,8 +1,6 @@
 package main
 
 import (
-	"github.com/redis/go-redis/v9"
-
 	"github.com/ssokit/ssokit/httpadapter"
 	"github.com/ssokit/ssokit/httpadapter/redislimit"
 	"github.com/ssokit/ssokit/internal/redisaddr"
@@ -19,11 +17,10 @@ func issueLimiter(o *options) (httpadapter.Limiter, func(), error) {
 		l, err := httpadapter.NewMemoryLimiter(httpadapter.MemoryLimiterConfig{Limit: o.issueLimit()})
 		return l, func() {}, err
 	}
-	ro, err := redisaddr.Options(o.issueLimitRedis)
+	client, err := redisaddr.NewClient(o.issueLimitRedis)
 	if err != nil {
 		return nil, nil, err
 	}
-	client := redis.NewUniversalClient(ro)
 	l, err := redislimit.New(redislimit.Config{Client: client, Limit: o.issueLimit()})
 	if err != nil {
 		_ = client.Close()

@@ -48,6 +48,7 @@ type Config struct {
 // Limiter is an httpadapter.Limiter in Redis. It is safe for concurrent
 // use.
 type Limiter struct {
+	client redis.UniversalClient
 	rl     *redis_rate.Limiter
 	limit  redis_rate.Limit
 	prefix string
@@ -71,6 +72,7 @@ func New(cfg Config) (*Limiter, error) {
 		cfg.Prefix = DefaultPrefix
 	}
 	return &Limiter{
+		client: cfg.Client,
 		rl:     redis_rate.NewLimiter(cfg.Client),
 		limit:  redis_rate.Limit{Rate: cfg.Limit.Rate, Period: cfg.Limit.Period, Burst: cfg.Limit.Burst},
 		prefix: cfg.Prefix,
@@ -90,17 +92,24 @@ func contextTimeoutEnabled(c redis.UniversalClient) bool {
 }
 
 // Key returns the Redis key under which key is counted.
-func (l *Limiter) Key(key string) string {
+func (l *Limiter) Key(key string) string { return "rate:" + l.name(key) }
+
+// name is key's name for redis_rate, which puts "rate:" before it.
+func (l *Limiter) name(key string) string {
 	sum := sha256.Sum256([]byte(key))
-	return "rate:" + l.prefix + base64.RawURLEncoding.EncodeToString(sum[:])
+	return l.prefix + base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
 // Allow implements httpadapter.Limiter. When Redis cannot answer it fails
 // (the Handler then answers 502, or 504 past the call's deadline): the
 // limit fails closed.
 func (l *Limiter) Allow(ctx context.Context, key string) (bool, time.Duration, error) {
-	sum := sha256.Sum256([]byte(key))
-	res, err := l.rl.Allow(ctx, l.prefix+base64.RawURLEncoding.EncodeToString(sum[:]), l.limit)
+	res, err := l.rl.Allow(ctx, l.name(key), l.limit)
+	if cc, ok := l.client.(*redis.ClusterClient); ok && err != nil {
+		// A master that died sends no MOVED: reload the slot map now (in
+		// the background, coalesced), not at the next periodic reload.
+		cc.ReloadState(context.Background())
+	}
 	switch {
 	case err != nil && ctx.Err() != nil:
 		return false, 0, ssotoken.Wrap(ctx.Err())

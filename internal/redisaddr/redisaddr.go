@@ -1,6 +1,6 @@
 // Package redisaddr parses the Redis address that ssoserver's
 // -issue-limit-redis and lobapp's -redis-addr take, into client options
-// that suit a call with a deadline.
+// that suit a call with a deadline, and makes the client.
 package redisaddr
 
 import (
@@ -50,3 +50,25 @@ func Options(s string) (*redis.UniversalOptions, error) {
 	u.IsClusterMode = len(u.Addrs) > 1
 	return u, nil
 }
+
+// NewClient returns the client of s (see Options): a *redis.Client for one
+// server, a *redis.ClusterClient for a cluster's nodes. A cluster client
+// reloads its slot map every second (go-redis's default is a minute): a
+// killed master sends no MOVED, so with the default an instance would
+// keep dialing it for up to a minute after its replica took over.
+func NewClient(s string) (redis.UniversalClient, error) {
+	o, err := Options(s)
+	if err != nil {
+		return nil, err
+	}
+	if !o.IsClusterMode {
+		return redis.NewClient(o.Simple()), nil
+	}
+	co := o.Cluster()
+	co.ClusterStateReloadInterval = ClusterStateReloadInterval
+	return redis.NewClusterClient(co), nil
+}
+
+// ClusterStateReloadInterval is how often a cluster client of NewClient
+// reloads the cluster's slot map.
+const ClusterStateReloadInterval = time.Second

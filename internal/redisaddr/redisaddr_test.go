@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -57,4 +58,25 @@ func TestOptions(t *testing.T) {
 			assert.Equal(t, 1, o.MaxRetries, "fails fast")
 		})
 	}
+}
+
+func TestNewClient(t *testing.T) {
+	one, err := NewClient("127.0.0.1:6379")
+	require.NoError(t, err)
+	defer one.Close()
+	c, ok := one.(*redis.Client)
+	require.True(t, ok, "one server: a *redis.Client, %T", one)
+	assert.True(t, c.Options().ContextTimeoutEnabled)
+
+	many, err := NewClient("127.0.0.1:7000,127.0.0.1:7001")
+	require.NoError(t, err)
+	defer many.Close()
+	cc, ok := many.(*redis.ClusterClient)
+	require.True(t, ok, "a cluster's nodes: a *redis.ClusterClient, %T", many)
+	assert.Equal(t, time.Second, cc.Options().ClusterStateReloadInterval)
+	assert.True(t, cc.Options().ContextTimeoutEnabled)
+	assert.Equal(t, 1, cc.Options().DialerRetries)
+
+	_, err = NewClient("nope")
+	assert.Error(t, err)
 }

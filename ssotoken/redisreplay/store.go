@@ -139,6 +139,17 @@ func contextTimeoutEnabled(c redis.UniversalClient) bool {
 	return true
 }
 
+// reloadClusterState asks a cluster client to reload the cluster's slot
+// map after a failed command, in the background (go-redis coalesces the
+// requests): a master that died sends no MOVED, and without this the
+// client would learn of its replica's promotion only at its next periodic
+// reload (ClusterStateReloadInterval, a minute by default).
+func reloadClusterState(c redis.UniversalClient) {
+	if cc, ok := c.(*redis.ClusterClient); ok {
+		cc.ReloadState(context.Background())
+	}
+}
+
 func logFailOpen(ctx context.Context, cause error) {
 	slog.Default().WarnContext(ctx, "redisreplay: Redis unavailable, token accepted without a single-use check (InsecureFailOpen)", "error", cause)
 }
@@ -185,6 +196,7 @@ func (s *Store) Redeem(ctx context.Context, id string, expiresAt time.Time) (boo
 		err := s.client.Process(ctx, get)
 		return err == nil && get.Val() == nonce, nil
 	}
+	reloadClusterState(s.client)
 	if ctx.Err() != nil {
 		return false, ssotoken.Wrap(ctx.Err())
 	}
