@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/ssokit/ssokit/cookiesso"
 	"github.com/ssokit/ssokit/httpadapter"
@@ -406,4 +407,41 @@ func ExampleEvent() {
 	// generate_sso_token refused       bad_token             1
 	// sso_token          accepted      -                     1
 	// sso_token          refused       token_replayed        1
+}
+
+// An issuing limit of its own: 10 tokens a minute per caller, 3 at once.
+// The fourth call in a row is refused 429 rate_limited, with Retry-After.
+func ExampleNewMemoryLimiter() {
+	limiter, err := httpadapter.NewMemoryLimiter(httpadapter.MemoryLimiterConfig{
+		Limit: httpadapter.RateLimit{Rate: 10, Period: time.Minute, Burst: 3},
+	})
+	if err != nil {
+		log.Fatal(err) // a limit without a positive rate, period or burst
+	}
+	signer, err := ssotoken.NewSigner(ssotoken.SignerConfig{Keys: exampleRing()})
+	if err != nil {
+		log.Fatal(err)
+	}
+	h, err := httpadapter.NewHandler(httpadapter.Config{
+		Authenticator: devAuth, Issuer: signer, CIINoClaim: "custom:ciino", Limiter: limiter,
+		Clients: httpadapter.StaticRegistry{"1RrLMyLrZGA=": {LOBs: []string{"01"}, AppClients: []string{"dev-app"}}},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for range 4 {
+		r := httptest.NewRequest(http.MethodPost, "/v2/get_sso_token", strings.NewReader(`{"CIINo":"10001004","LOBId":"01","Functionality":"D"}`))
+		r.Header.Set("x-api-version", "1.0.0")
+		r.Header.Set("x-lob-client-id", "1RrLMyLrZGA=")
+		r.Header.Set("Content-Type", "application/json")
+		r.Header.Set("Authorization", "Bearer dev-access-token")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		fmt.Println(rec.Code, cmp.Or(rec.Header().Get("Retry-After"), "-"))
+	}
+	// Output:
+	// 200 -
+	// 200 -
+	// 200 -
+	// 429 6
 }
