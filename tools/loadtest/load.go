@@ -14,6 +14,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/ssokit/ssokit/tools/internal/proc"
 )
 
 // The targets, in the order they are driven.
@@ -200,13 +202,13 @@ func measure(ctx context.Context, cfg config, target string, s *server) (result,
 	}
 	r.RSSWarm, _ = s.rss()
 
-	s0, _ := cpuTime(s.cmd.Process.Pid)
-	c0, _ := cpuTime(os.Getpid())
+	s0, _ := s.CPUTime()
+	c0, _ := proc.CPUTime(os.Getpid())
 	p := drive(ctx, clients, cfg.Requests, cfg.Concurrency)
-	if s1, err := cpuTime(s.cmd.Process.Pid); err == nil {
+	if s1, err := s.CPUTime(); err == nil {
 		r.ServerCPU = s1 - s0
 	}
-	if c1, err := cpuTime(os.Getpid()); err == nil {
+	if c1, err := proc.CPUTime(os.Getpid()); err == nil {
 		r.ClientCPU = c1 - c0
 	}
 	r.addErrors(p)
@@ -220,8 +222,8 @@ func measure(ctx context.Context, cfg config, target string, s *server) (result,
 	}
 	r.RSSAfter, _ = s.rss()
 	r.Log = s.logText()
-	if s.exited() {
-		return r, fmt.Errorf("exited under load: %s", s.lastLines())
+	if s.Exited() {
+		return r, fmt.Errorf("exited under load: %s", s.LastLines())
 	}
 
 	slices.Sort(p.latency)

@@ -7,8 +7,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -57,35 +55,6 @@ func binaries(t *testing.T) (ssoserver, baseline string) {
 	})
 	require.NoError(t, buildErr)
 	return ssoBin, baseBin
-}
-
-// repoRoot finds the checkout from the working directory, and from this
-// package's source directory when the working directory is outside it.
-func TestRepoRoot(t *testing.T) {
-	root, err := repoRoot(context.Background())
-	require.NoError(t, err)
-	for _, p := range []string{"go.mod", "examples/ssoserver/main.go", "tools/go.mod", "tools/loadtest/baseline/main.go", "tools/loadtest/loadtest_test.go"} {
-		assert.FileExists(t, filepath.Join(root, p))
-	}
-
-	if _, file, _, _ := runtime.Caller(0); !filepath.IsAbs(file) {
-		t.Skip("built with -trimpath: no source directory to start from")
-	}
-	t.Chdir(t.TempDir())
-	fromElsewhere, err := repoRoot(context.Background())
-	require.NoError(t, err)
-	assert.Equal(t, root, fromElsewhere)
-}
-
-func TestModulePath(t *testing.T) {
-	for _, tt := range []struct{ gomod, want string }{
-		{"module github.com/ssokit/ssokit\n\ngo 1.25.0\n", rootModule},
-		{"// module example.com/x\nmodule \"github.com/ssokit/ssokit\" // the library\n", rootModule},
-		{"module github.com/ssokit/ssokit/tools\n", "github.com/ssokit/ssokit/tools"},
-		{"go 1.25.0\n", ""},
-	} {
-		assert.Equal(t, tt.want, modulePath([]byte(tt.gomod)), "%q", tt.gomod)
-	}
 }
 
 // TestLoad drives every target with small numbers: no error, no duplicate

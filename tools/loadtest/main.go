@@ -10,7 +10,7 @@
 //
 // or from tools, go run ./loadtest. It builds both servers with the go
 // command, examples/ssoserver in the root module and ./baseline in the
-// tools module of the checkout it finds (see repoRoot), or takes
+// tools module of the checkout it finds (see proc.RepoRoot), or takes
 // -ssoserver and -baseline binaries. It starts them as child processes on
 // free loopback ports, so that the memory and goroutines it reports are
 // the servers' own, and drives three targets in turn: ssoserver with

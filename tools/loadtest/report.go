@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"text/tabwriter"
 	"time"
+
+	"github.com/ssokit/ssokit/tools/internal/proc"
 )
 
 // The criteria the load test is judged by.
@@ -45,7 +47,7 @@ func criteria(rs []result) []verdict {
 			g := float64(r.RSSAfter) / float64(r.RSSWarm)
 			add(g <= maxRSSGrowth, "%s: RSS after <= %.1fx RSS after warm-up (%.2fx)", name, maxRSSGrowth, g)
 		} else {
-			out = append(out, verdict{"SKIP", name + ": RSS growth (" + errNoRSS.Error() + ")"})
+			out = append(out, verdict{"SKIP", name + ": RSS growth (" + proc.ErrNoProcfs.Error() + ")"})
 		}
 		add(r.GorAfter <= r.GorWarm, "%s: goroutines back to their post-warm-up count once the clients stop (%d -> %d)", name, r.GorWarm, r.GorAfter)
 	}
