@@ -49,6 +49,7 @@ import (
 	"time"
 
 	"github.com/ssokit/ssokit/httpadapter"
+	"github.com/ssokit/ssokit/internal/redisaddr"
 	"github.com/ssokit/ssokit/ssotoken"
 	"github.com/ssokit/ssokit/ssotoken/redisreplay"
 )
@@ -63,6 +64,7 @@ func main() {
 		os.Exit(2)
 	}
 	o.app.logger = slog.Default()
+	redisaddr.LogTo(o.app.logger) // go-redis's own lines (a failed dial) in the same format
 	if o.metricsAddr != "" {
 		o.app.metrics = newMetrics()
 	}

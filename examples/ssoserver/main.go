@@ -38,6 +38,7 @@ import (
 	"github.com/ssokit/ssokit/cognito"
 	"github.com/ssokit/ssokit/cookiesso"
 	"github.com/ssokit/ssokit/httpadapter"
+	"github.com/ssokit/ssokit/internal/redisaddr"
 	"github.com/ssokit/ssokit/ssotoken"
 )
 
@@ -59,6 +60,7 @@ func main() {
 // cookie exchange is served.
 func run(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	logger := newLogger(o.logFormat, stderr)
+	redisaddr.LogTo(logger) // go-redis's own lines (a failed dial) in the same format
 	transportLog(o, logger)
 	if !o.cookieExchange {
 		logger.Info("cookie exchange off: no -cookie-secret (COOKIE_SECRET) and -api-secret (API_SECRET); " +

@@ -4,8 +4,10 @@
 package redisaddr
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"strings"
 	"time"
@@ -72,3 +74,18 @@ func NewClient(s string) (redis.UniversalClient, error) {
 // ClusterStateReloadInterval is how often a cluster client of NewClient
 // reloads the cluster's slot map.
 const ClusterStateReloadInterval = time.Second
+
+// LogTo sends go-redis's own log lines (a failed dial, a pool that gives
+// up) to logger at Warn level, message "redis", the line in "detail",
+// instead of go-redis's default of plain text on stderr, which breaks a
+// JSON log. The setting is go-redis's, for the whole process.
+func LogTo(logger *slog.Logger) {
+	redis.SetLogger(slogPrinter{logger})
+}
+
+// slogPrinter is go-redis's Logging on an slog.Logger.
+type slogPrinter struct{ l *slog.Logger }
+
+func (p slogPrinter) Printf(ctx context.Context, format string, v ...any) {
+	p.l.WarnContext(ctx, "redis", "detail", fmt.Sprintf(format, v...))
+}

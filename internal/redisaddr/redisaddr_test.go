@@ -1,6 +1,9 @@
 package redisaddr
 
 import (
+	"log/slog"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -79,4 +82,39 @@ func TestNewClient(t *testing.T) {
 
 	_, err = NewClient("nope")
 	assert.Error(t, err)
+}
+
+// lockedBuffer is a strings.Builder that go-redis's goroutines may write
+// while the test reads.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func TestLogTo(t *testing.T) {
+	var buf lockedBuffer
+	LogTo(slog.New(slog.NewJSONHandler(&buf, nil)))
+	t.Cleanup(func() { LogTo(slog.New(slog.DiscardHandler)) })
+	// A client of a port where nothing listens logs its failed dial.
+	c, err := NewClient("127.0.0.1:1")
+	require.NoError(t, err)
+	defer c.Close()
+	require.Error(t, c.Ping(t.Context()).Err())
+	require.Eventually(t, func() bool { return strings.Contains(buf.String(), `"msg":"redis"`) }, 5*time.Second, 10*time.Millisecond)
+	for l := range strings.SplitSeq(strings.TrimSpace(buf.String()), "\n") {
+		assert.True(t, strings.HasPrefix(l, "{"), "every line is JSON: %s", l)
+		assert.Contains(t, l, `"level":"WARN"`)
+	}
 }
