@@ -120,9 +120,9 @@ type Config struct {
 	// Leeway or "iat" - Leeway.
 	Leeway time.Duration
 
-	// MaxTokenBytes bounds the token's length in bytes; longer tokens are
-	// refused before any decoding. Zero means DefaultMaxTokenBytes (16
-	// KiB); at most MaxMaxTokenBytes.
+	// MaxTokenBytes bounds the token's length in bytes (a token of exactly
+	// MaxTokenBytes is read); longer ones are refused before any decoding.
+	// Zero means DefaultMaxTokenBytes (16 KiB); at most MaxMaxTokenBytes.
 	MaxTokenBytes int
 
 	// HTTPClient fetches the key sets. Nil means a client with a timeout of

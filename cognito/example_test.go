@@ -236,20 +236,33 @@ func ExampleAuthenticator_Ready() {
 	}
 	defer auth.Close()
 
-	e := <-fetched
+	// Whatever happens, the example is over in 10 s.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	next := func() ssotoken.FetchEvent { // the event of the next fetch to end
+		select {
+		case e := <-fetched:
+			return e
+		case <-ctx.Done():
+			log.Fatal("no fetch ended in time")
+			return ssotoken.FetchEvent{}
+		}
+	}
+
+	e := next()
 	fmt.Println("fetch:", e.Result, e.Keys)
 	fmt.Println("ready:", auth.Ready())
 
 	pool.Up()
 	tok, _ := pool.Token(cognito.TokenUseAccess)
-	for range 50 { // a token makes the keys be fetched again, at most once per RefetchInterval
-		if _, err = auth.Authenticate(context.Background(), tok); err == nil {
+	for ctx.Err() == nil { // a token makes the keys be fetched again, at most once per RefetchInterval
+		if _, err = auth.Authenticate(ctx, tok); err == nil {
 			break
 		}
 		time.Sleep(cognito.MinRefetchInterval)
 	}
 	for e.Result != ssotoken.FetchOK {
-		e = <-fetched
+		e = next()
 	}
 	fmt.Println("fetch:", e.Result, e.Keys)
 	fmt.Println("ready:", auth.Ready())

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/MicahParks/jwkset"
 	"github.com/golang-jwt/jwt/v5"
@@ -165,7 +166,10 @@ func FuzzParseClaims(f *testing.F) {
 // FuzzDifferential signs mutated headers and claim sets with the pool's
 // key and holds Authenticate against golang-jwt's plain jwt.Parse (RS256
 // only, the same public key, the same clock): whatever Authenticate
-// accepts, jwt.Parse accepts too, with the same claims.
+// accepts, jwt.Parse accepts too (with "iat" checked), with the same
+// claims, and its header and claims are UTF-8 JSON. The checked-in corpus
+// (testdata/fuzz/FuzzDifferential) holds the malformed shapes, so that a
+// plain go test replays them.
 func FuzzDifferential(f *testing.F) {
 	k := getKeys(f)
 	now := testNow.Unix()
@@ -205,8 +209,11 @@ func FuzzDifferential(f *testing.F) {
 			if err != nil {
 				continue
 			}
+			if !utf8.ValidString(header) || !utf8.ValidString(payload) || !json.Valid([]byte(header)) || !json.Valid([]byte(payload)) {
+				t.Fatalf("accepted a token that is not UTF-8 JSON: %q.%q", header, payload)
+			}
 			ref, err := jwt.Parse(tok, func(*jwt.Token) (any, error) { return pub, nil },
-				jwt.WithValidMethods([]string{"RS256"}), jwt.WithTimeFunc(baseConfig().Now))
+				jwt.WithValidMethods([]string{"RS256"}), jwt.WithTimeFunc(baseConfig().Now), jwt.WithIssuedAt())
 			if err != nil {
 				t.Fatalf("accepted, and golang-jwt refuses it: %v\nheader %s\npayload %s", err, header, payload)
 			}

@@ -582,18 +582,37 @@ func TestRefreshDropsCachedTokensOfRemovedKeys(t *testing.T) {
 	cfg.RefetchInterval = time.Minute
 	a := newRemote(t, cfg)
 	ctx := ctxTimeout(t, testDeadline)
-	for _, kid := range []string{"k1", "k2"} {
-		key := map[string]*rsa.PrivateKey{"k1": k.k1, "k2": k.k2}[kid]
-		_, err := a.Authenticate(ctx, sign(t, key, kid, accessClaims()))
+	toks := map[string]string{"k1": sign(t, k.k1, "k1", accessClaims()), "k2": sign(t, k.k2, "k2", accessClaims())}
+	for _, tok := range toks {
+		_, err := a.Authenticate(ctx, tok)
 		require.NoError(t, err)
 	}
 	require.Equal(t, 2, a.cache.len())
+	cachedKIDs := func() []string {
+		var kids []string
+		for i := range a.cache.shards {
+			s := &a.cache.shards[i]
+			s.mu.RLock()
+			for _, e := range s.m {
+				kids = append(kids, e.key.kid)
+			}
+			s.mu.RUnlock()
+		}
+		return kids
+	}
 	fake.setJWKS(jwksJSON(t, jwkOf(t, k.k2, "k2"))) // k1 leaves the set
 	require.Eventually(t, func() bool { return a.cache.len() == 1 }, testDeadline, 5*time.Millisecond)
+	assert.Equal(t, []string{"k2"}, cachedKIDs(), "k1's token went with k1, k2's stayed")
 	// The entry of k2, whose key stayed the same, is kept through refreshes.
 	hits := fake.hits.Load()
 	require.Eventually(t, func() bool { return fake.hits.Load() > hits+2 }, testDeadline, 5*time.Millisecond)
-	assert.Equal(t, 1, a.cache.len())
+	assert.Equal(t, []string{"k2"}, cachedKIDs())
+	before := a.Stats().CacheHits
+	_, err := a.Authenticate(ctx, toks["k2"])
+	require.NoError(t, err)
+	assert.Equal(t, before+1, a.Stats().CacheHits, "k2's token is still a cache hit")
+	_, err = a.Authenticate(ctx, toks["k1"])
+	assertCode(t, err, ssotoken.ErrUnauthorized, ssotoken.CodeUnknownKey)
 }
 
 // Two pools that publish the same kid (local stand-ins often share one

@@ -229,7 +229,7 @@ func (s *keyStore) index(given []jwkset.JWK, prev map[string]*keyEntry) (next ma
 
 // usable returns the RSA public key of jwk if it may verify RS256 tokens:
 // kty RSA, "use" absent or "sig", "alg" absent or RS256, "key_ops" absent
-// or holding "verify", a kid, a public key of 2048 to 8192 bits.
+// or holding "verify", a kid, a modulus of 2048 to 8192 bits, both included.
 func usable(jwk jwkset.JWK) (*rsa.PublicKey, bool) {
 	m := jwk.Marshal()
 	switch {

@@ -41,10 +41,13 @@ type AuthenticatorConfig struct {
 	// string among them is refused. The slice is copied.
 	Roles []string
 	// Leeway is the clock skew allowed on "exp" and "iat", at most
-	// ssotoken.MaxLeeway. Zero means none.
+	// ssotoken.MaxLeeway (MaxLeeway itself is accepted). Zero means none.
+	// A token is expired from "exp" + Leeway on, and not yet valid while
+	// now + Leeway is before "iat".
 	Leeway time.Duration
-	// MaxTokenBytes caps the token. Zero means
-	// ssotoken.DefaultMaxTokenBytes (8 KiB).
+	// MaxTokenBytes caps the token: a token of exactly MaxTokenBytes
+	// bytes is read, one byte more is ssotoken.ErrTokenTooLarge. Zero
+	// means ssotoken.DefaultMaxTokenBytes (8 KiB).
 	MaxTokenBytes int
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time

@@ -38,13 +38,16 @@ type Config struct {
 	// Keys signs the exchanged JWT. Its keys must serve this purpose only:
 	// never the cookie's key, never the TokenNo signer's. Required.
 	Keys *ssotoken.Keyring
-	// TTL is the exchanged JWT's lifetime. Zero means one hour; it is
-	// also capped by the cookie's own expiry.
+	// TTL is the exchanged JWT's lifetime, at least one second (one
+	// second itself is accepted). Zero means one hour; it is also capped
+	// by the cookie's own expiry.
 	TTL time.Duration
 	// Issuer and Audience are the exchanged JWT's "iss" and "aud". Empty
 	// means DefaultIssuer and DefaultAudience.
 	Issuer, Audience string
-	// MaxCookieBytes caps the cookie's value. Zero means 4 KiB.
+	// MaxCookieBytes caps the cookie's value: a value of exactly
+	// MaxCookieBytes bytes is read, one byte more is ErrCookieTooLarge.
+	// Zero means 4 KiB.
 	MaxCookieBytes int
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time

@@ -2,9 +2,11 @@ package cookiesso
 
 import (
 	"context"
+	"encoding/json"
 	"strconv"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/golang-jwt/jwt/v5"
 
@@ -14,7 +16,10 @@ import (
 // FuzzCookieDifferential signs arbitrary header and claims JSON as an
 // HS256 cookie and holds the validator against golang-jwt's plain Parse: a
 // cookie the validator accepts, golang-jwt (HS256 pinned, exp required,
-// the same clock) accepts too, with the same subject, roles and expiry.
+// the same clock) accepts too, with the same subject, roles and expiry,
+// and its header and claims are valid UTF-8 JSON. The checked-in corpus
+// (testdata/fuzz/FuzzCookieDifferential) holds the malformed shapes, so
+// that a plain go test replays them.
 func FuzzCookieDifferential(f *testing.F) {
 	v, err := NewHMACValidator(HMACValidatorConfig{Secret: cookieSecret, Now: clock(testNow)})
 	if err != nil {
@@ -35,6 +40,9 @@ func FuzzCookieDifferential(f *testing.F) {
 				t.Fatalf("Validate = %v", err)
 			}
 			return
+		}
+		if !utf8.ValidString(header) || !utf8.ValidString(payload) || !json.Valid([]byte(header)) || !json.Valid([]byte(payload)) {
+			t.Fatalf("Validate accepted a cookie that is not UTF-8 JSON: %q.%q", header, payload)
 		}
 		gj, err := jwt.Parse(tok, func(*jwt.Token) (any, error) { return cookieSecret, nil },
 			jwt.WithValidMethods([]string{"HS256"}), jwt.WithExpirationRequired(), jwt.WithIssuedAt(), jwt.WithTimeFunc(clock(testNow)))

@@ -33,14 +33,16 @@ type JWKSValidatorConfig struct {
 	// its "aud" (or one of its audiences).
 	Issuer, Audience string
 	// Leeway is the clock skew allowed on "exp", "nbf" and "iat", at most
-	// ssotoken.MaxLeeway. Zero means none.
+	// ssotoken.MaxLeeway (MaxLeeway itself is accepted). Zero means none.
+	// A cookie is expired from "exp" + Leeway on, and not yet valid while
+	// now + Leeway is before "nbf" or "iat".
 	Leeway time.Duration
 	// HTTPClient fetches the JWKS. Nil means a client with a 10 s timeout.
 	// Either way a JWKS body over MaxJWKSBytes is refused.
 	HTTPClient *http.Client
 	// RefreshInterval is how often the JWKS is fetched again. Zero means
-	// one hour. A cookie with an unknown "kid" also triggers a fetch, at
-	// most one per 10 s.
+	// one hour; a negative value is refused. A cookie with an unknown
+	// "kid" also triggers a fetch, at most one per 10 s.
 	RefreshInterval time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
@@ -68,6 +70,9 @@ func NewJWKSValidator(cfg JWKSValidatorConfig) (*JWKSValidator, error) {
 	}
 	if cfg.Leeway < 0 || cfg.Leeway > ssotoken.MaxLeeway {
 		return nil, errors.New("cookiesso: JWKSValidatorConfig.Leeway must be between 0 and 5m")
+	}
+	if cfg.RefreshInterval < 0 {
+		return nil, errors.New("cookiesso: JWKSValidatorConfig.RefreshInterval must not be negative")
 	}
 	algs := cfg.Algorithms
 	if len(algs) == 0 {

@@ -71,7 +71,10 @@ type HMACValidatorConfig struct {
 	// "aud".
 	Issuer, Audience string
 	// Leeway is the clock skew allowed on "exp", "nbf" and "iat", at most
-	// ssotoken.MaxLeeway. Zero means none.
+	// ssotoken.MaxLeeway (MaxLeeway itself is accepted). Zero means none.
+	// A cookie is expired from "exp" + Leeway on (without leeway, one
+	// whose "exp" is now is refused), and not yet valid while now +
+	// Leeway is before "nbf" or "iat".
 	Leeway time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
