@@ -33,6 +33,8 @@ var bodyCases = []struct {
 	{name: "a surrogate pair", body: `{"CIINo":"\ud83d\ude00","LOBId":"01","Functionality":"D"}`, want: ssotoken.Request{CIINo: "\U0001F600", LOBId: "01", Functionality: "D"}},
 	{name: "U+FFFD sent as such", body: `{"CIINo":"\ufffd\\ud800` + "\uFFFD" + `","LOBId":"01","Functionality":"D"}`, want: ssotoken.Request{CIINo: "\uFFFD\\ud800\uFFFD", LOBId: "01", Functionality: "D"}},
 	{name: "an empty object", body: `{}`},
+	{name: "a space and a tilde inside a value", body: `{"CIINo":"1 2~","LOBId":"01","Functionality":"D"}`, want: ssotoken.Request{CIINo: "1 2~", LOBId: "01", Functionality: "D"}, fast: true},
+	{name: "DEL inside a value (the general path reads it, Validate refuses it)", body: "{\"CIINo\":\"1\x7f\",\"LOBId\":\"01\",\"Functionality\":\"D\"}", want: ssotoken.Request{CIINo: "1\x7f", LOBId: "01", Functionality: "D"}},
 
 	{name: "a case variant of CIINo", body: `{"ciino":"1","LOBId":"01","Functionality":"D"}`, refused: jose.ErrCaseVariant},
 	{name: "case variants of every name", body: `{"ciino":"1","lobid":"01","functionality":"D"}`, refused: jose.ErrCaseVariant},

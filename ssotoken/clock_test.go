@@ -2,6 +2,8 @@ package ssotoken
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -45,15 +47,31 @@ func (c *testClock) Advance(d time.Duration) {
 }
 
 // Sleep advances the clock by d, or fails with ctx's error if ctx is done.
+// A generator only ever waits forward (until its next second) and briefly,
+// so a wait that is not forward, or that brings this clock's waits past
+// testClockMaxSlept, fails with errTestClockStuck: a generator that never
+// stops waiting would otherwise spin for ever on a clock whose waits take
+// no real time, and its test would hang instead of failing.
 func (c *testClock) Sleep(ctx context.Context, d time.Duration) error {
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if slept := time.Duration(c.slept.Load()); d <= 0 || slept+d > testClockMaxSlept {
+		return fmt.Errorf("%w: a wait of %v after %v of waits", errTestClockStuck, d, slept)
 	}
 	c.sleeps.Add(1)
 	c.slept.Add(int64(d))
 	c.Advance(d)
 	return nil
 }
+
+// testClockMaxSlept bounds the waits of one testClock: far more than any
+// test waits.
+const testClockMaxSlept = time.Hour
+
+// errTestClockStuck is the error of a testClock's Sleep that no generator
+// should ask for.
+var errTestClockStuck = errors.New("testClock: a generator waits backwards, not at all, or for ever")
 
 // newTestSigner returns a Signer for cfg on a testClock that reads at from
 // its first Issue on. The Signer was started the second before, so its

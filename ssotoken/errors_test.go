@@ -146,6 +146,8 @@ func TestRequestValidate(t *testing.T) {
 		{"LOBId with DEL", Request{CIINo: "1", LOBId: "0\x7f", Functionality: "D"}, "invalid_lob_id"},
 		{"LOBId with a C1 control", Request{CIINo: "1", LOBId: "0\u0085", Functionality: "D"}, "invalid_lob_id"},
 		{"Functionality invalid UTF-8", Request{CIINo: "1", LOBId: "01", Functionality: "\xff"}, "invalid_functionality"},
+		{"CIINo holding byte 0x80", Request{CIINo: "1000\x801004", LOBId: "01", Functionality: "D"}, "invalid_ciino"},
+		{"CIINo of byte 0x80 alone", Request{CIINo: "\x80", LOBId: "01", Functionality: "D"}, "invalid_ciino"},
 		{"Functionality with a line separator", Request{CIINo: "1", LOBId: "01", Functionality: "a\u2028b"}, "invalid_functionality"},
 		{"CIINo with a bidi override", Request{CIINo: "1\u202e2", LOBId: "01", Functionality: "D"}, "invalid_ciino"},
 		{"LOBId with a zero-width space", Request{CIINo: "1", LOBId: "0\u200b1", Functionality: "D"}, "invalid_lob_id"},

@@ -1153,6 +1153,7 @@ func TestKeySignerFailure(t *testing.T) {
 		{name: "ES256 DER with trailing bytes", alg: ssotoken.ES256, inner: ec, sig: append(okDER, 0), secret: [][]byte{ec.D.Bytes()}},
 		{name: "ES256 DER with r = 0", alg: ssotoken.ES256, inner: ec, sig: der(big.NewInt(0), big.NewInt(1)), secret: [][]byte{ec.D.Bytes()}},
 		{name: "ES256 DER with negative s", alg: ssotoken.ES256, inner: ec, sig: der(big.NewInt(1), big.NewInt(-1)), secret: [][]byte{ec.D.Bytes()}},
+		{name: "ES256 DER with s = 0", alg: ssotoken.ES256, inner: ec, sig: der(big.NewInt(1), big.NewInt(0)), secret: [][]byte{ec.D.Bytes()}},
 		{name: "ES256 signature of P-384 size", alg: ssotoken.ES256, inner: ec, sig: der(big384, big384), secret: [][]byte{ec.D.Bytes()}},
 		{name: "ES256 empty signature", alg: ssotoken.ES256, inner: ec, sig: []byte{}, secret: [][]byte{ec.D.Bytes()}},
 	}

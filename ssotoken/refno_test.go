@@ -21,10 +21,27 @@ var refnoSeedTime = time.Date(2025, 1, 20, 8, 49, 46, 756e6, time.UTC)
 // issue time as its first ten digits.
 func refnoNext(t testing.TB, g *RefNoGenerator) (ref string, at time.Time) {
 	t.Helper()
-	ref, at, err := g.Next(context.Background())
+	// Next answers at once on a test clock, whose waits take no time: a
+	// generator that never stops waiting (the seconds' numbers never
+	// count, or the wait never ends) fails here within the deadline,
+	// instead of hanging the package's tests.
+	ctx, cancel := context.WithTimeout(context.Background(), refnoDeadline)
+	defer cancel()
+	ref, at, err := g.Next(ctx)
 	require.NoError(t, err)
 	refnoCheck(t, g.wide, ref, at)
 	return ref, at
+}
+
+// refnoDeadline bounds a Next of the tests, which answers at once.
+const refnoDeadline = 5 * time.Second
+
+// refnoCtx is a context for the Next calls of a test: done after
+// refnoDeadline (see refnoNext), canceled when the test ends.
+func refnoCtx(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), refnoDeadline)
+	t.Cleanup(cancel)
+	return ctx
 }
 
 func refnoCheck(t testing.TB, wide bool, ref string, at time.Time) {
@@ -145,8 +162,9 @@ func TestRefNoPartition(t *testing.T) {
 			// Use up the second: the numbers end exactly at PerSecond, and
 			// the next one is the next second's first.
 			fleet := uint64(max(tt.instances, 1))
+			ctx := refnoCtx(t)
 			for i := int64(len(tt.wantFirst)); i < tt.wantPerSecond; i++ {
-				ref, at, err := g.Next(context.Background())
+				ref, at, err := g.Next(ctx)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -173,10 +191,11 @@ func TestRefNoFleetCoversEveryNumber(t *testing.T) {
 		t.Run(strconv.Itoa(fleet), func(t *testing.T) {
 			t.Parallel()
 			seen := make(map[string]int, refNarrowMod)
+			ctx := refnoCtx(t)
 			for inst := range fleet {
 				g, clock := newTestGenerator(t, RefNoConfig{Instance: inst, Instances: fleet}, refnoSeedTime)
 				for range g.PerSecond() {
-					ref, _, err := g.Next(context.Background())
+					ref, _, err := g.Next(ctx)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -205,11 +224,12 @@ func TestRefNoTwoInstancesSameSecond(t *testing.T) {
 			a, _ := newTestGenerator(t, RefNoConfig{Instance: 0, Instances: 2, Wide: wide}, refnoSeedTime)
 			b, _ := newTestGenerator(t, RefNoConfig{Instance: 1, Instances: 2, Wide: wide}, refnoSeedTime)
 			out := [2][]string{}
+			ctx := refnoCtx(t)
 			var wg sync.WaitGroup
 			for i, g := range []*RefNoGenerator{a, b} {
 				wg.Go(func() {
 					for range each {
-						ref, _, err := g.Next(context.Background())
+						ref, _, err := g.Next(ctx)
 						if !assert.NoError(t, err) {
 							return
 						}
@@ -339,6 +359,8 @@ func TestRefNoClockStandsStill(t *testing.T) {
 		{name: "one wait of 244 ms", at: refnoSeedTime, wantWaits: 1},
 		{name: "a whole second", at: time.Unix(1737362986, 0), wantWaits: 1},
 		{name: "waits of 40 ms, three of them", at: time.Unix(1737362986, 960e6), wantWaits: 3},
+		{name: "one wait of exactly clockStillMax", at: time.Unix(1737362986, 900e6), wantWaits: 1},
+		{name: "two waits of half clockStillMax", at: time.Unix(1737362986, 950e6), wantWaits: 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -347,7 +369,7 @@ func TestRefNoClockStandsStill(t *testing.T) {
 			require.NoError(t, err)
 			var waits atomic.Int32
 			g.sleep = func(context.Context, time.Duration) error { waits.Add(1); return nil }
-			ref, _, err := g.Next(context.Background())
+			ref, _, err := g.Next(refnoCtx(t))
 			assert.Empty(t, ref)
 			assert.ErrorIs(t, err, ErrUpstream)
 			assert.ErrorIs(t, err, errClockStill)
@@ -557,13 +579,14 @@ func TestRefNoConcurrentNoDuplicates(t *testing.T) {
 			g, _ := newTestGenerator(t, tt.cfg, refnoSeedTime)
 			out := make([][]string, workers)
 			start := make(chan struct{})
+			ctx := refnoCtx(t)
 			var wg sync.WaitGroup
 			for w := range workers {
 				wg.Go(func() {
 					refs := make([]string, 0, perWorker)
 					<-start
 					for range perWorker {
-						ref, at, err := g.Next(context.Background())
+						ref, at, err := g.Next(ctx)
 						if err != nil {
 							t.Error(err)
 							return
@@ -683,7 +706,7 @@ func TestRefNoClockPastRange(t *testing.T) {
 	g, clock := newTestGenerator(t, RefNoConfig{}, time.Unix(refSecMax-1, 0))
 	refnoNext(t, g)
 	clock.Set(time.Unix(refSecMax, 0))
-	_, _, err := g.Next(context.Background())
+	_, _, err := g.Next(refnoCtx(t))
 	assert.ErrorIs(t, err, ErrUpstream)
 	assert.Equal(t, CodeInternal, CodeOf(err))
 }
@@ -814,7 +837,7 @@ func TestRefNoClockFarBehind(t *testing.T) {
 		refnoNext(t, g) // the two numbers of t0's second
 	}
 	clock.Set(t0.Add(-time.Hour))
-	_, _, err := g.Next(context.Background())
+	_, _, err := g.Next(refnoCtx(t))
 	require.ErrorIs(t, err, ErrUpstream)
 	assert.ErrorIs(t, err, errClockBehind)
 	assert.Zero(t, clock.slept.Load(), "no wait")

@@ -74,8 +74,9 @@ type VerifierConfig struct {
 	// DefaultTTL (one hour), the Signer's default: raise both together.
 	MaxLifetime time.Duration
 
-	// MaxTokenBytes bounds the token's length. Zero means
-	// DefaultMaxTokenBytes (8 KiB).
+	// MaxTokenBytes bounds the token's length: a token of exactly
+	// MaxTokenBytes bytes is read, a longer one refused unread
+	// (token_too_large). Zero means DefaultMaxTokenBytes (8 KiB).
 	MaxTokenBytes int
 
 	// Replay, when set, makes tokens single use: a token is redeemed in it

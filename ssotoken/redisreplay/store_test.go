@@ -95,6 +95,9 @@ func TestNewValidatesConfig(t *testing.T) {
 		{"cluster client ignores context deadlines", redisreplay.Config{Client: noCtxTimeoutCluster}, "ContextTimeoutEnabled"},
 		{"negative skew", redisreplay.Config{Client: ok, MaxClockSkew: -time.Second}, "MaxClockSkew"},
 		{"skew over a day", redisreplay.Config{Client: ok, MaxClockSkew: 25 * time.Hour}, "MaxClockSkew"},
+		{"skew a nanosecond over a day", redisreplay.Config{Client: ok, MaxClockSkew: 24*time.Hour + 1}, "MaxClockSkew"},
+		{"skew a nanosecond below zero", redisreplay.Config{Client: ok, MaxClockSkew: -1}, "MaxClockSkew"},
+		{"skew of exactly a day", redisreplay.Config{Client: ok, MaxClockSkew: 24 * time.Hour}, ""},
 		{"minimal", redisreplay.Config{Client: ok}, ""},
 		{"everything", redisreplay.Config{Client: ok, Prefix: "p:", MaxClockSkew: time.Minute, InsecureFailOpen: true, OnFailOpen: func(context.Context, error) {}, Now: time.Now}, ""},
 	} {
