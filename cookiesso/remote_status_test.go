@@ -74,3 +74,25 @@ func TestRemoteValidatorExpBoundary(t *testing.T) {
 		assert.EqualValues(t, 2, site.hits.Load())
 	}
 }
+
+// TestRemoteValidatorMethods: GET (the default, or named) and POST are
+// sent as configured; any other method is refused by the constructor.
+func TestRemoteValidatorMethods(t *testing.T) {
+	noLeaks(t)
+	for _, tt := range []struct{ method, sent string }{
+		{"", http.MethodGet},
+		{http.MethodGet, http.MethodGet},
+		{http.MethodPost, http.MethodPost},
+	} {
+		site := newMainSite(t, answerJSON(`{"username":"jdoe"}`))
+		v := newRemote(t, site.URL, func(c *RemoteValidatorConfig) { c.Method = tt.method })
+		_, err := v.Validate(context.Background(), sessionCookie)
+		require.NoError(t, err, "%q", tt.method)
+		_, sent := site.last()
+		assert.Equal(t, tt.sent, sent, "%q", tt.method)
+	}
+	for _, m := range []string{http.MethodPut, http.MethodHead, "get", "GET "} {
+		_, err := NewRemoteValidator(RemoteValidatorConfig{URL: "https://main.example/session", Method: m})
+		assert.Error(t, err, "%q", m)
+	}
+}

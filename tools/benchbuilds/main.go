@@ -51,7 +51,7 @@
 // that fails otherwise, a benchmark that fails, or a binary of the wrong
 // build stops benchbuilds with exit status 1; bad flags exit 2. Runs on
 // one machine are serialised by a lock file in the temporary directory.
-// The defaults take about 25 minutes on 2 cores. The figures compare the
+// The defaults take about 20 minutes on 2 cores. The figures compare the
 // builds within one run; the load average at the start and at the end is
 // printed with them, since other work on the machine blurs them.
 //
