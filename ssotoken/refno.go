@@ -255,13 +255,18 @@ func (g *RefNoGenerator) append(ctx context.Context, dst []byte) ([]byte, time.T
 	var prev time.Time      // the clock's reading before the last wait
 	var still time.Duration // how long the clock has read prev, waits summed
 	for {
+		// The clock is read under the lock: a reading taken before it
+		// could be older than the second another goroutine has moved g on
+		// to meanwhile (a goroutine descheduled for seconds on a loaded
+		// machine), and would look like a clock that stepped back.
+		g.mu.Lock()
 		now := g.clock().Round(0) // the wall clock alone: it is what steps back
 		if still >= clockStillMax && now.Equal(prev) {
+			g.mu.Unlock()
 			return dst, time.Time{}, NewError(ErrUpstream, CodeInternal, "internal error", errClockStill)
 		}
 		sec := now.Unix()
 
-		g.mu.Lock()
 		if !g.started {
 			g.lazyConfigure()
 			if err := g.start(now, "time.Now"); err != nil {

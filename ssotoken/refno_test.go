@@ -853,3 +853,49 @@ func TestRefNoClockFarBehind(t *testing.T) {
 	assert.ErrorIs(t, err, ErrTimeout, "the wait would outlast the request")
 	assert.Zero(t, clock.slept.Load(), "no wait")
 }
+
+// TestRefNoStaleReading: a goroutine held up between reading the clock and
+// taking its number (descheduled on a loaded machine) while others move the
+// generator seconds on must not take its old reading for a clock that
+// stepped back. The generator reads the clock under its lock, so here the
+// held-up reading holds the others back instead of going stale.
+func TestRefNoStaleReading(t *testing.T) {
+	t.Parallel()
+	clock := newTestClock(refnoSeedTime.Add(-time.Second))
+	var armed atomic.Bool
+	inNow, othersDone := make(chan struct{}), make(chan struct{})
+	g, err := NewRefNoGenerator(RefNoConfig{Instance: 0, Instances: MaxInstances, Now: func() time.Time {
+		now := clock.Now()
+		if armed.CompareAndSwap(true, false) {
+			close(inNow)
+			select { // held up until the others are done, or long enough for them to be
+			case <-othersDone:
+			case <-time.After(200 * time.Millisecond):
+			}
+		}
+		return now
+	}})
+	require.NoError(t, err)
+	g.sleep = clock.Sleep
+	clock.Set(refnoSeedTime)
+	ctx := refnoCtx(t)
+
+	armed.Store(true)
+	held := make(chan error, 1)
+	go func() {
+		_, _, err := g.Next(ctx)
+		held <- err
+	}()
+	<-inNow
+	go func() {
+		defer close(othersDone)
+		for range 5 { // one number a second: five seconds on
+			if _, _, err := g.Next(ctx); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	require.NoError(t, <-held)
+	<-othersDone
+}
