@@ -240,12 +240,15 @@ const maxPooledBuf = 64 << 10
 // at all, or not strict base64url, is reported as malformed before the
 // signature is looked at (golang-jwt decodes the claims first).
 //
-// A "kid" that no pool's key set holds makes the pools' JWKS be fetched
-// again (at most once per Config.RefetchInterval; concurrent callers share
-// one fetch), and Authenticate waits for that fetch within ctx. While a
-// pool's keys have never been fetched, the error is
-// ssotoken.ErrKeysUnavailable (ErrUpstream); when ctx ends while waiting,
-// an ErrTimeout *ssotoken.Error.
+// A "kid" that no pool's key set holds makes the JWKS of the pool named by
+// the token's "iss" be fetched again (at most once per
+// Config.RefetchInterval; concurrent callers share one fetch), and
+// Authenticate waits for that fetch within ctx. A token whose "iss" names
+// no pool is refused at once with ssotoken.ErrUnknownKey: it starts no
+// fetch and spends no pool's allowance. While the named pool's keys have
+// never been fetched, the error is ssotoken.ErrKeysUnavailable
+// (ErrUpstream); when ctx ends while waiting, an ErrTimeout
+// *ssotoken.Error.
 func (a *Authenticator) Authenticate(ctx context.Context, token string) (*ssotoken.Principal, error) {
 	switch {
 	case token == "":
@@ -511,15 +514,32 @@ func (c *call) keyFor(kid string) (any, error) {
 	if pub, ok := c.find(kid); ok {
 		return pub, nil
 	}
-	err := a.refetch(c.ctx, gen, kid)
+	// Only the pool that the token says issued it is fetched again: a
+	// token naming no pool (or whose claims fail the policy) cannot verify
+	// whatever a fetch brings, and must neither spend a pool's refetch
+	// allowance nor wait for a fetch.
+	p := a.poolOf(c.claimedIssuer())
+	if p == nil {
+		return nil, ssotoken.ErrUnknownKey
+	}
+	err := a.refetch(c.ctx, p, gen, kid)
 	if pub, ok := c.find(kid); ok {
 		return pub, nil
 	}
 	switch {
 	case err != nil:
 		return nil, ssotoken.Wrap(err)
-	case !a.allLoaded():
+	case !p.loaded.Load():
 		return nil, ssotoken.ErrKeysUnavailable
 	}
 	return nil, ssotoken.ErrUnknownKey
+}
+
+// claimedIssuer is the token's "iss" before its signature is checked, or
+// "" when its claims fail the policy.
+func (c *call) claimedIssuer() string {
+	if c.claims.Decode() != nil {
+		return ""
+	}
+	return c.claims.Issuer
 }

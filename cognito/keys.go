@@ -424,28 +424,23 @@ func (a *Authenticator) fetched(p *pool, result string, keys int) {
 	}
 }
 
-// refetch fetches again the key set of every remote pool that may be
-// fetched now, and waits for those fetches or for ctx, whichever ends
-// first. seen is the key generation at which the caller missed kid.
-func (a *Authenticator) refetch(ctx context.Context, seen uint64, kid string) error {
-	var calls [4]*fetchCall
-	waits := calls[:0]
-	for _, p := range a.pools {
-		if p.jwksURL == "" {
-			continue
-		}
-		if c := a.startFetch(p, false, seen, kid); c != nil {
-			waits = append(waits, c)
-		}
+// refetch fetches p's key set again if p is remote and may be fetched
+// now, and waits for that fetch or for ctx, whichever ends first. seen is
+// the key generation at which the caller missed kid.
+func (a *Authenticator) refetch(ctx context.Context, p *pool, seen uint64, kid string) error {
+	if p.jwksURL == "" {
+		return nil
 	}
-	for _, c := range waits {
-		select {
-		case <-c.done:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+	c := a.startFetch(p, false, seen, kid)
+	if c == nil {
+		return nil
 	}
-	return nil
+	select {
+	case <-c.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // allLoaded reports whether every pool has had a usable key.

@@ -120,3 +120,48 @@ func TestSameKIDWhileAPoolLoads(t *testing.T) {
 	_, err = a.Authenticate(context.Background(), aTok)
 	assert.NoError(t, err)
 }
+
+// TestUnknownKIDFetchesOnlyTheNamedPool: a token with a kid no pool holds
+// makes only the pool its "iss" names fetch its JWKS again; one naming no
+// pool fetches nothing and is refused at once. So a flood of forged kids
+// under one pool's issuer (or none) spends no other pool's allowance: a
+// key the other pool rotates in meanwhile is accepted on its first token.
+func TestUnknownKIDFetchesOnlyTheNamedPool(t *testing.T) {
+	k := getKeys(t)
+	fa := newFakeCognito(t, jwksJSON(t, jwkOf(t, k.k1, "a1")))
+	fb := newFakeCognito(t, jwksJSON(t, jwkOf(t, k.other, "b1")))
+	cfg := baseConfig()
+	cfg.UserPoolID = ""
+	cfg.Pools = []Pool{{Issuer: testIssuer, JWKSURL: fa.srv.URL + "/jwks.json"}, {Issuer: otherIssuer, JWKSURL: fb.srv.URL + "/jwks.json"}}
+	cfg.RefetchInterval = time.Hour // one refetch per pool for the whole test
+	a := newRemote(t, cfg)
+	ctx := ctxTimeout(t, testDeadline)
+	_, err := a.Authenticate(ctx, sign(t, k.k1, "a1", accessClaims()))
+	require.NoError(t, err)
+	_, err = a.Authenticate(ctx, sign(t, k.other, "b1", with(accessClaims(), "iss", otherIssuer)))
+	require.NoError(t, err)
+	require.Equal(t, int64(1), fa.hits.Load())
+	require.Equal(t, int64(1), fb.hits.Load())
+
+	for _, iss := range []any{"https://example.com/no-pool", "", 42} {
+		start := time.Now()
+		_, err := a.Authenticate(ctx, sign(t, k.k2, randomKID(t), with(accessClaims(), "iss", iss)))
+		assertCode(t, err, ssotoken.ErrUnauthorized, ssotoken.CodeUnknownKey)
+		assert.Less(t, time.Since(start), time.Second, "iss %v: refused without waiting", iss)
+	}
+	assert.Equal(t, int64(1), fa.hits.Load(), "a token naming no pool fetches nothing")
+	assert.Equal(t, int64(1), fb.hits.Load(), "a token naming no pool fetches nothing")
+
+	for range 20 { // forged kids under pool A's issuer: one fetch of A, none of B
+		_, err := a.Authenticate(ctx, sign(t, k.k2, randomKID(t), accessClaims()))
+		assertCode(t, err, ssotoken.ErrUnauthorized, ssotoken.CodeUnknownKey)
+	}
+	assert.Equal(t, int64(2), fa.hits.Load(), "pool A fetched again once")
+	assert.Equal(t, int64(1), fb.hits.Load(), "pool B not fetched for pool A's tokens")
+
+	fb.setJWKS(jwksJSON(t, jwkOf(t, k.other, "b1"), jwkOf(t, k.k2, "b2")))
+	p, err := a.Authenticate(ctx, sign(t, k.k2, "b2", with(accessClaims(), "iss", otherIssuer)))
+	require.NoError(t, err, "pool B's rotation, its allowance unspent")
+	assert.Equal(t, otherIssuer, p.Issuer)
+	assert.Equal(t, int64(2), fb.hits.Load())
+}
