@@ -61,11 +61,169 @@ const maxDepth = 32
 // member names the caller reads (the registered claims and its own):
 // another name equal to one of them but for case is refused. Nested
 // objects are checked for duplicate names too. The first error is
-// returned: a policy error, or member's.
+// returned: a policy error, or member's. A value may share raw's memory:
+// member must not keep it (a name it may).
+//
+// encoding/json judges the text: json.Valid, and for anything but the
+// common shape, its Decoder token by token. The common shape (every name
+// ASCII without an escape, every value a scalar or an array of scalars:
+// every header and Cognito claim set) is then only cut into members on
+// the text json.Valid accepted, which is about a quarter of the
+// Decoder's cost on the cold path of a Cognito token (BenchmarkObject);
+// FuzzObjectSplit holds the two to the same calls and errors.
 func Object(raw []byte, known []string, member func(name string, value []byte) error) error {
 	if !utf8.Valid(raw) {
 		return ErrInvalidUTF8
 	}
+	var m [maxSplit]span
+	if spans, ok := split(raw, m[:0]); ok {
+		return walkSplit(raw, spans, known, member)
+	}
+	return objectDecoder(raw, known, member)
+}
+
+// maxSplit is the most members split takes: beyond, the Decoder walks
+// (and names.add's map bounds a large object's cost).
+const maxSplit = 32
+
+// span is one top-level member of a split object: raw[name0:name1] is the
+// name between its quotes, raw[val0:val1] its value.
+type span struct{ name0, name1, val0, val1 int }
+
+// split cuts raw, an object in the common shape, into its members. It
+// reports false, having judged nothing, for any other text (invalid JSON,
+// not an object, a name that is not plain ASCII, a nested object, an
+// array holding an array or object, more than maxSplit members): the
+// Decoder then walks it.
+func split(raw []byte, spans []span) ([]span, bool) {
+	if !json.Valid(raw) {
+		return nil, false
+	}
+	// Valid: from here on every string is terminated, every bracket
+	// matched, and members are separated by ',' and ':' as JSON says.
+	i := skipSpace(raw, 0)
+	if raw[i] != '{' {
+		return nil, false
+	}
+	i = skipSpace(raw, i+1)
+	if raw[i] == '}' {
+		return spans, true
+	}
+	for {
+		// A name: plain ASCII, no escape.
+		n0 := i + 1
+		i = n0
+		for raw[i] != '"' {
+			if raw[i] == '\\' || raw[i] >= utf8.RuneSelf {
+				return nil, false
+			}
+			i++
+		}
+		n1 := i
+		i = skipSpace(raw, i+1) // at ':'
+		v0 := skipSpace(raw, i+1)
+		v1, ok := valueEnd(raw, v0)
+		if !ok || len(spans) == maxSplit {
+			return nil, false
+		}
+		spans = append(spans, span{n0, n1, v0, v1})
+		i = skipSpace(raw, v1) // at ',' or '}'
+		if raw[i] == '}' {
+			return spans, true
+		}
+		i = skipSpace(raw, i+1) // at the next name's quote
+	}
+}
+
+// valueEnd returns the end of the value that starts at raw[i] in text
+// json.Valid accepted, or false for an object or an array that holds an
+// array or object.
+func valueEnd(raw []byte, i int) (int, bool) {
+	switch raw[i] {
+	case '"':
+		return stringEnd(raw, i), true
+	case '{':
+		return 0, false
+	case '[':
+		for i++; raw[i] != ']'; i++ {
+			switch raw[i] {
+			case '"':
+				i = stringEnd(raw, i) - 1
+			case '[', '{':
+				return 0, false
+			}
+		}
+		return i + 1, true
+	}
+	for i < len(raw) { // a number, true, false or null
+		switch raw[i] {
+		case ',', '}', ']', ' ', '\t', '\n', '\r':
+			return i, true
+		}
+		i++
+	}
+	return i, true
+}
+
+// stringEnd returns the index after the closing quote of the string that
+// starts at raw[i].
+func stringEnd(raw []byte, i int) int {
+	for i++; raw[i] != '"'; i++ {
+		if raw[i] == '\\' {
+			i++ // the escaped character
+		}
+	}
+	return i + 1
+}
+
+// skipSpace returns the index of the first byte at or after i that is not
+// JSON white space.
+func skipSpace(raw []byte, i int) int {
+	for i < len(raw) && (raw[i] == ' ' || raw[i] == '\t' || raw[i] == '\n' || raw[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// walkSplit is Object's walk of the members split found: the same checks
+// in the same order as objectDecoder's, without a Decoder. A name is a
+// known name's string when it is one (no allocation).
+func walkSplit(raw []byte, spans []span, known []string, member func(name string, value []byte) error) error {
+	for i, sp := range spans {
+		b := raw[sp.name0:sp.name1]
+		for _, prev := range spans[:i] {
+			if string(raw[prev.name0:prev.name1]) == string(b) {
+				return ErrDuplicate
+			}
+		}
+		name := ""
+		for _, k := range known {
+			switch {
+			case k == string(b):
+				name = k
+			case len(k) == len(b) && strings.EqualFold(k, string(b)):
+				return ErrCaseVariant
+			}
+		}
+		if name == "" {
+			name = string(b)
+		}
+		v := raw[sp.val0:sp.val1]
+		if v[0] == '[' && !flatArray(v) { // a bracket in a string; split let no object through
+			if err := noDuplicates(v); err != nil {
+				return err
+			}
+		}
+		if err := member(name, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// objectDecoder is Object's walk with encoding/json's Decoder, token by
+// token, for any text split does not take.
+func objectDecoder(raw []byte, known []string, member func(name string, value []byte) error) error {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
 		return ErrSyntax

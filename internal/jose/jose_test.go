@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/stretchr/testify/assert"
@@ -457,4 +458,47 @@ func TestCompact(t *testing.T) {
 	} {
 		assert.Equal(t, want, Compact(token), "%q", token)
 	}
+}
+
+// FuzzObjectSplit holds Object's split walk to the Decoder's walk it
+// replaces for the common shape: for any text, the same members in the
+// same order with the same values, and the same error. The member function
+// fails on a member named "fail", so that its error's place in the order
+// of checks is compared too.
+func FuzzObjectSplit(f *testing.F) {
+	for _, s := range []string{
+		string(cognitoPayload),
+		`{"exp":1,"LOBId":"01"}`, ` { "a" : [ "x" , 1 , null ] , "b":true } `, `{"a":["{\"x\"","]"]}`,
+		`{"a":1,"a":2}`, `{"EXP":1}`, `{"Exp":1,"exp":2}`, `{"fail":1,"a":1,"a":2}`, `{"a":1,"fail":1}`,
+		`{"a\u0062":1,"ab":2}`, `{"\u00e9":1}`, "{\"é\":1}", `{"a":{"b":1,"b":2}}`, `{"a":[["x"]]}`,
+		`{"a":"\ud800"}`, `{"a":1}x`, `{"a":1,}`, `{}`, `[]`, `"x"`, ``, `{"a":-1.5e3}`,
+	} {
+		f.Add([]byte(s))
+	}
+	known := []string{"exp", "LOBId", "sub"}
+	errFail := errors.New("member failed")
+	walk := func(w func([]byte, []string, func(string, []byte) error) error, raw []byte) ([]string, error) {
+		var calls []string
+		err := w(raw, known, func(name string, v []byte) error {
+			calls = append(calls, name+"="+string(v))
+			if name == "fail" {
+				return errFail
+			}
+			return nil
+		})
+		return calls, err
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		if !utf8.Valid(raw) {
+			return // refused before either walk
+		}
+		got, gotErr := walk(Object, raw)
+		want, wantErr := walk(objectDecoder, raw)
+		if gotErr != wantErr {
+			t.Fatalf("%q: error %v, the Decoder's walk %v", raw, gotErr, wantErr)
+		}
+		if strings.Join(got, "\x00") != strings.Join(want, "\x00") {
+			t.Fatalf("%q: members %q, the Decoder's walk %q", raw, got, want)
+		}
+	})
 }
