@@ -50,7 +50,8 @@
 // the same, with the criteria that failed listed after the table. A run
 // that fails otherwise, a benchmark that fails, or a binary of the wrong
 // build stops benchbuilds with exit status 1; bad flags exit 2. Runs on
-// one machine are serialised by a lock file in the temporary directory.
+// one machine are serialised by a lock file in the temporary directory,
+// shared with tools/mutation (package heavylock).
 // The defaults take about 20 minutes on 2 cores. The figures compare the
 // builds within one run; the load average at the start and at the end is
 // printed with them, since other work on the machine blurs them.
@@ -74,6 +75,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/ssokit/ssokit/tools/internal/heavylock"
 	"github.com/ssokit/ssokit/tools/internal/proc"
 )
 
@@ -161,7 +163,7 @@ type binaries struct {
 }
 
 func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
-	unlock, err := lock(stderr)
+	unlock, err := heavylock.Lock("benchbuilds", stderr)
 	if err != nil {
 		return err
 	}

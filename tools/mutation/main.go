@@ -40,8 +40,9 @@
 // package's tests with coverage and then, for each covered mutant, applies
 // it and runs that package's tests ("go test -failfast ./<pkg>") with a
 // timeout of the coverage run's time times the coefficient. The runs are
-// serialised by a lock file in the temporary directory, so two
-// invocations on one machine never run gremlins at the same time; the
+// serialised by a lock file in the temporary directory (package
+// heavylock, shared with tools/benchbuilds), so two heavy
+// runs on one machine never overlap; the
 // tests are not cached (GOFLAGS=-count=1), so the coverage run's time is
 // a real one.
 //
@@ -81,6 +82,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/ssokit/ssokit/tools/internal/heavylock"
 )
 
 // modulePath is the module whose packages this tool tests.
@@ -239,7 +242,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		if os.Getenv("SSOKIT_REDIS_ADDR") == "" {
 			fmt.Fprintln(stderr, "mutation: WARNING: SSOKIT_REDIS_ADDR is unset: the Redis tests skip and ssotoken/redisreplay's code counts as not covered")
 		}
-		unlock, err := lock(stderr)
+		unlock, err := heavylock.Lock("mutation", stderr)
 		if err != nil {
 			fmt.Fprintln(stderr, "mutation:", err)
 			return 2
