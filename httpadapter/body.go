@@ -65,11 +65,11 @@ func decodeRequest(b []byte, req *ssotoken.Request) error {
 // to decodeRequest.
 func fastRequest(b []byte, req *ssotoken.Request) bool {
 	var seen [3]bool
-	i := skipSpace(b, 0)
+	i := jose.SkipSpace(b, 0)
 	if i >= len(b) || b[i] != '{' {
 		return false
 	}
-	i = skipSpace(b, i+1)
+	i = jose.SkipSpace(b, i+1)
 	if i < len(b) && b[i] == '}' {
 		return false // empty object: let decodeRequest answer
 	}
@@ -78,11 +78,11 @@ func fastRequest(b []byte, req *ssotoken.Request) bool {
 		if !ok {
 			return false
 		}
-		i = skipSpace(b, j)
+		i = jose.SkipSpace(b, j)
 		if i >= len(b) || b[i] != ':' {
 			return false
 		}
-		val, j, ok := plainString(b, skipSpace(b, i+1))
+		val, j, ok := plainString(b, jose.SkipSpace(b, i+1))
 		if !ok {
 			return false
 		}
@@ -103,17 +103,17 @@ func fastRequest(b []byte, req *ssotoken.Request) bool {
 		}
 		seen[n] = true
 		*field = string(val)
-		i = skipSpace(b, j)
+		i = jose.SkipSpace(b, j)
 		if i >= len(b) {
 			return false
 		}
 		if b[i] == '}' {
-			return skipSpace(b, i+1) == len(b)
+			return jose.SkipSpace(b, i+1) == len(b)
 		}
 		if b[i] != ',' {
 			return false
 		}
-		i = skipSpace(b, i+1)
+		i = jose.SkipSpace(b, i+1)
 	}
 }
 
@@ -132,18 +132,4 @@ func plainString(b []byte, i int) ([]byte, int, bool) {
 		}
 	}
 	return nil, i, false
-}
-
-// skipSpace returns the index of the first byte at or after i that is not
-// JSON white space.
-func skipSpace(b []byte, i int) int {
-	for i < len(b) {
-		switch b[i] {
-		case ' ', '\t', '\n', '\r':
-			i++
-		default:
-			return i
-		}
-	}
-	return i
 }

@@ -101,11 +101,11 @@ func split(raw []byte, spans []span) ([]span, bool) {
 	}
 	// Valid: from here on every string is terminated, every bracket
 	// matched, and members are separated by ',' and ':' as JSON says.
-	i := skipSpace(raw, 0)
+	i := SkipSpace(raw, 0)
 	if raw[i] != '{' {
 		return nil, false
 	}
-	i = skipSpace(raw, i+1)
+	i = SkipSpace(raw, i+1)
 	if raw[i] == '}' {
 		return spans, true
 	}
@@ -120,18 +120,18 @@ func split(raw []byte, spans []span) ([]span, bool) {
 			i++
 		}
 		n1 := i
-		i = skipSpace(raw, i+1) // at ':'
-		v0 := skipSpace(raw, i+1)
+		i = SkipSpace(raw, i+1) // at ':'
+		v0 := SkipSpace(raw, i+1)
 		v1, ok := valueEnd(raw, v0)
 		if !ok || len(spans) == maxSplit {
 			return nil, false
 		}
 		spans = append(spans, span{n0, n1, v0, v1})
-		i = skipSpace(raw, v1) // at ',' or '}'
+		i = SkipSpace(raw, v1) // at ',' or '}'
 		if raw[i] == '}' {
 			return spans, true
 		}
-		i = skipSpace(raw, i+1) // at the next name's quote
+		i = SkipSpace(raw, i+1) // at the next name's quote
 	}
 }
 
@@ -176,9 +176,9 @@ func stringEnd(raw []byte, i int) int {
 	return i + 1
 }
 
-// skipSpace returns the index of the first byte at or after i that is not
-// JSON white space.
-func skipSpace(raw []byte, i int) int {
+// SkipSpace returns the index of the first byte at or after i that is not
+// JSON white space (space, tab, line feed, carriage return), or len(raw).
+func SkipSpace(raw []byte, i int) int {
 	for i < len(raw) && (raw[i] == ' ' || raw[i] == '\t' || raw[i] == '\n' || raw[i] == '\r') {
 		i++
 	}
