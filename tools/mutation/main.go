@@ -91,7 +91,9 @@ const modulePath = "github.com/ssokit/ssokit"
 
 // defaultPackages are the library packages measured with no arguments,
 // as directories relative to the module root.
-var defaultPackages = []string{"httpadapter", "ssotoken", "ssotoken/redisreplay", "cookiesso", "cognito"}
+// internal/jose is the JSON policy and the golang-jwt plumbing that every
+// token class of the others goes through.
+var defaultPackages = []string{"httpadapter", "ssotoken", "ssotoken/redisreplay", "cookiesso", "cognito", "internal/jose"}
 
 // filesExcluded lists, per package, the files that are not security code,
 // as regular expressions over the path relative to the package directory
@@ -119,6 +121,7 @@ var filesExcluded = map[string][]exclusion{
 		{`^doc\.go$`, "documentation only"},
 		{`^cookiessotest/`, "a sub-package: test helpers, never in a host"},
 	},
+	"internal/jose": {},
 	"cognito": {
 		{`^doc\.go$`, "documentation only"},
 		{`^stats\.go$`, "metrics snapshots for a host's exporter: counters, no decision"},
@@ -135,6 +138,7 @@ var coefficients = map[string]int{
 	"ssotoken/redisreplay": 6,
 	"cookiesso":            6,
 	"cognito":              6,
+	"internal/jose":        6,
 }
 
 // exclusion is one file pattern of filesExcluded, with why it is left out.

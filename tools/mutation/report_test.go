@@ -309,7 +309,7 @@ func TestParseFlags(t *testing.T) {
 	}{
 		{name: "default packages", args: nil, want: defaultPackages},
 		{name: "a ./ prefix and a trailing slash", args: []string{"./ssotoken/redisreplay/", "cognito"}, want: []string{"ssotoken/redisreplay", "cognito"}},
-		{name: "unknown package", args: []string{"internal/jose"}, wantErr: `unknown package "internal/jose"`},
+		{name: "unknown package", args: []string{"internal/limit"}, wantErr: `unknown package "internal/limit"`},
 		{name: "reuse without json", args: []string{"-reuse"}, wantErr: "-reuse needs -json"},
 		{name: "coefficient negative", args: []string{"-coefficient", "-1"}, wantErr: "-coefficient"},
 	}
