@@ -470,7 +470,7 @@ func FuzzObjectSplit(f *testing.F) {
 		string(cognitoPayload),
 		`{"exp":1,"LOBId":"01"}`, ` { "a" : [ "x" , 1 , null ] , "b":true } `, `{"a":["{\"x\"","]"]}`,
 		`{"a":1,"a":2}`, `{"EXP":1}`, `{"Exp":1,"exp":2}`, `{"fail":1,"a":1,"a":2}`, `{"a":1,"fail":1}`,
-		`{"a\u0062":1,"ab":2}`, `{"\u00e9":1}`, "{\"é\":1}", `{"a":{"b":1,"b":2}}`, `{"a":[["x"]]}`,
+		`{"a\u0062":1,"ab":2}`, `{"\u00e9":1}`, "{\"é\":1}", "{\"ſub\":1}", "{\"SUB\":1}", `{"a":{"b":1,"b":2}}`, `{"a":[["x"]]}`,
 		`{"a":"\ud800"}`, `{"a":1}x`, `{"a":1,}`, `{}`, `[]`, `"x"`, ``, `{"a":-1.5e3}`,
 	} {
 		f.Add([]byte(s))
@@ -501,4 +501,72 @@ func FuzzObjectSplit(f *testing.F) {
 			t.Fatalf("%q: members %q, the Decoder's walk %q", raw, got, want)
 		}
 	})
+}
+
+// TestSplit: split takes the common shape, and only it; it cuts the
+// members exactly (FuzzObjectSplit checks what Object makes of them).
+func TestSplit(t *testing.T) {
+	members := func(n int) string {
+		var sb strings.Builder
+		sb.WriteByte('{')
+		for i := range n {
+			if i > 0 {
+				sb.WriteByte(',')
+			}
+			sb.WriteString(`"m` + strconv.Itoa(i) + `":1`)
+		}
+		return sb.String() + "}"
+	}
+	for _, tt := range []struct {
+		raw   string
+		ok    bool
+		names []string // when ok: each member's name=value
+	}{
+		{raw: `{}`, ok: true},
+		{raw: " \t\r\n{ \n}\n ", ok: true},
+		{raw: `{"a":1}`, ok: true, names: []string{"a=1"}},
+		{raw: ` { "a" : "x\"y" , "b":[ "c" ,2,null] ,"c":-1.5e3,"d":true}  `, ok: true,
+			names: []string{`a="x\"y"`, `b=[ "c" ,2,null]`, "c=-1.5e3", "d=true"}},
+		{raw: `{"a":["]","[",{"x":1}]}`, ok: false},                        // an object in the array
+		{raw: `{"a":["]","{"]}`, ok: true, names: []string{`a=["]","{"]`}}, // brackets in strings only
+		{raw: `{"a":[[1]]}`, ok: false},
+		{raw: `{"a":{}}`, ok: false},
+		{raw: `{"a\u0062":1}`, ok: false}, // an escape in a name
+		{raw: `{"a\\":1}`, ok: false},
+		{raw: "{\"é\":1}", ok: false}, // not ASCII
+		{raw: `{"a":1}x`, ok: false},  // not valid JSON
+		{raw: `{"a":1,}`, ok: false},
+		{raw: `[1]`, ok: false},
+		{raw: `"x"`, ok: false},
+		{raw: ``, ok: false},
+		{raw: members(maxSplit), ok: true},
+		{raw: members(maxSplit + 1), ok: false},
+	} {
+		spans, ok := split([]byte(tt.raw), nil)
+		require.Equal(t, tt.ok, ok, "%q", tt.raw)
+		if !ok {
+			continue
+		}
+		if strings.HasPrefix(tt.raw, `{"m0"`) {
+			require.Len(t, spans, maxSplit)
+			continue
+		}
+		var got []string
+		for _, sp := range spans {
+			got = append(got, tt.raw[sp.name0:sp.name1]+"="+tt.raw[sp.val0:sp.val1])
+		}
+		assert.Equal(t, tt.names, got, "%q", tt.raw)
+	}
+}
+
+// TestObjectAllocations: the common shape costs no Decoder: a Cognito
+// claim set's walk allocates only the names that are not known ones.
+func TestObjectAllocations(t *testing.T) {
+	known := ClaimNames("client_id", "token_use", "scope", "cognito:groups", "auth_time", "username")
+	allocs := testing.AllocsPerRun(100, func() {
+		if err := Object(cognitoPayload, known, func(string, []byte) error { return nil }); err != nil {
+			t.Fatal(err)
+		}
+	})
+	assert.LessOrEqual(t, allocs, 3.0, "version, origin_jti, event_id: the unknown names")
 }
