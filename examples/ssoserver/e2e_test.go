@@ -22,6 +22,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ssokit/ssokit/cognito/cognitotest"
 	"github.com/ssokit/ssokit/cookiesso"
 	"github.com/ssokit/ssokit/httpadapter"
 	"github.com/ssokit/ssokit/ssotoken"
@@ -416,12 +417,27 @@ func TestGuardAndUnavailableKeysEndToEnd(t *testing.T) {
 		"-cognito-client-id", "app", "-lob-client", "cid:01", "-ciino-claim", "custom:ciino",
 		"-cookie-secret", "a cookie secret that is 32+ bytes long", "-api-secret", "an API secret that is 32+ bytes long!")
 	base := waitListening(t, real)
-	r := curlRequest(t, dev.curls[0])
-	r.URL, _ = url.Parse(base + "/v2/get_sso_token")
-	r.Header.Set("x-lob-client-id", "cid")
-	res, body = do(t, r)
-	assert.Equal(t, http.StatusBadGateway, res.StatusCode, string(body))
-	assert.Contains(t, string(body), `"ErrorCode":"jwks_unavailable"`)
+	// A token of the configured pool (signed by a key nobody could
+	// fetch) waits for the pool's keys: 502. The dev token names another
+	// pool: it cannot verify whatever keys come, so it is refused at once.
+	pool, err := cognitotest.New(cognitotest.Issuer("http://127.0.0.1:1/pool"), cognitotest.ClientID("app"))
+	require.NoError(t, err)
+	for _, tt := range []struct {
+		name, token string
+		status      int
+		code        string
+	}{
+		{"the pool's token", pool.AccessToken(t), http.StatusBadGateway, "jwks_unavailable"},
+		{"another pool's token", dev.accessToken, http.StatusUnauthorized, "unknown_key"},
+	} {
+		r := curlRequest(t, dev.curls[0])
+		r.URL, _ = url.Parse(base + "/v2/get_sso_token")
+		r.Header.Set("x-lob-client-id", "cid")
+		r.Header.Set("Authorization", tt.token)
+		res, body = do(t, r)
+		assert.Equal(t, tt.status, res.StatusCode, "%s: %s", tt.name, body)
+		assert.Contains(t, string(body), `"ErrorCode":"`+tt.code+`"`, tt.name)
+	}
 }
 
 func TestBadFlagsExitTwo(t *testing.T) {
