@@ -6,17 +6,15 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/ssokit/ssokit/examples/internal/labels"
 	"github.com/ssokit/ssokit/httpadapter"
 	"github.com/ssokit/ssokit/ssotoken"
-	"github.com/ssokit/ssokit/ssotoken/redisreplay"
 )
 
 // metrics are lobapp's Prometheus metrics (-metrics-addr), in a registry
@@ -67,8 +65,8 @@ func (m *metrics) onEvent() func(context.Context, httpadapter.Event) {
 		return nil
 	}
 	return func(_ context.Context, e httpadapter.Event) {
-		endpoint := bounded(e.Endpoint, set(httpadapter.EndpointSSOToken))
-		m.requests.WithLabelValues(endpoint, bounded(e.Outcome(), set("accepted", "refused", "failed")), codeLabel(e.Code)).Inc()
+		endpoint := labels.Bounded(e.Endpoint, knownEndpoints)
+		m.requests.WithLabelValues(endpoint, labels.Bounded(e.Outcome(), knownOutcomes), labels.Code(e.Code)).Inc()
 		m.latency.WithLabelValues(endpoint).Observe(e.Latency.Seconds())
 	}
 }
@@ -79,7 +77,7 @@ func (m *metrics) onRedeem() func(context.Context, ssotoken.RedeemResult) {
 		return nil
 	}
 	return func(_ context.Context, r ssotoken.RedeemResult) {
-		m.redemptions.WithLabelValues(bounded(string(r), knownRedeem)).Inc()
+		m.redemptions.WithLabelValues(labels.Bounded(string(r), knownRedeem)).Inc()
 	}
 }
 
@@ -88,7 +86,7 @@ func (m *metrics) onFetch() func(ssotoken.FetchEvent) {
 	if m == nil {
 		return nil
 	}
-	return func(e ssotoken.FetchEvent) { m.fetches.WithLabelValues(fetchResult(e.Result)).Inc() }
+	return func(e ssotoken.FetchEvent) { m.fetches.WithLabelValues(labels.FetchResult(e.Result)).Inc() }
 }
 
 // serveMetrics serves GET /metrics of m on ln until the returned func is
@@ -122,24 +120,6 @@ func readyz(v *ssotoken.Verifier) http.HandlerFunc {
 	}
 }
 
-// bounded returns v if it is one of known, else "other": a label value
-// from a set fixed here, whatever a caller sends.
-func bounded(v string, known map[string]bool) string {
-	if known[v] {
-		return v
-	}
-	return "other"
-}
-
-// set returns the set of vs.
-func set(vs ...string) map[string]bool {
-	m := make(map[string]bool, len(vs))
-	for _, v := range vs {
-		m[v] = true
-	}
-	return m
-}
-
 var (
 	// redeemResults are the results of a redemption, each counted from
 	// zero: caller_limited is a CIINo over its share of the memory replay
@@ -147,46 +127,13 @@ var (
 	// user's tokens.
 	redeemResults = []ssotoken.RedeemResult{ssotoken.RedeemAccepted, ssotoken.RedeemReplayed,
 		ssotoken.RedeemCallerLimited, ssotoken.RedeemStoreFull, ssotoken.RedeemStoreUnavailable}
-	knownRedeem = func() map[string]bool {
-		m := set()
+	knownEndpoints = labels.Set(httpadapter.EndpointSSOToken)
+	knownOutcomes  = labels.Set("accepted", "refused", "failed")
+	knownRedeem    = func() map[string]bool {
+		m := labels.Set()
 		for _, r := range redeemResults {
 			m[string(r)] = true
 		}
 		return m
 	}()
-	// knownCodes are the codes RequireSSOToken answers with.
-	knownCodes = set(
-		httpadapter.CodeMethodNotAllowed, httpadapter.CodeBodyTooLarge, httpadapter.CodeMissingAuthorization,
-		httpadapter.CodeInvalidAuthorization, httpadapter.CodeMultipleAuthorization, httpadapter.CodeBadContentType,
-		ssotoken.CodeTokenMissing, ssotoken.CodeTokenTooLarge, ssotoken.CodeTokenMalformed, ssotoken.CodeAlgNotAllowed,
-		ssotoken.CodeUnknownKey, ssotoken.CodeBadSignature, ssotoken.CodeClaimsMalformed, ssotoken.CodeExpMissing,
-		ssotoken.CodeIatMissing, ssotoken.CodeTokenExpired, ssotoken.CodeTokenNotYetValid, ssotoken.CodeLifetimeTooLong,
-		ssotoken.CodeWrongIssuer, ssotoken.CodeWrongAudience, ssotoken.CodeWrongLOB, ssotoken.CodeTokenReplayed,
-		ssotoken.CodeReplayStore, ssotoken.CodeKeysUnavailable, ssotoken.CodeReplayStoreFull,
-		ssotoken.CodeTooManyTokens, redisreplay.CodeUnavailable,
-		ssotoken.CodeInternal, ssotoken.CodeDeadlineExceeded, ssotoken.CodeCanceled,
-	)
-	knownFetchResults = set(ssotoken.FetchOK, ssotoken.FetchNoUsableKey, ssotoken.FetchTimeout, ssotoken.FetchCanceled,
-		ssotoken.FetchConnRefused, ssotoken.FetchNameResolution, ssotoken.FetchTLS, ssotoken.FetchBodyTooLarge,
-		ssotoken.FetchNotKeySet, ssotoken.FetchInvalidKey, ssotoken.FetchHTTPStatus, ssotoken.FetchFailed)
 )
-
-// codeLabel is the code label of a redemption: "none" when accepted, a
-// code RequireSSOToken answers with, or "other".
-func codeLabel(code string) string {
-	if code == "" {
-		return "none"
-	}
-	return bounded(code, knownCodes)
-}
-
-// fetchResult is the result label of a JWKS fetch: a known result, "HTTP
-// nnn" for a status, or "other".
-func fetchResult(r string) string {
-	if n, ok := strings.CutPrefix(r, ssotoken.FetchHTTPStatusPrefix); ok {
-		if s, err := strconv.Atoi(n); err == nil && s >= 100 && s <= 599 && len(n) == 3 {
-			return r
-		}
-	}
-	return bounded(r, knownFetchResults)
-}

@@ -5,8 +5,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -14,7 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/ssokit/ssokit/cognito"
-	"github.com/ssokit/ssokit/cookiesso"
+	"github.com/ssokit/ssokit/examples/internal/labels"
 	"github.com/ssokit/ssokit/httpadapter"
 	"github.com/ssokit/ssokit/ssotoken"
 )
@@ -70,8 +68,8 @@ func (m *metrics) onEvent() func(context.Context, httpadapter.Event) {
 		return nil
 	}
 	return func(_ context.Context, e httpadapter.Event) {
-		endpoint := bounded(e.Endpoint, knownEndpoints)
-		m.requests.WithLabelValues(endpoint, bounded(e.Outcome(), knownOutcomes), codeLabel(e.Code)).Inc()
+		endpoint := labels.Bounded(e.Endpoint, knownEndpoints)
+		m.requests.WithLabelValues(endpoint, labels.Bounded(e.Outcome(), knownOutcomes), labels.Code(e.Code)).Inc()
 		m.latency.WithLabelValues(endpoint).Observe(e.Latency.Seconds())
 	}
 }
@@ -82,7 +80,7 @@ func (m *metrics) onFetch() func(ssotoken.FetchEvent) {
 		return nil
 	}
 	return func(e ssotoken.FetchEvent) {
-		m.fetches.WithLabelValues(e.Issuer, fetchResult(e.Result)).Inc()
+		m.fetches.WithLabelValues(e.Issuer, labels.FetchResult(e.Result)).Inc()
 	}
 }
 
@@ -163,68 +161,8 @@ func serveMetrics(ln net.Listener, m *metrics, logger *slog.Logger) func() {
 	return func() { ms.Close() }
 }
 
-// bounded returns v when known holds it, else "other".
-func bounded(v string, known map[string]bool) string {
-	if known[v] {
-		return v
-	}
-	return "other"
-}
-
-func set(vs ...string) map[string]bool {
-	m := make(map[string]bool, len(vs))
-	for _, v := range vs {
-		m[v] = true
-	}
-	return m
-}
-
 var (
-	knownEndpoints = set(httpadapter.EndpointGenerateSSOToken, httpadapter.EndpointCookieExchange,
+	knownEndpoints = labels.Set(httpadapter.EndpointGenerateSSOToken, httpadapter.EndpointCookieExchange,
 		httpadapter.EndpointBearer, httpadapter.EndpointSSOToken)
-	knownOutcomes = set("issued", "exchanged", "authenticated", "accepted", "refused", "failed")
-	// knownCodes are the error codes of the library's packages: a bounded
-	// set, each its own label value.
-	knownCodes = set(
-		httpadapter.CodeMethodNotAllowed, httpadapter.CodeBodyTooLarge, httpadapter.CodeMissingAPIVersion,
-		httpadapter.CodeUnsupportedAPIVersion, httpadapter.CodeMissingClientID, httpadapter.CodeMissingContentType,
-		httpadapter.CodeBadContentType, httpadapter.CodeMalformedBody, httpadapter.CodeMissingAuthorization,
-		httpadapter.CodeInvalidAuthorization, httpadapter.CodeMultipleAuthorization, httpadapter.CodeUnknownClient,
-		httpadapter.CodeLOBNotAllowed, httpadapter.CodeCIINoMismatch, httpadapter.CodeIPNotAllowed,
-		httpadapter.CodeHostNotAllowed, httpadapter.CodeMultipleOrigin, httpadapter.CodeCookieDuplicate,
-		httpadapter.CodeOriginNotAllowed,
-		cognito.CodeKIDMissing, cognito.CodeEmbeddedKey, cognito.CodeWrongTokenUse, cognito.CodeWrongClient, cognito.CodeCheckFailed,
-		ssotoken.CodeTokenMissing, ssotoken.CodeTokenTooLarge, ssotoken.CodeTokenMalformed, ssotoken.CodeAlgNotAllowed,
-		ssotoken.CodeUnknownKey, ssotoken.CodeBadSignature, ssotoken.CodeClaimsMalformed, ssotoken.CodeExpMissing,
-		ssotoken.CodeIatMissing, ssotoken.CodeTokenExpired, ssotoken.CodeTokenNotYetValid, ssotoken.CodeLifetimeTooLong,
-		ssotoken.CodeWrongIssuer, ssotoken.CodeWrongAudience, ssotoken.CodeWrongLOB, ssotoken.CodeTokenReplayed,
-		ssotoken.CodeReplayStore, ssotoken.CodeKeysUnavailable, ssotoken.CodeReplayStoreFull, ssotoken.CodeSigningFailed,
-		ssotoken.CodeInternal, ssotoken.CodeDeadlineExceeded, ssotoken.CodeCanceled, ssotoken.CodeInsufficientScope,
-		cookiesso.CodeCookieMissing, cookiesso.CodeCookieTooLarge, cookiesso.CodeCookieMalformed,
-		cookiesso.CodeCookieBadSignature, cookiesso.CodeCookieExpired, cookiesso.CodeCookieInvalid,
-		cookiesso.CodeMainSiteUnavailable, cookiesso.CodeRoleMissing,
-	)
-	knownFetchResults = set(ssotoken.FetchOK, ssotoken.FetchNoUsableKey, ssotoken.FetchTimeout, ssotoken.FetchCanceled,
-		ssotoken.FetchConnRefused, ssotoken.FetchNameResolution, ssotoken.FetchTLS, ssotoken.FetchBodyTooLarge,
-		ssotoken.FetchNotKeySet, ssotoken.FetchInvalidKey, ssotoken.FetchHTTPStatus, ssotoken.FetchFailed)
+	knownOutcomes = labels.Set("issued", "exchanged", "authenticated", "accepted", "refused", "failed")
 )
-
-// codeLabel is the code label of an Event's Code: "none" on success, a
-// known code, or "other".
-func codeLabel(code string) string {
-	if code == "" {
-		return "none"
-	}
-	return bounded(code, knownCodes)
-}
-
-// fetchResult is the result label of a JWKS fetch: a Fetch constant,
-// "HTTP " and a status number (at most 500 values), or "other".
-func fetchResult(r string) string {
-	if n, ok := strings.CutPrefix(r, ssotoken.FetchHTTPStatusPrefix); ok {
-		if s, err := strconv.Atoi(n); err == nil && s >= 100 && s <= 599 && len(n) == 3 {
-			return r
-		}
-	}
-	return bounded(r, knownFetchResults)
-}
