@@ -2,6 +2,7 @@ package jose
 
 import (
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -215,4 +216,79 @@ func TestClaimNamesManyOwn(t *testing.T) {
 	}
 	names := ClaimNames(own...)
 	assert.Equal(t, append(append([]string(nil), registeredNames...), own...), names)
+}
+
+// TestRegistered decodes the registered claims through golang-jwt's
+// jwt.Claims methods, once, as every token class does.
+func TestRegistered(t *testing.T) {
+	unmarshal := func(t *testing.T, raw string) *Registered {
+		t.Helper()
+		r := new(Registered)
+		require.NoError(t, r.UnmarshalJSON([]byte(raw)))
+		return r
+	}
+	t.Run("every claim", func(t *testing.T) {
+		var own []string
+		r := unmarshal(t, `{"iss":"i","sub":"s","jti":"j","aud":"a","exp":300,"nbf":100.5,"iat":99.5,"x":"y"}`)
+		r.Init(ClaimNames("x"), func(name string, v []byte) error { own = append(own, name+"="+string(v)); return nil })
+		exp, err := r.GetExpirationTime()
+		require.NoError(t, err)
+		assert.Equal(t, int64(300), exp.Unix())
+		nbf, err := r.GetNotBefore()
+		require.NoError(t, err)
+		assert.Equal(t, int64(101), nbf.Unix(), "rounded up")
+		iat, err := r.GetIssuedAt()
+		require.NoError(t, err)
+		assert.Equal(t, int64(100), iat.Unix(), "rounded up")
+		iss, err := r.GetIssuer()
+		require.NoError(t, err)
+		assert.Equal(t, "i", iss)
+		sub, err := r.GetSubject()
+		require.NoError(t, err)
+		assert.Equal(t, "s", sub)
+		aud, err := r.GetAudience()
+		require.NoError(t, err)
+		assert.Equal(t, jwt.ClaimStrings{"a"}, aud)
+		assert.True(t, r.AudienceString)
+		assert.Equal(t, "j", r.ID)
+		assert.True(t, r.HasExp && r.HasNbf && r.HasIat)
+		assert.Equal(t, []string{`x="y"`}, own, "the class's member, once: Decode runs once")
+		assert.Equal(t, []byte(`{"iss":"i","sub":"s","jti":"j","aud":"a","exp":300,"nbf":100.5,"iat":99.5,"x":"y"}`), r.Raw())
+	})
+	t.Run("absent times", func(t *testing.T) {
+		r := unmarshal(t, `{"aud":["a","b"]}`)
+		for _, get := range []func() (*jwt.NumericDate, error){r.GetExpirationTime, r.GetNotBefore, r.GetIssuedAt} {
+			d, err := get()
+			require.NoError(t, err)
+			assert.Nil(t, d)
+		}
+		assert.False(t, r.AudienceString)
+		assert.Equal(t, []string{"a", "b"}, r.Audience)
+	})
+	t.Run("a policy error, every time", func(t *testing.T) {
+		r := unmarshal(t, `{"exp":1,"exp":2}`)
+		for range 2 {
+			d, err := r.GetExpirationTime()
+			assert.ErrorIs(t, err, ErrDuplicate)
+			assert.Nil(t, d, "no date from a claim set that failed")
+		}
+		_, err := r.GetIssuer()
+		assert.ErrorIs(t, err, ErrDuplicate)
+	})
+	t.Run("a wrong type", func(t *testing.T) {
+		for _, raw := range []string{`{"exp":"1"}`, `{"nbf":null}`, `{"iat":true}`, `{"iss":1}`, `{"sub":[]}`, `{"jti":{}}`, `{"aud":1}`} {
+			r := unmarshal(t, raw)
+			assert.ErrorIs(t, r.Decode(), ErrType, raw)
+		}
+	})
+	t.Run("the class's member fails", func(t *testing.T) {
+		r := unmarshal(t, `{"x":1}`)
+		bad := errors.New("bad")
+		r.Init(ClaimNames("x"), func(string, []byte) error { return bad })
+		assert.ErrorIs(t, r.Decode(), bad)
+	})
+	t.Run("no Init: the registered names only", func(t *testing.T) {
+		r := unmarshal(t, `{"EXP":1}`)
+		assert.ErrorIs(t, r.Decode(), ErrCaseVariant)
+	})
 }
