@@ -4,12 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"flag"
-	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -23,6 +20,7 @@ import (
 
 	"github.com/ssokit/ssokit/httpadapter"
 	"github.com/ssokit/ssokit/httpadapter/redislimit"
+	"github.com/ssokit/ssokit/internal/redistest"
 	"github.com/ssokit/ssokit/ssotoken"
 )
 
@@ -30,40 +28,8 @@ import (
 // loudly when the tests of a Redis, or a Redis Cluster, are skipped.
 func TestMain(m *testing.M) {
 	flag.Parse() // for testing.Verbose
-	warnRedisSkipped("httpadapter/redislimit", "SSOKIT_REDIS_ADDR", "SSOKIT_REDIS_CLUSTER_ADDRS")
+	redistest.WarnSkipped("httpadapter/redislimit", redistest.EnvAddr, redistest.EnvClusterAddrs)
 	goleak.VerifyTestMain(m)
-}
-
-// warnRedisSkipped says, in one line, which Redis tests this run skips
-// because their variable is unset. The go command shows nothing of what a
-// passing package prints unless -v is set, so a line on this binary's
-// standard error would be lost in a plain `go test ./...`: without -v the
-// line goes to the standard error of the go command itself (this
-// process's parent, through /proc on Linux), when that is a terminal or a
-// pipe (a regular file is left alone: a second writer would write over
-// the go command's own output). Otherwise, and with -v, it goes to this
-// binary's standard error, where -v and -json show it.
-func warnRedisSkipped(pkg string, vars ...string) {
-	var unset []string
-	for _, v := range vars {
-		if os.Getenv(v) == "" {
-			unset = append(unset, v)
-		}
-	}
-	if len(unset) == 0 {
-		return
-	}
-	var w io.Writer = os.Stderr
-	if !testing.Verbose() {
-		name := "/proc/" + strconv.Itoa(os.Getppid()) + "/fd/2"
-		if fi, err := os.Stat(name); err == nil && fi.Mode()&(os.ModeCharDevice|os.ModeNamedPipe) != 0 {
-			if f, err := os.OpenFile(name, os.O_WRONLY, 0); err == nil {
-				defer f.Close()
-				w = f
-			}
-		}
-	}
-	fmt.Fprintf(w, "%s: SKIPPING the Redis tests of %s, unset (.ci/run starts a Redis and a cluster)\n", pkg, strings.Join(unset, " and "))
 }
 
 // targets are the Redis deployments the tests run on: a single server

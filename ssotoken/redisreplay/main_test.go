@@ -4,8 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"flag"
-	"fmt"
-	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -17,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/ssokit/ssokit/internal/redistest"
 	"github.com/ssokit/ssokit/ssotoken"
 	"github.com/ssokit/ssokit/ssotoken/redisreplay"
 )
@@ -26,40 +25,8 @@ import (
 // that need a Redis, or a Redis Cluster, are skipped.
 func TestMain(m *testing.M) {
 	flag.Parse() // for testing.Verbose
-	warnRedisSkipped("ssotoken/redisreplay", "SSOKIT_REDIS_ADDR", "SSOKIT_REDIS_CLUSTER_ADDRS")
+	redistest.WarnSkipped("ssotoken/redisreplay", redistest.EnvAddr, redistest.EnvClusterAddrs)
 	goleak.VerifyTestMain(m)
-}
-
-// warnRedisSkipped says, in one line, which Redis tests this run skips
-// because their variable is unset. The go command shows nothing of what a
-// passing package prints unless -v is set, so a line on this binary's
-// standard error would be lost in a plain `go test ./...`: without -v the
-// line goes to the standard error of the go command itself (this
-// process's parent, through /proc on Linux), when that is a terminal or a
-// pipe (a regular file is left alone: a second writer would write over
-// the go command's own output). Otherwise, and with -v, it goes to this
-// binary's standard error, where -v and -json show it.
-func warnRedisSkipped(pkg string, vars ...string) {
-	var unset []string
-	for _, v := range vars {
-		if os.Getenv(v) == "" {
-			unset = append(unset, v)
-		}
-	}
-	if len(unset) == 0 {
-		return
-	}
-	var w io.Writer = os.Stderr
-	if !testing.Verbose() {
-		name := "/proc/" + strconv.Itoa(os.Getppid()) + "/fd/2"
-		if fi, err := os.Stat(name); err == nil && fi.Mode()&(os.ModeCharDevice|os.ModeNamedPipe) != 0 {
-			if f, err := os.OpenFile(name, os.O_WRONLY, 0); err == nil {
-				defer f.Close()
-				w = f
-			}
-		}
-	}
-	fmt.Fprintf(w, "%s: SKIPPING the Redis tests of %s, unset (.ci/run starts a Redis and a cluster)\n", pkg, strings.Join(unset, " and "))
 }
 
 // redisAddr returns the address of the Redis the tests may use, or skips
