@@ -109,9 +109,12 @@ func TestPooledBufferCap(t *testing.T) {
 				panic(err)
 			}
 		})
-		if tt.allocs {
+		switch {
+		case tt.allocs:
 			assert.Positive(t, allocs, "%d bytes", tt.size)
-		} else {
+		case raceEnabled:
+			t.Logf("%d bytes: %v allocations a call; not checked under the race detector, whose sync.Pool drops what is put back at random", tt.size, allocs)
+		default:
 			assert.Zero(t, allocs, "%d bytes", tt.size)
 		}
 	}
