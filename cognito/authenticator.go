@@ -480,10 +480,10 @@ func (a *Authenticator) remember(token string, h jose.Header) {
 // when there are several pools; a claim set that fails the policy names
 // no issuer (and is refused after the signature).
 func (c *call) issuer() string {
-	if len(c.a.pools) < 2 || c.claims.Decode() != nil {
+	if len(c.a.pools) < 2 {
 		return ""
 	}
-	return c.claims.Issuer
+	return c.claimedIssuer()
 }
 
 // lookup is the key lookup behind jose.Keyfunc: the header passed the
