@@ -103,7 +103,7 @@ func parse(ctx context.Context, src KeySet, token string, claims jwt.Claims, opt
 		return k, err
 	})
 	if err != nil {
-		return nil, snap.tokenError(t, claims, &opts, methods, err)
+		return nil, snap.tokenError(p, t, claims, &opts, methods, err)
 	}
 	return key, nil
 }
@@ -134,10 +134,10 @@ func (s *keySnapshot) lookup(h jose.Header) (*Key, error) {
 	return k, nil
 }
 
-// tokenError turns a failure of golang-jwt's parser into the taxonomy.
+// tokenError turns a failure of golang-jwt's parser p into the taxonomy.
 // claims and opts tell which claim a failed validation is about; methods
 // are the algorithms the parser allowed.
-func (s *keySnapshot) tokenError(t *jwt.Token, claims jwt.Claims, opts *ParseOptions, methods []string, err error) *Error {
+func (s *keySnapshot) tokenError(p *jwt.Parser, t *jwt.Token, claims jwt.Claims, opts *ParseOptions, methods []string, err error) *Error {
 	if e := asError(err); e != nil {
 		return e // the key lookup's
 	}
@@ -157,7 +157,13 @@ func (s *keySnapshot) tokenError(t *jwt.Token, claims jwt.Claims, opts *ParseOpt
 	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
 		if t != nil && t.Method != nil && !slices.Contains(methods, t.Method.Alg()) {
 			// golang-jwt refused the algorithm before the key lookup; as
-			// the lookup would have, a key the ring lacks is named first.
+			// the lookup would have, the header's policy is judged first,
+			// then a key the ring lacks is named. So a key set whose
+			// parser allows more algorithms (RemoteKeys) gives the same
+			// answer (FuzzRemoteKeysSameChecks).
+			if _, herr := jose.CheckHeader(p, t); jose.IsPolicy(herr) {
+				return ErrTokenMalformed
+			}
 			kid, _ := t.Header["kid"].(string)
 			if _, ok := s.byID[kid]; !ok {
 				return ErrUnknownKey
